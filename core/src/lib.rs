@@ -1,0 +1,334 @@
+//! Tessera's core: every auth flow, over any store.
+//!
+//! `tessera-core` knows nothing of HTTP, SQL, Python or Kotlin. It holds the
+//! domain ([`model`]), the storage traits ([`store`]) that backends implement,
+//! the crypto ([`crypto`]) and the flows, reached through the [`Tessera`]
+//! facade: `tessera.passwords()`, `tessera.sessions()`, `tessera.tokens()`,
+//! `tessera.users()`, `tessera.apps()`, `tessera.audit()`.
+//!
+//! The key design decision: every invariant that must hold under concurrency
+//! (one user per email, a refresh token spent once, a code guessed at most five
+//! times) is *one* store method that each backend makes atomic. The flows never
+//! read, decide and write back, so running many Tessera instances against one
+//! database is safe, and the conformance suite can hold every backend to the
+//! same behaviour.
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn tessera_core::store::Store>) -> tessera_core::Result<()> {
+//! use tessera_core::{Tessera, crypto::KeyRing, model::ClientInfo};
+//! let tessera = Tessera::builder()
+//!     .store(store)
+//!     .key_encryption_key(KeyRing::new([0x42; 32], []))
+//!     .issuer("https://auth.example.com")
+//!     .build()
+//!     .await?;
+//! let app = tessera.apps().default_app().await?;
+//! let signed_up = tessera
+//!     .passwords()
+//!     .sign_up(&app, "ada@example.com", "correct horse battery staple", None, &ClientInfo::default())
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `conformance` | [`conformance`], the storage test suite every backend runs |
+
+mod api_keys;
+mod apps;
+mod audit;
+pub mod clock;
+pub mod crypto;
+mod error;
+pub mod model;
+mod passwords;
+mod sessions;
+pub mod store;
+mod tokens;
+mod users;
+pub mod validate;
+pub mod webhooks;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+use std::sync::Arc;
+
+pub use api_keys::{ApiKeys, CreatedApiKey, SCOPE_ADMIN, SCOPES};
+pub use apps::{Apps, NewApp};
+pub use audit::{Audit, event};
+pub use error::{Error, ErrorKind, Result};
+pub use passwords::{Passwords, SignUpOutcome};
+pub use sessions::{AuthSession, MfaChallenge, SignInOutcome, Sessions};
+pub use tokens::{AccessClaims, Tokens};
+pub use users::Users;
+
+use clock::{Clock, SystemClock};
+use crypto::{KeyRing, PasswordHasher, PasswordParams};
+use model::{App, AppSettings, DEFAULT_SLUG, Pool, SigningAlg};
+use store::Store;
+
+/// The Tessera facade: cheap to clone (an `Arc` inside), shared by every face.
+#[derive(Clone)]
+pub struct Tessera {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Tessera {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tessera")
+            .field("backend", &self.inner.store.backend())
+            .field("issuer", &self.inner.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keyring: KeyRing,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) issuer: String,
+    pub(crate) signing_alg: SigningAlg,
+    pub(crate) key_cache: tokens::KeyCache,
+    /// Key for deriving a refresh token's successor (see `sessions`).
+    pub(crate) refresh_key: [u8; 32],
+}
+
+impl Inner {
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+impl Tessera {
+    /// Start building a Tessera.
+    pub fn builder() -> TesseraBuilder {
+        TesseraBuilder::default()
+    }
+
+    /// Password sign-up, sign-in and change.
+    pub fn passwords(&self) -> Passwords<'_> {
+        Passwords::new(&self.inner)
+    }
+
+    /// Sessions: validate, refresh, list, revoke.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions::new(&self.inner)
+    }
+
+    /// Access tokens, signing keys and the JWKS.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens::new(&self.inner)
+    }
+
+    /// Users: look up, list, update, disable, delete.
+    pub fn users(&self) -> Users<'_> {
+        Users::new(&self.inner)
+    }
+
+    /// Pools and apps.
+    pub fn apps(&self) -> Apps<'_> {
+        Apps::new(&self.inner)
+    }
+
+    /// Admin API keys.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys::new(&self.inner)
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit::new(&self.inner)
+    }
+
+    /// The store this Tessera runs on.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The clock this Tessera reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The token issuer (the public base URL).
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// Delete what has ended: sessions past expiry (and revoked ones) older than
+    /// `retention`, expired one-time tokens, stale failure counters, and retired
+    /// keys no longer published. Safe to run from several instances at once.
+    pub async fn sweep(&self, retention: chrono::Duration) -> Result<SweepReport> {
+        let now = self.inner.now();
+        let cutoff = now - retention;
+        let store = &self.inner.store;
+        Ok(SweepReport {
+            sessions: store.sessions().delete_ended_sessions(cutoff).await?,
+            tokens: store.tokens().delete_expired_tokens(now).await?,
+            throttles: store
+                .throttles()
+                .delete_stale_throttles(now - passwords::FAILURE_WINDOW)
+                .await?,
+            keys: store.keys().delete_unpublished_keys(now).await?,
+        })
+    }
+}
+
+/// What [`Tessera::sweep`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Ended sessions.
+    pub sessions: u64,
+    /// Expired one-time tokens.
+    pub tokens: u64,
+    /// Stale failure counters.
+    pub throttles: u64,
+    /// Retired, unpublished signing keys.
+    pub keys: u64,
+}
+
+/// Builds a [`Tessera`]; see [`Tessera::builder`].
+#[derive(Default)]
+pub struct TesseraBuilder {
+    store: Option<Arc<dyn Store>>,
+    clock: Option<Arc<dyn Clock>>,
+    keyring: Option<KeyRing>,
+    issuer: Option<String>,
+    password_params: PasswordParams,
+    hash_concurrency: Option<usize>,
+    signing_alg: SigningAlg,
+}
+
+impl TesseraBuilder {
+    /// The store (required).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The key-encryption key ring that seals signing keys and other secrets at
+    /// rest (required).
+    pub fn key_encryption_key(mut self, keyring: KeyRing) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// The issuer: the public base URL, e.g. `https://auth.example.com`
+    /// (default `http://localhost:8080`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// argon2id parameters (default: OWASP's m = 19456 KiB, t = 2, p = 1).
+    pub fn password_params(mut self, params: PasswordParams) -> Self {
+        self.password_params = params;
+        self
+    }
+
+    /// How many password hashes may run at once (default: the number of cores).
+    pub fn hash_concurrency(mut self, n: usize) -> Self {
+        self.hash_concurrency = Some(n);
+        self
+    }
+
+    /// The algorithm of newly generated signing keys (default EdDSA).
+    pub fn signing_alg(mut self, alg: SigningAlg) -> Self {
+        self.signing_alg = alg;
+        self
+    }
+
+    /// Build, making sure the `default` pool and app exist.
+    pub async fn build(self) -> Result<Tessera> {
+        let store = self
+            .store
+            .ok_or_else(|| Error::config("Tessera needs a store"))?;
+        let keyring = self
+            .keyring
+            .ok_or_else(|| Error::config("Tessera needs a key-encryption key"))?;
+        let issuer = self
+            .issuer
+            .unwrap_or_else(|| "http://localhost:8080".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(Error::config("the issuer must be an http(s) URL"));
+        }
+        let refresh_key = keyring.derive("tessera/refresh-rotation/v1");
+        let inner = Inner {
+            store,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            keyring,
+            hasher: PasswordHasher::new(self.password_params, self.hash_concurrency)?,
+            issuer,
+            signing_alg: self.signing_alg,
+            key_cache: tokens::KeyCache::default(),
+            refresh_key,
+        };
+        ensure_defaults(&inner).await?;
+        Ok(Tessera {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+/// Create the `default` pool and app unless they exist. Racing instances both
+/// try; the store's unique slug lets one win and the other finds it.
+async fn ensure_defaults(inner: &Inner) -> Result<()> {
+    let apps = inner.store.apps();
+    let now = inner.now();
+    let pool = match apps.find_pool_by_slug(DEFAULT_SLUG).await? {
+        Some(p) => p,
+        None => {
+            let pool = Pool {
+                id: new_id(now),
+                slug: DEFAULT_SLUG.into(),
+                name: "Default".into(),
+                created_at: now,
+            };
+            match apps.create_pool(&pool).await {
+                Ok(()) => pool,
+                Err(e) if *e.kind() == ErrorKind::Conflict => apps
+                    .find_pool_by_slug(DEFAULT_SLUG)
+                    .await?
+                    .ok_or_else(|| Error::internal("default pool vanished"))?,
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    if apps.find_app_by_slug(DEFAULT_SLUG).await?.is_none() {
+        let app = App {
+            id: new_id(now),
+            pool_id: pool.id,
+            slug: DEFAULT_SLUG.into(),
+            name: "Default".into(),
+            settings: AppSettings::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        match apps.create_app(&app).await {
+            Ok(()) => {}
+            Err(e) if *e.kind() == ErrorKind::Conflict => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A new UUIDv7 for the time `now` (so ids sort by creation time).
+pub fn new_id(now: chrono::DateTime<chrono::Utc>) -> uuid::Uuid {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        now.timestamp().max(0) as u64,
+        now.timestamp_subsec_nanos(),
+    );
+    uuid::Uuid::new_v7(ts)
+}

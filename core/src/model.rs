@@ -1,0 +1,702 @@
+//! Domain types: pools, apps, users, sessions, credentials, identities, tokens,
+//! signing keys, audit events.
+//!
+//! These are plain data, shared by the flows and the store traits. They carry no
+//! behaviour that needs a store; the few methods here answer questions about a
+//! value itself (is this session still active at `now`?).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::crypto::TokenHash;
+
+/// Identifies a user pool.
+pub type PoolId = Uuid;
+/// Identifies an app (also its OAuth `client_id`).
+pub type AppId = Uuid;
+/// Identifies a user (the JWT `sub`).
+pub type UserId = Uuid;
+/// Identifies a session (the JWT `sid`).
+pub type SessionId = Uuid;
+
+/// Slug of the pool and app every install starts with.
+pub const DEFAULT_SLUG: &str = "default";
+
+/// Longest accepted email address, in bytes (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// Longest accepted display name, in characters.
+pub const MAX_NAME_LEN: usize = 200;
+/// Longest accepted slug.
+pub const MAX_SLUG_LEN: usize = 64;
+/// Largest accepted user metadata document, serialised, in bytes.
+pub const MAX_METADATA_LEN: usize = 16 * 1024;
+/// Longest user agent kept on a session; longer ones are cut.
+pub const MAX_USER_AGENT_LEN: usize = 512;
+
+/// A set of users. Apps in one pool share its users (single sign-on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pool {
+    /// Unique id.
+    pub id: PoolId,
+    /// Unique, URL-safe name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A way of signing in that an app may enable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// Email and password.
+    Password,
+    /// A six-digit code sent by email.
+    EmailCode,
+    /// A link sent by email.
+    MagicLink,
+    /// An external OAuth or OpenID Connect provider.
+    Oauth,
+    /// A WebAuthn passkey.
+    Passkey,
+}
+
+/// Per-app settings. Every field has a safe default, so `{}` is a valid document
+/// and settings added later do not break stored apps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    /// Enabled sign-in methods.
+    pub sign_in_methods: Vec<SignInMethod>,
+    /// A session ends after this many seconds without use.
+    pub session_idle_timeout_secs: i64,
+    /// A session ends this many seconds after sign-in, used or not.
+    pub session_lifetime_secs: i64,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Seconds after a refresh in which the spent refresh token is answered with
+    /// the same successor instead of being treated as reuse (0 to 10).
+    pub refresh_reuse_grace_secs: i64,
+    /// Where sign-in flows may send the browser back to (exact match).
+    pub redirect_uris: Vec<String>,
+    /// Browser origins allowed to call the JSON API.
+    pub cors_origins: Vec<String>,
+    /// Lowest accepted zxcvbn score (0 to 4) for new passwords.
+    pub min_password_score: u8,
+    /// Whether sign-in waits until the email address is verified.
+    pub require_verified_email: bool,
+}
+
+/// Most seconds a spent refresh token may be answered consistently.
+pub const MAX_REFRESH_GRACE_SECS: i64 = 10;
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            sign_in_methods: vec![
+                SignInMethod::Password,
+                SignInMethod::EmailCode,
+                SignInMethod::MagicLink,
+                SignInMethod::Oauth,
+                SignInMethod::Passkey,
+            ],
+            session_idle_timeout_secs: 7 * 24 * 3600,
+            session_lifetime_secs: 30 * 24 * 3600,
+            access_token_ttl_secs: 15 * 60,
+            refresh_reuse_grace_secs: MAX_REFRESH_GRACE_SECS,
+            redirect_uris: Vec::new(),
+            cors_origins: Vec::new(),
+            min_password_score: 2,
+            require_verified_email: false,
+        }
+    }
+}
+
+impl AppSettings {
+    /// Whether `method` is enabled.
+    pub fn allows(&self, method: SignInMethod) -> bool {
+        self.sign_in_methods.contains(&method)
+    }
+
+    /// Check the settings are coherent; the error names the bad field.
+    pub fn validate(&self) -> crate::Result<()> {
+        use crate::Error;
+        if self.session_idle_timeout_secs < 60 {
+            return Err(Error::invalid(
+                "session_idle_timeout_secs",
+                "must be at least 60 seconds",
+            ));
+        }
+        if self.session_lifetime_secs < self.session_idle_timeout_secs
+            || self.session_lifetime_secs > 400 * 24 * 3600
+        {
+            return Err(Error::invalid(
+                "session_lifetime_secs",
+                "must be at least the idle timeout and at most 400 days",
+            ));
+        }
+        if !(60..=24 * 3600).contains(&self.access_token_ttl_secs) {
+            return Err(Error::invalid(
+                "access_token_ttl_secs",
+                "must be between 60 seconds and 24 hours",
+            ));
+        }
+        if !(0..=MAX_REFRESH_GRACE_SECS).contains(&self.refresh_reuse_grace_secs) {
+            return Err(Error::invalid(
+                "refresh_reuse_grace_secs",
+                "must be between 0 and 10 seconds",
+            ));
+        }
+        if self.min_password_score > 4 {
+            return Err(Error::invalid("min_password_score", "must be 0 to 4"));
+        }
+        if self.redirect_uris.len() > 100 || self.cors_origins.len() > 100 {
+            return Err(Error::invalid(
+                "redirect_uris",
+                "at most 100 redirect URIs and 100 CORS origins",
+            ));
+        }
+        for uri in &self.redirect_uris {
+            if !is_absolute_uri(uri) || uri.contains('#') {
+                return Err(Error::invalid(
+                    "redirect_uris",
+                    "each redirect URI must be absolute (scheme://…) without a fragment",
+                ));
+            }
+        }
+        for origin in &self.cors_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && is_absolute_uri(origin)
+                && !origin["https://".len().min(origin.len())..].contains('/');
+            if !ok {
+                return Err(Error::invalid(
+                    "cors_origins",
+                    "each CORS origin must look like https://host[:port] with no path",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_absolute_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
+    s.len() <= 2048
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !rest.is_empty()
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An application that signs users in from one pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// Unique id; also the OAuth `client_id` and the JWT `aud`.
+    pub id: AppId,
+    /// The pool whose users sign in to this app.
+    pub pool_id: PoolId,
+    /// Unique, URL-safe name (`default` for the first app).
+    pub slug: String,
+    /// Display name, shown on hosted pages and in mail.
+    pub name: String,
+    /// Settings.
+    pub settings: AppSettings,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// An account in a pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Unique id (UUIDv7).
+    pub id: UserId,
+    /// The pool the user belongs to.
+    pub pool_id: PoolId,
+    /// Email address, normalised (trimmed, lower case); unique per pool.
+    pub email: String,
+    /// Whether the user proved control of the address.
+    pub email_verified: bool,
+    /// Display name.
+    pub name: Option<String>,
+    /// Application-defined JSON object.
+    pub metadata: serde_json::Value,
+    /// A disabled user cannot sign in and their sessions do not validate.
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A partial update of a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserPatch {
+    /// New email (normalised by the core before it reaches a store).
+    pub email: Option<String>,
+    /// New verified flag.
+    pub email_verified: Option<bool>,
+    /// New name; `Some(None)` clears it.
+    #[serde(with = "double_option")]
+    pub name: Option<Option<String>>,
+    /// New metadata (replaces the old document).
+    pub metadata: Option<serde_json::Value>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        v: &Option<Option<String>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+impl UserPatch {
+    /// Whether the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none()
+            && self.email_verified.is_none()
+            && self.name.is_none()
+            && self.metadata.is_none()
+            && self.disabled.is_none()
+    }
+
+    /// Apply the patch to `user` (what every store does, atomically).
+    pub fn apply(&self, user: &mut User, now: DateTime<Utc>) {
+        if let Some(email) = &self.email {
+            user.email = email.clone();
+        }
+        if let Some(v) = self.email_verified {
+            user.email_verified = v;
+        }
+        if let Some(name) = &self.name {
+            user.name = name.clone();
+        }
+        if let Some(metadata) = &self.metadata {
+            user.metadata = metadata.clone();
+        }
+        if let Some(disabled) = self.disabled {
+            user.disabled = disabled;
+        }
+        user.updated_at = now;
+    }
+}
+
+/// What a user list is filtered and paged by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Only users whose (normalised) email contains this text.
+    pub email_contains: Option<String>,
+    /// Only users with an id greater than this (the cursor of the previous page).
+    pub after: Option<UserId>,
+    /// Page size (1 to 1000).
+    pub limit: u32,
+}
+
+/// The kind of a stored credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// An argon2id password hash (PHC string). At most one per user.
+    Password,
+    /// A TOTP secret, encrypted.
+    Totp,
+    /// A WebAuthn passkey.
+    Passkey,
+    /// A hashed recovery code.
+    RecoveryCode,
+}
+
+impl CredentialKind {
+    /// The stable name stored in databases.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Password => "password",
+            CredentialKind::Totp => "totp",
+            CredentialKind::Passkey => "passkey",
+            CredentialKind::RecoveryCode => "recovery_code",
+        }
+    }
+
+    /// Parse a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "password" => CredentialKind::Password,
+            "totp" => CredentialKind::Totp,
+            "passkey" => CredentialKind::Passkey,
+            "recovery_code" => CredentialKind::RecoveryCode,
+            _ => return None,
+        })
+    }
+}
+
+/// A secret a user proves to sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Unique id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: UserId,
+    /// What it is.
+    pub kind: CredentialKind,
+    /// A label the user chose (passkeys).
+    pub name: Option<String>,
+    /// The secret's stored form: a PHC hash, a sealed secret or a digest.
+    pub secret: String,
+    /// Kind-specific data (a passkey's public key and counter, …).
+    pub data: serde_json::Value,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last signed someone in.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// An account at an external provider linked to a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Unique id.
+    pub id: Uuid,
+    /// The pool of the user (identities are unique per pool and provider).
+    pub pool_id: PoolId,
+    /// The linked user.
+    pub user_id: UserId,
+    /// Provider name as configured (`google`, `github`, `okta`, …).
+    pub provider: String,
+    /// The provider's stable user id (`sub`).
+    pub subject: String,
+    /// Email the provider reported.
+    pub email: Option<String>,
+    /// Whether the provider asserted the email is verified.
+    pub email_verified: bool,
+    /// Raw profile claims.
+    pub profile: serde_json::Value,
+    /// When it was linked.
+    pub created_at: DateTime<Utc>,
+    /// When it last signed the user in.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A signed-in session: one per sign-in, on one app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Unique id (the JWT `sid`).
+    pub id: SessionId,
+    /// The user's pool.
+    pub pool_id: PoolId,
+    /// The app signed in to.
+    pub app_id: AppId,
+    /// Who signed in.
+    pub user_id: UserId,
+    /// SHA-256 of the opaque session token (`tss_…`) carried by cookies.
+    #[serde(skip)]
+    pub token_hash: TokenHash,
+    /// How the user authenticated (RFC 8176 values).
+    pub amr: Vec<String>,
+    /// User agent at sign-in, cut to [`MAX_USER_AGENT_LEN`].
+    pub user_agent: Option<String>,
+    /// Client IP at sign-in.
+    pub ip: Option<String>,
+    /// Sign-in time.
+    pub created_at: DateTime<Utc>,
+    /// Last validation or refresh (updated at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    /// Seconds of inactivity after which the session ends.
+    pub idle_timeout_secs: i64,
+    /// Absolute end of the session.
+    pub expires_at: DateTime<Utc>,
+    /// When it was revoked (the first revocation is kept).
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it was revoked (`sign_out`, `refresh_token_reused`, …).
+    pub revoke_reason: Option<String>,
+}
+
+impl Session {
+    /// When the session ends for inactivity.
+    pub fn idle_expires_at(&self) -> DateTime<Utc> {
+        self.last_seen_at + Duration::seconds(self.idle_timeout_secs)
+    }
+
+    /// Whether the session is live at `now`: not revoked, not past either expiry.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at && now < self.idle_expires_at()
+    }
+}
+
+/// A refresh token as stored: only its hash, its session and its fate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// SHA-256 of the token.
+    pub hash: TokenHash,
+    /// The session it renews.
+    pub session_id: SessionId,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it was exchanged for its successor.
+    pub spent_at: Option<DateTime<Utc>>,
+    /// Hash of the successor it was exchanged for.
+    pub replaced_by: Option<TokenHash>,
+}
+
+/// A refresh token exchange, as asked of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRotation {
+    /// Hash of the token presented.
+    pub presented: TokenHash,
+    /// Hash of its successor (derived from the presented token, so a retry
+    /// within the grace window computes the same successor).
+    pub successor: TokenHash,
+    /// How long after being spent the presented token is still answered.
+    pub grace: Duration,
+    /// The time of the exchange.
+    pub now: DateTime<Utc>,
+}
+
+/// What the store did with a [`RefreshRotation`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RotationOutcome {
+    /// The token was live and is now spent; the successor is live.
+    Rotated(Box<(Session, User)>),
+    /// The token was spent (at the given time) within the grace window and its
+    /// successor is still unspent: the same successor is the answer again.
+    Repeated(Box<(Session, User)>, DateTime<Utc>),
+    /// The token was spent before: the session is now revoked.
+    Reused {
+        /// The revoked session.
+        session_id: SessionId,
+    },
+    /// The session is revoked, expired or idle; nothing changed.
+    Inactive,
+    /// No such token.
+    NotFound,
+}
+
+/// A single-use secret other than a refresh token: email links and codes, OAuth
+/// state, MFA challenges, WebAuthn ceremonies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OneTimeToken {
+    /// SHA-256 of the secret (of `subject` + code, for codes).
+    pub hash: TokenHash,
+    /// What it is for (`password_reset`, `email_code`, …).
+    pub purpose: String,
+    /// The pool it belongs to.
+    pub pool_id: PoolId,
+    /// The app that asked for it.
+    pub app_id: Option<AppId>,
+    /// The user it is for, if known.
+    pub user_id: Option<UserId>,
+    /// What a code is addressed to (a normalised email), for codes.
+    pub subject: Option<String>,
+    /// Flow-specific data (redirect URI, PKCE challenge, …).
+    pub data: serde_json::Value,
+    /// Wrong guesses so far (codes).
+    pub attempts: i32,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What happened to a code guess.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeAttempt {
+    /// The code was right; the token is spent and returned.
+    Accepted(Box<OneTimeToken>),
+    /// The code was wrong; `attempts_left` more guesses are allowed (0: spent).
+    Rejected {
+        /// Guesses left before the code is spent.
+        attempts_left: u32,
+    },
+    /// The code expired (and is now deleted).
+    Expired,
+    /// No live code for this subject.
+    NotFound,
+}
+
+/// Algorithm of a signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum SigningAlg {
+    /// Ed25519 (default).
+    #[default]
+    EdDSA,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (2048-bit keys).
+    RS256,
+}
+
+impl SigningAlg {
+    /// The JOSE `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::EdDSA => "EdDSA",
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::RS256 => "RS256",
+        }
+    }
+
+    /// Parse a JOSE `alg` name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "EdDSA" => SigningAlg::EdDSA,
+            "ES256" => SigningAlg::ES256,
+            "RS256" => SigningAlg::RS256,
+            _ => return None,
+        })
+    }
+}
+
+/// A token signing key as stored: the private half sealed under the KEK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// Key id (the JWT `kid`).
+    pub kid: String,
+    /// Algorithm.
+    pub alg: SigningAlg,
+    /// PKCS#8 private key sealed with AES-256-GCM under the key-encryption key.
+    pub private_key_sealed: Vec<u8>,
+    /// The public JWK (JSON text).
+    pub public_jwk: String,
+    /// When it was generated.
+    pub created_at: DateTime<Utc>,
+    /// When it stopped signing (rotated out); `None` for the active key.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Until when a retired key stays in the JWKS.
+    pub publish_until: Option<DateTime<Utc>>,
+}
+
+impl SigningKey {
+    /// Whether the key is in the published JWKS at `now`.
+    pub fn is_published(&self, now: DateTime<Utc>) -> bool {
+        self.publish_until.is_none_or(|until| now < until)
+    }
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Unique id (UUIDv7, so ids sort by time).
+    pub id: Uuid,
+    /// What happened (`user.signed_up`, `sign_in.failed`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The pool concerned.
+    pub pool_id: Option<PoolId>,
+    /// The app concerned.
+    pub app_id: Option<AppId>,
+    /// The user concerned.
+    pub user_id: Option<UserId>,
+    /// The session concerned.
+    pub session_id: Option<SessionId>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// Event details (`{"reason": "invalid_password"}`, …); never a secret.
+    pub data: serde_json::Value,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+/// What an audit query is filtered and paged by. Results come newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this user's events.
+    pub user_id: Option<UserId>,
+    /// Only this app's events.
+    pub app_id: Option<AppId>,
+    /// Only this pool's events.
+    pub pool_id: Option<PoolId>,
+    /// Only events of this type.
+    pub kind: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only events with an id smaller than this (the previous page's cursor).
+    pub before: Option<Uuid>,
+    /// Page size (1 to 1000).
+    pub limit: u32,
+}
+
+/// Failed attempts counted against one key (an account, an address, an IP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Failures since the count last reset.
+    pub failures: u32,
+    /// When the latest failure happened.
+    pub last_failure_at: DateTime<Utc>,
+}
+
+/// Information about the client making a request, kept on sessions and audit
+/// events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    /// The client's IP address.
+    pub ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// Client info with both fields set.
+    pub fn new(ip: impl Into<String>, user_agent: impl Into<String>) -> Self {
+        ClientInfo {
+            ip: Some(ip.into()),
+            user_agent: Some(user_agent.into()),
+        }
+    }
+}
+
+/// An API key for the admin API (`tsk_…`); only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Unique id.
+    pub id: Uuid,
+    /// A label for people.
+    pub name: String,
+    /// SHA-256 of the key.
+    #[serde(skip)]
+    pub hash: TokenHash,
+    /// The first characters of the key (`tsk_AbCd`), to recognise it in lists.
+    pub hint: String,
+    /// What the key may do (`admin`, `users:read`, …).
+    pub scopes: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (updated at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    /// Whether the key works at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}

@@ -1,0 +1,318 @@
+//! The storage traits every backend implements.
+//!
+//! One trait per aggregate, bundled by [`Store`]; the core holds an
+//! `Arc<dyn Store>`. Every invariant that must survive concurrency is a single
+//! method that a backend implements atomically (a unique insert, a conditional
+//! update, one transaction): the core never reads, decides and writes back.
+//! No method leaves a half-done state when it returns an error.
+//!
+//! Conventions: `get_*` answers [`ErrorKind::NotFound`](crate::ErrorKind::NotFound)
+//! when the row is missing, `find_*` answers `None`. Backends map their native
+//! failures to [`ErrorKind`](crate::ErrorKind)s (`EmailTaken`, `IdentityTaken`,
+//! `Conflict`, `NotFound`, `Storage`), never to strings. The suite in
+//! `tessera_core::conformance` (feature `conformance`) pins the behaviour.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::Result;
+use crate::crypto::TokenHash;
+use crate::model::*;
+
+/// Pools and apps.
+#[async_trait]
+pub trait AppStore: Send + Sync {
+    /// Insert a pool. `Conflict` if the slug is taken.
+    async fn create_pool(&self, pool: &Pool) -> Result<()>;
+    /// A pool by id.
+    async fn get_pool(&self, id: PoolId) -> Result<Pool>;
+    /// A pool by slug.
+    async fn find_pool_by_slug(&self, slug: &str) -> Result<Option<Pool>>;
+    /// All pools, oldest first.
+    async fn list_pools(&self) -> Result<Vec<Pool>>;
+    /// Insert an app. `Conflict` if the slug is taken, `NotFound` if the pool is missing.
+    async fn create_app(&self, app: &App) -> Result<()>;
+    /// An app by id.
+    async fn get_app(&self, id: AppId) -> Result<App>;
+    /// An app by slug.
+    async fn find_app_by_slug(&self, slug: &str) -> Result<Option<App>>;
+    /// Apps (of one pool, or all), oldest first.
+    async fn list_apps(&self, pool_id: Option<PoolId>) -> Result<Vec<App>>;
+    /// Replace an app's slug, name, settings and `updated_at`.
+    /// `NotFound` if missing, `Conflict` if the new slug is taken.
+    async fn update_app(&self, app: &App) -> Result<()>;
+    /// Delete an app and its sessions. `NotFound` if missing.
+    async fn delete_app(&self, id: AppId) -> Result<()>;
+}
+
+/// Users.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Insert a user, with their password credential if given, in one atomic step.
+    /// `EmailTaken` if the pool already has the (normalised) email; `NotFound`
+    /// if the pool is missing.
+    async fn create_user(&self, user: &User, password: Option<&Credential>) -> Result<()>;
+    /// A user by id.
+    async fn get_user(&self, id: UserId) -> Result<User>;
+    /// A user by pool and normalised email.
+    async fn find_user_by_email(&self, pool_id: PoolId, email: &str) -> Result<Option<User>>;
+    /// A user and their password credential, by pool and normalised email, in
+    /// one query (the sign-in lookup).
+    async fn find_user_with_password(
+        &self,
+        pool_id: PoolId,
+        email: &str,
+    ) -> Result<Option<(User, Option<Credential>)>>;
+    /// Users of a pool ordered by id, filtered and paged by `query`.
+    async fn list_users(&self, pool_id: PoolId, query: &UserQuery) -> Result<Vec<User>>;
+    /// Apply `patch` atomically (fields not in the patch keep their concurrent
+    /// value) and return the new user. `NotFound`, or `EmailTaken`.
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> Result<User>;
+    /// Delete a user and every row keyed to them (credentials, identities,
+    /// sessions, refresh tokens, one-time tokens). Audit events are kept.
+    /// `NotFound` if missing.
+    async fn delete_user(&self, id: UserId) -> Result<()>;
+}
+
+/// Credentials: passwords, TOTP secrets, passkeys, recovery codes.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Set the user's password hash, replacing any previous one. `NotFound` if
+    /// the user is missing.
+    async fn set_password(&self, user_id: UserId, phc: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Insert a credential. `NotFound` if the user is missing; `Conflict` if the id exists
+    /// or it is a second password.
+    async fn insert_credential(&self, credential: &Credential) -> Result<()>;
+    /// A user's credentials, of one kind or all, oldest first.
+    async fn list_credentials(
+        &self,
+        user_id: UserId,
+        kind: Option<CredentialKind>,
+    ) -> Result<Vec<Credential>>;
+    /// Replace a credential's secret, data and name. `NotFound` unless it is the user's.
+    async fn update_credential(&self, credential: &Credential) -> Result<()>;
+    /// Record a use of the credential.
+    async fn touch_credential(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// Delete one of the user's credentials; `false` if there was none.
+    async fn delete_credential(&self, user_id: UserId, id: Uuid) -> Result<bool>;
+    /// Delete the user's credential of `kind` whose secret is `secret`, exactly
+    /// once under concurrency (spending a recovery code). `true` for the winner.
+    async fn consume_credential(
+        &self,
+        user_id: UserId,
+        kind: CredentialKind,
+        secret: &str,
+    ) -> Result<bool>;
+}
+
+/// External identities linked to users.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Link an identity. `IdentityTaken` if (pool, provider, subject) is linked
+    /// already; `NotFound` if the user is missing.
+    async fn insert_identity(&self, identity: &Identity) -> Result<()>;
+    /// The identity for a provider's subject in a pool.
+    async fn find_identity(
+        &self,
+        pool_id: PoolId,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<Identity>>;
+    /// A user's identities, oldest first.
+    async fn list_identities(&self, user_id: UserId) -> Result<Vec<Identity>>;
+    /// Record a sign-in through the identity, with the latest profile.
+    async fn touch_identity(
+        &self,
+        id: Uuid,
+        profile: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Unlink one of the user's identities; `false` if there was none.
+    async fn delete_identity(&self, user_id: UserId, id: Uuid) -> Result<bool>;
+}
+
+/// Sessions and their refresh tokens.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Insert a session with its first refresh token, atomically. `NotFound` if
+    /// the user (or app) is missing, e.g. deleted mid-sign-in.
+    async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()>;
+    /// The session whose token hash matches, with its user: the validation hot
+    /// path, one indexed query. Returns revoked and expired sessions too.
+    async fn find_session_by_token(&self, token_hash: &TokenHash)
+    -> Result<Option<(Session, User)>>;
+    /// A session by id, with its user, in one query.
+    async fn find_session(&self, id: SessionId) -> Result<Option<(Session, User)>>;
+    /// A user's sessions that are not revoked, newest first (expired ones included;
+    /// the caller filters by time).
+    async fn list_user_sessions(&self, user_id: UserId) -> Result<Vec<Session>>;
+    /// Set `last_seen_at` (idle expiry moves with it).
+    async fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<()>;
+    /// Revoke a session (of `user_id` when given). Idempotent: a second call keeps
+    /// the first time and reason and answers `false`. `NotFound` if there is no
+    /// such session (for that user).
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        user_id: Option<UserId>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool>;
+    /// Revoke all of a user's live sessions except `except`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        except: Option<SessionId>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64>;
+    /// Exchange a refresh token for its successor, atomically: exactly one of
+    /// many concurrent callers with the same live token gets `Rotated`; the others
+    /// get `Repeated` within the grace window, `Reused` (and the session revoked)
+    /// after it. A session that is not active at `rotation.now` gives `Inactive`
+    /// and nothing changes.
+    async fn rotate_refresh_token(&self, rotation: &RefreshRotation) -> Result<RotationOutcome>;
+    /// Delete sessions (and their refresh tokens) that ended before `cutoff`:
+    /// expired absolutely, idle, or revoked. Returns how many.
+    async fn delete_ended_sessions(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Single-use secrets: email links and codes, ceremony state.
+#[async_trait]
+pub trait OneTimeTokenStore: Send + Sync {
+    /// Insert a token. `Conflict` if the hash exists.
+    async fn insert_token(&self, token: &OneTimeToken) -> Result<()>;
+    /// Insert a code, replacing any earlier token with the same purpose, pool and
+    /// subject (a new code invalidates the old one), atomically.
+    async fn replace_code(&self, token: &OneTimeToken) -> Result<()>;
+    /// Spend a token: exactly one caller gets it. `InvalidToken` if there is no
+    /// such token for `purpose`, `TokenExpired` (and the token is deleted) if it
+    /// expired before `now`.
+    async fn consume_token(
+        &self,
+        purpose: &str,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<OneTimeToken>;
+    /// Look at a token without spending it (`None` if missing or expired).
+    async fn find_token(
+        &self,
+        purpose: &str,
+        hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeToken>>;
+    /// Guess the code for `subject`: right (`hash` matches) spends it; wrong
+    /// counts an attempt and, at `max_attempts`, spends it. Atomic per subject.
+    async fn attempt_code(
+        &self,
+        purpose: &str,
+        pool_id: PoolId,
+        subject: &str,
+        hash: &TokenHash,
+        max_attempts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<CodeAttempt>;
+    /// Delete all of a user's tokens for `purpose`; returns how many.
+    async fn delete_user_tokens(&self, user_id: UserId, purpose: &str) -> Result<u64>;
+    /// Delete tokens that expired before `cutoff`; returns how many.
+    async fn delete_expired_tokens(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Token signing keys.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// All stored keys, oldest first.
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>>;
+    /// Insert `key` as the active key unless one is active already; answers the
+    /// active key either way (so racing first uses agree on one key).
+    async fn insert_first_signing_key(&self, key: &SigningKey) -> Result<SigningKey>;
+    /// Retire every active key (setting `retired_at = now` and `publish_until`)
+    /// and insert `key` as the active one, atomically.
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKey,
+        now: DateTime<Utc>,
+        publish_until: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Delete retired keys whose `publish_until` is before `cutoff`.
+    async fn delete_unpublished_keys(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append an event.
+    async fn append_event(&self, event: &AuditEvent) -> Result<()>;
+    /// Events matching `query`, newest (largest id) first.
+    async fn list_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
+}
+
+/// Failure counters for backoff and rate limits.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Count one failure against `key` atomically and return the new state. A
+    /// count whose last failure is older than `reset_before` starts again at 1.
+    async fn record_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        reset_before: DateTime<Utc>,
+    ) -> Result<Throttle>;
+    /// The state of `key`.
+    async fn find_throttle(&self, key: &str) -> Result<Option<Throttle>>;
+    /// Forget `key`'s failures.
+    async fn clear_throttle(&self, key: &str) -> Result<()>;
+    /// Forget counters whose last failure is before `cutoff`.
+    async fn delete_stale_throttles(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+}
+
+/// Admin API keys.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Insert a key. `Conflict` if its id or hash exists (so inserting the
+    /// bootstrap key twice is detectable and harmless).
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    /// The key with this hash (revoked and expired ones too).
+    async fn find_api_key(&self, hash: &TokenHash) -> Result<Option<ApiKey>>;
+    /// All keys, oldest first.
+    async fn list_api_keys(&self) -> Result<Vec<ApiKey>>;
+    /// Revoke a key; idempotent (keeps the first time). `NotFound` if missing.
+    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+    /// Record a use.
+    async fn touch_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// Everything a backend provides, as one object the core holds.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Pools and apps.
+    fn apps(&self) -> &dyn AppStore;
+    /// Users.
+    fn users(&self) -> &dyn UserStore;
+    /// Credentials.
+    fn credentials(&self) -> &dyn CredentialStore;
+    /// External identities.
+    fn identities(&self) -> &dyn IdentityStore;
+    /// Sessions and refresh tokens.
+    fn sessions(&self) -> &dyn SessionStore;
+    /// One-time tokens and codes.
+    fn tokens(&self) -> &dyn OneTimeTokenStore;
+    /// Signing keys.
+    fn keys(&self) -> &dyn KeyStore;
+    /// The audit log.
+    fn audit(&self) -> &dyn AuditStore;
+    /// Failure counters.
+    fn throttles(&self) -> &dyn ThrottleStore;
+    /// Admin API keys.
+    fn api_keys(&self) -> &dyn ApiKeyStore;
+    /// A short backend name (`memory`, `sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+    /// Check the store is reachable.
+    async fn ping(&self) -> Result<()>;
+}

@@ -1,0 +1,103 @@
+//! Users: look up, list, update, disable and delete accounts.
+//!
+//! Updates are patches applied atomically by the store, so two writers
+//! changing different fields never undo each other. Disabling a user revokes
+//! all their sessions in the same call.
+
+use serde_json::json;
+
+use crate::audit::{Subject, event};
+use crate::model::{PoolId, User, UserId, UserPatch, UserQuery};
+use crate::validate::{check_metadata, normalize_email, normalize_name};
+use crate::{Audit, Inner, Result};
+
+/// Users; see [`crate::Tessera::users`].
+pub struct Users<'a> {
+    inner: &'a Inner,
+}
+
+impl<'a> Users<'a> {
+    pub(crate) fn new(inner: &'a Inner) -> Self {
+        Users { inner }
+    }
+
+    /// A user by id (`not_found` if missing).
+    pub async fn get(&self, id: UserId) -> Result<User> {
+        self.inner.store.users().get_user(id).await
+    }
+
+    /// A user of `pool` by email (normalised first); `None` if there is none or
+    /// the address is malformed.
+    pub async fn find_by_email(&self, pool: PoolId, email: &str) -> Result<Option<User>> {
+        let Ok(email) = normalize_email(email) else {
+            return Ok(None);
+        };
+        self.inner.store.users().find_user_by_email(pool, &email).await
+    }
+
+    /// Users of `pool` ordered by id; pass the last id of a page as
+    /// `query.after` for the next. `limit` is clamped to 1..=1000.
+    pub async fn list(&self, pool: PoolId, query: &UserQuery) -> Result<Vec<User>> {
+        let mut q = query.clone();
+        q.limit = q.limit.clamp(1, 1000);
+        q.email_contains = q.email_contains.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+        if q.email_contains.as_ref().is_some_and(|s| s.len() > crate::model::MAX_EMAIL_LEN) {
+            return Ok(Vec::new());
+        }
+        self.inner.store.users().list_users(pool, &q).await
+    }
+
+    /// Apply a validated patch. Disabling revokes the user's sessions; changing
+    /// the email through this admin path sets `email_verified` to the patch's
+    /// value, or `false` when the patch does not say.
+    pub async fn update(&self, id: UserId, patch: &UserPatch) -> Result<User> {
+        let mut patch = patch.clone();
+        if let Some(email) = &patch.email {
+            patch.email = Some(normalize_email(email)?);
+            patch.email_verified.get_or_insert(false);
+        }
+        if let Some(name) = &patch.name {
+            patch.name = Some(normalize_name(name.as_deref())?);
+        }
+        if let Some(metadata) = &patch.metadata {
+            check_metadata(metadata)?;
+        }
+        let now = self.inner.now();
+        let user = self.inner.store.users().update_user(id, &patch, now).await?;
+        if patch.disabled == Some(true) {
+            self.inner
+                .store
+                .sessions()
+                .revoke_user_sessions(id, None, now, "user_disabled")
+                .await?;
+        }
+        let fields: Vec<&str> = [
+            ("email", patch.email.is_some()),
+            ("email_verified", patch.email_verified.is_some()),
+            ("name", patch.name.is_some()),
+            ("metadata", patch.metadata.is_some()),
+            ("disabled", patch.disabled.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, set)| set.then_some(f))
+        .collect();
+        Audit::new(self.inner)
+            .record(
+                event::USER_UPDATED,
+                Subject { user: Some(&user), ..Default::default() },
+                json!({ "fields": fields, "disabled": user.disabled }),
+            )
+            .await?;
+        Ok(user)
+    }
+
+    /// Delete a user and everything keyed to them (sessions, credentials,
+    /// identities, pending tokens); the email is free again. Audit events stay.
+    pub async fn delete(&self, id: UserId) -> Result<()> {
+        let user = self.get(id).await?;
+        self.inner.store.users().delete_user(id).await?;
+        Audit::new(self.inner)
+            .record(event::USER_DELETED, Subject { user: Some(&user), ..Default::default() }, json!({}))
+            .await
+    }
+}

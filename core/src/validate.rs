@@ -1,0 +1,191 @@
+//! Input rules shared by every flow: email normalisation, caps on every string,
+//! and the NIST SP 800-63B password policy.
+//!
+//! Validation happens in the core, before anything reaches a store, so every
+//! backend sees the same normalised values and no store ever receives an
+//! oversized or malformed one.
+
+use crate::model::{MAX_EMAIL_LEN, MAX_METADATA_LEN, MAX_NAME_LEN, MAX_SLUG_LEN};
+use crate::{Error, ErrorKind, Result};
+
+/// Shortest accepted password, in characters (NIST SP 800-63B).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest accepted new password, in characters (NIST asks for at least 64).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Longest password even considered at sign-in, in bytes: anything longer
+/// cannot be right and is refused before hashing.
+pub const MAX_PASSWORD_BYTES: usize = 4 * MAX_PASSWORD_CHARS;
+
+/// Normalise an email address: trim, lower-case, and check its shape
+/// (`local@domain`, no spaces or control characters, at most 254 bytes).
+pub fn normalize_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || Error::new(ErrorKind::InvalidEmail);
+    if email.is_empty() || email.len() > MAX_EMAIL_LEN {
+        return Err(invalid());
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(invalid());
+    };
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '\\' | ',' | ';');
+    if local.is_empty()
+        || local.len() > 64
+        || domain.is_empty()
+        || local.contains(bad_char)
+        || domain.contains(bad_char)
+        || domain.contains('@')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+        || !domain.contains('.') && domain != "localhost"
+    {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+/// Check a display name: at most 200 characters, no control characters;
+/// trimmed, and `None` when empty.
+pub fn normalize_name(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(Error::invalid("name", "the name is longer than 200 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid("name", "the name contains control characters"));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Check user metadata: a JSON object of at most 16 KiB.
+pub fn check_metadata(value: &serde_json::Value) -> Result<()> {
+    if !value.is_object() {
+        return Err(Error::invalid("metadata", "metadata must be a JSON object"));
+    }
+    if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_METADATA_LEN {
+        return Err(Error::with_message(
+            ErrorKind::TooLarge,
+            "metadata is larger than 16 KiB",
+        ));
+    }
+    Ok(())
+}
+
+/// Check a slug: 1 to 64 characters of `a-z`, `0-9` and `-`, not starting with `-`.
+pub fn check_slug(slug: &str) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= MAX_SLUG_LEN
+        && !slug.starts_with('-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "slug",
+            "a slug is 1 to 64 characters of a-z, 0-9 and '-', not starting with '-'",
+        ))
+    }
+}
+
+/// Check a display name of an app or pool: 1 to 200 characters, no control characters.
+pub fn check_label(field: &'static str, value: &str) -> Result<()> {
+    let n = value.chars().count();
+    if value.trim().is_empty() || n > MAX_NAME_LEN || value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must be 1 to 200 characters without control characters"));
+    }
+    Ok(())
+}
+
+/// Check a new password against the policy: 8 to 256 characters, no
+/// composition rules, and a zxcvbn score of at least `min_score`, with the
+/// user's email, name and the app's name counted as guessable words.
+pub fn check_new_password(password: &str, min_score: u8, context: &[&str]) -> Result<()> {
+    let weak = |msg: &'static str| Error::with_message(ErrorKind::WeakPassword, msg);
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(weak("The password is longer than 256 characters."));
+    }
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(weak("The password must be at least 8 characters."));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(weak("The password is longer than 256 characters."));
+    }
+    if password.contains('\0') {
+        return Err(weak("The password contains a NUL character."));
+    }
+    let mut inputs: Vec<&str> = Vec::with_capacity(context.len() * 2);
+    for c in context {
+        inputs.push(c);
+        if let Some((local, domain)) = c.split_once('@') {
+            inputs.push(local);
+            inputs.extend(domain.split('.'));
+        }
+        inputs.extend(c.split_whitespace());
+    }
+    let score: u8 = zxcvbn::zxcvbn(password, &inputs).score().into();
+    if score < min_score {
+        return Err(weak(
+            "The password is too easy to guess. Use a longer phrase or less common words.",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(normalize_email("  Alice@Example.COM ").unwrap(), "alice@example.com");
+        assert_eq!(normalize_email("ÉLODIE@exemple.fr").unwrap(), "élodie@exemple.fr");
+        assert_eq!(normalize_email("dev@localhost").unwrap(), "dev@localhost");
+        let long = format!("{}@example.com", "a".repeat(250));
+        for bad in [
+            "", " ", "no-at", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com",
+            "a@example.com\0", "a@.example.com", "a@example..com", "a\n@example.com", &long,
+            "\"a\"@example.com",
+        ] {
+            assert_eq!(normalize_email(bad).unwrap_err().code(), "invalid_email", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn password_policy_follows_nist() {
+        let ok = "correct horse battery staple";
+        check_new_password(ok, 3, &[]).unwrap();
+        // No composition rules: a long lower-case phrase is fine.
+        check_new_password("tangerine submarine orchestra", 2, &[]).unwrap();
+        for (bad, min) in [("", 0), ("short1!", 0), ("password", 1), ("12345678", 1)] {
+            assert_eq!(check_new_password(bad, min, &[]).unwrap_err().code(), "weak_password", "{bad}");
+        }
+        // The user's own details count as guessable.
+        let pw = "margaretthatcher1";
+        assert!(check_new_password(pw, 3, &["margaret.thatcher@example.com", "Margaret Thatcher"]).is_err());
+        // Too long, before zxcvbn ever sees it.
+        assert!(check_new_password(&"a".repeat(257), 0, &[]).is_err());
+        assert!(check_new_password(&"a".repeat(10 * 1024 * 1024), 0, &[]).is_err());
+        check_new_password(&"ab".repeat(128), 0, &[]).unwrap();
+    }
+
+    #[test]
+    fn names_slugs_and_metadata_are_capped() {
+        assert_eq!(normalize_name(Some("  Ada  ")).unwrap().as_deref(), Some("Ada"));
+        assert_eq!(normalize_name(Some("   ")).unwrap(), None);
+        assert!(normalize_name(Some(&"x".repeat(201))).is_err());
+        assert!(normalize_name(Some("a\u{7}b")).is_err());
+        check_slug("my-app-2").unwrap();
+        for bad in ["", "-x", "Upper", "a_b", &"a".repeat(65)] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
+        check_metadata(&serde_json::json!({"plan": "pro"})).unwrap();
+        assert!(check_metadata(&serde_json::json!([1])).is_err());
+        let big = serde_json::json!({"x": "y".repeat(17 * 1024)});
+        assert_eq!(check_metadata(&big).unwrap_err().code(), "too_large");
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Rust workspace: unit tests, the conformance suite on every backend, the
+# test-vector check, doc tests and examples. PostgreSQL tests need a server:
+# TESSERA_TEST_DATABASE_URL if set, else a throwaway one from pg_virtualenv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+run() {
+  cargo test --workspace --all-features --locked
+  cargo run --locked -q -p tessera-core --example embed_memory
+}
+if [ -n "${TESSERA_TEST_DATABASE_URL:-}" ] || ! command -v pg_virtualenv >/dev/null; then
+  run
+else
+  export -f run
+  pg_virtualenv bash -c run
+fi
