@@ -19,7 +19,14 @@ use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
 pub const SCOPE_ADMIN: &str = "admin";
 
 /// Scopes a key may carry.
-pub const SCOPES: &[&str] = &[SCOPE_ADMIN, "users:read", "users:write", "apps:read", "apps:write", "audit:read"];
+pub const SCOPES: &[&str] = &[
+    SCOPE_ADMIN,
+    "users:read",
+    "users:write",
+    "apps:read",
+    "apps:write",
+    "audit:read",
+];
 
 /// `last_used_at` is written at most this often.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -40,7 +47,9 @@ pub struct CreatedApiKey {
 
 impl std::fmt::Debug for CreatedApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatedApiKey").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("CreatedApiKey")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,10 +63,18 @@ impl<'a> ApiKeys<'a> {
     }
 
     /// Create a key with `scopes` (each one of [`SCOPES`]).
-    pub async fn create(&self, name: &str, scopes: &[String], expires_at: Option<DateTime<Utc>>) -> Result<CreatedApiKey> {
+    pub async fn create(
+        &self,
+        name: &str,
+        scopes: &[String],
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<CreatedApiKey> {
         check_label("name", name)?;
         if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
-            return Err(Error::invalid("scopes", format!("scopes must be some of {}", SCOPES.join(", "))));
+            return Err(Error::invalid(
+                "scopes",
+                format!("scopes must be some of {}", SCOPES.join(", ")),
+            ));
         }
         let (secret, hash) = generate_token(prefix::API_KEY);
         let now = self.inner.now();
@@ -74,15 +91,22 @@ impl<'a> ApiKeys<'a> {
         };
         self.inner.store.api_keys().insert_api_key(&key).await?;
         Audit::new(self.inner)
-            .record(event::API_KEY_CREATED, Subject::default(), json!({ "id": key.id, "name": key.name, "scopes": key.scopes }))
+            .record(
+                event::API_KEY_CREATED,
+                Subject::default(),
+                json!({ "id": key.id, "name": key.name, "scopes": key.scopes }),
+            )
             .await?;
         Ok(CreatedApiKey { key, secret })
     }
 
     /// Make sure the operator-chosen `secret` works as an admin key (idempotent).
     pub async fn bootstrap(&self, secret: &str) -> Result<ApiKey> {
-        check_token_format(secret, prefix::API_KEY)
-            .map_err(|_| Error::config("TESSERA_ADMIN_API_KEY must look like tsk_ followed by 43 base64url characters"))?;
+        check_token_format(secret, prefix::API_KEY).map_err(|_| {
+            Error::config(
+                "TESSERA_ADMIN_API_KEY must look like tsk_ followed by 43 base64url characters",
+            )
+        })?;
         let hash = TokenHash::of(secret);
         if let Some(k) = self.inner.store.api_keys().find_api_key(&hash).await? {
             return Ok(k);
@@ -117,7 +141,8 @@ impl<'a> ApiKeys<'a> {
     /// `unauthenticated` for unknown, revoked or expired keys; `forbidden` for
     /// a missing scope.
     pub async fn authenticate(&self, secret: &str, scope: &str) -> Result<ApiKey> {
-        check_token_format(secret, prefix::API_KEY).map_err(|_| Error::new(ErrorKind::Unauthenticated))?;
+        check_token_format(secret, prefix::API_KEY)
+            .map_err(|_| Error::new(ErrorKind::Unauthenticated))?;
         let now = self.inner.now();
         let key = self
             .inner
@@ -131,7 +156,11 @@ impl<'a> ApiKeys<'a> {
             return Err(Error::new(ErrorKind::Forbidden));
         }
         if key.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
-            self.inner.store.api_keys().touch_api_key(key.id, now).await?;
+            self.inner
+                .store
+                .api_keys()
+                .touch_api_key(key.id, now)
+                .await?;
         }
         Ok(key)
     }
@@ -143,9 +172,17 @@ impl<'a> ApiKeys<'a> {
 
     /// Revoke a key (idempotent).
     pub async fn revoke(&self, id: Uuid) -> Result<()> {
-        self.inner.store.api_keys().revoke_api_key(id, self.inner.now()).await?;
+        self.inner
+            .store
+            .api_keys()
+            .revoke_api_key(id, self.inner.now())
+            .await?;
         Audit::new(self.inner)
-            .record(event::API_KEY_REVOKED, Subject::default(), json!({ "id": id }))
+            .record(
+                event::API_KEY_REVOKED,
+                Subject::default(),
+                json!({ "id": id }),
+            )
             .await
     }
 }

@@ -138,7 +138,10 @@ impl<'a> Apps<'a> {
     pub async fn delete(&self, id: AppId) -> Result<()> {
         let app = self.get(id).await?;
         if app.slug == DEFAULT_SLUG {
-            return Err(Error::with_message(ErrorKind::Forbidden, "the default app cannot be deleted"));
+            return Err(Error::with_message(
+                ErrorKind::Forbidden,
+                "the default app cannot be deleted",
+            ));
         }
         self.inner.store.apps().delete_app(id).await?;
         self.audit(&app, "deleted").await
@@ -166,7 +169,14 @@ impl<'a> Apps<'a> {
 
     async fn audit(&self, app: &App, action: &str) -> Result<()> {
         Audit::new(self.inner)
-            .record(event::APP_CHANGED, Subject { app: Some(app), ..Default::default() }, json!({ "action": action, "slug": app.slug }))
+            .record(
+                event::APP_CHANGED,
+                Subject {
+                    app: Some(app),
+                    ..Default::default()
+                },
+                json!({ "action": action, "slug": app.slug }),
+            )
             .await
     }
 }

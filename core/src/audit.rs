@@ -76,7 +76,13 @@ impl<'a> Audit<'a> {
         self.record_at(kind, subject, data, now).await
     }
 
-    async fn record_at(&self, kind: &str, s: Subject<'_>, data: Value, at: DateTime<Utc>) -> Result<()> {
+    async fn record_at(
+        &self,
+        kind: &str,
+        s: Subject<'_>,
+        data: Value,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let event = AuditEvent {
             id: new_id(at),
             kind: kind.to_owned(),
@@ -93,7 +99,10 @@ impl<'a> Audit<'a> {
                 .or(s.session.map(|x| x.user_id)),
             session_id: s.session.map(|x| x.id),
             ip: s.client.and_then(|c| c.ip.clone()),
-            user_agent: s.client.and_then(|c| c.user_agent.clone()).map(crate::sessions::cut_user_agent),
+            user_agent: s
+                .client
+                .and_then(|c| c.user_agent.clone())
+                .map(crate::sessions::cut_user_agent),
             data,
             at,
         };

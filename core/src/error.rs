@@ -171,7 +171,10 @@ impl Error {
     }
 
     /// An error of `kind` with a specific message (shown to callers).
-    pub fn with_message(kind: ErrorKind, message: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn with_message(
+        kind: ErrorKind,
+        message: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Error {
             kind,
             message: message.into(),
@@ -180,7 +183,10 @@ impl Error {
     }
 
     /// Invalid input in `field`, with a message for the caller.
-    pub fn invalid(field: &'static str, message: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn invalid(
+        field: &'static str,
+        message: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Error::with_message(ErrorKind::InvalidInput { field }, message)
     }
 
@@ -230,7 +236,8 @@ impl From<ErrorKind> for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("code", &self.code()).field("message", &self.message);
+        d.field("code", &self.code())
+            .field("message", &self.message);
         if let ErrorKind::InvalidInput { field } = &self.kind {
             d.field("field", field);
         }

@@ -59,7 +59,7 @@ pub use apps::{Apps, NewApp};
 pub use audit::{Audit, event};
 pub use error::{Error, ErrorKind, Result};
 pub use passwords::{Passwords, SignUpOutcome};
-pub use sessions::{AuthSession, MfaChallenge, SignInOutcome, Sessions};
+pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
 pub use users::Users;
 

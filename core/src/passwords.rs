@@ -15,7 +15,9 @@ use serde_json::json;
 
 use crate::audit::{Subject, event};
 use crate::crypto::Verified;
-use crate::model::{App, ClientInfo, Credential, CredentialKind, SignInMethod, User, UserId, SessionId};
+use crate::model::{
+    App, ClientInfo, Credential, CredentialKind, SessionId, SignInMethod, User, UserId,
+};
 use crate::sessions::{AuthSession, SignInOutcome};
 use crate::validate::{MAX_PASSWORD_BYTES, check_new_password, normalize_email, normalize_name};
 use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions, new_id};
@@ -61,10 +63,25 @@ impl<'a> Passwords<'a> {
         Passwords { inner }
     }
 
-    async fn record_failure(&self, app: &App, client: &ClientInfo, reason: &str, user: Option<&User>) -> Result<()> {
-        let subject = Subject { app: Some(app), user, client: Some(client), ..Default::default() };
+    async fn record_failure(
+        &self,
+        app: &App,
+        client: &ClientInfo,
+        reason: &str,
+        user: Option<&User>,
+    ) -> Result<()> {
+        let subject = Subject {
+            app: Some(app),
+            user,
+            client: Some(client),
+            ..Default::default()
+        };
         Audit::new(self.inner)
-            .record(event::SIGN_IN_FAILED, subject, json!({ "method": "password", "reason": reason }))
+            .record(
+                event::SIGN_IN_FAILED,
+                subject,
+                json!({ "method": "password", "reason": reason }),
+            )
             .await
     }
 
@@ -120,7 +137,13 @@ impl<'a> Passwords<'a> {
             created_at: now,
             last_used_at: None,
         };
-        match self.inner.store.users().create_user(&user, Some(&credential)).await {
+        match self
+            .inner
+            .store
+            .users()
+            .create_user(&user, Some(&credential))
+            .await
+        {
             Ok(()) => {}
             Err(e) if *e.kind() == ErrorKind::EmailTaken && app.settings.require_verified_email => {
                 return Ok(SignUpOutcome::VerificationRequired);
@@ -131,7 +154,12 @@ impl<'a> Passwords<'a> {
         audit
             .record(
                 event::USER_SIGNED_UP,
-                Subject { app: Some(app), user: Some(&user), client: Some(client), ..Default::default() },
+                Subject {
+                    app: Some(app),
+                    user: Some(&user),
+                    client: Some(client),
+                    ..Default::default()
+                },
                 json!({ "method": "password" }),
             )
             .await?;
@@ -158,12 +186,14 @@ impl<'a> Passwords<'a> {
     ) -> Result<SignInOutcome> {
         Self::require_method(app)?;
         let Ok(email) = normalize_email(email) else {
-            self.record_failure(app, client, "invalid_email", None).await?;
+            self.record_failure(app, client, "invalid_email", None)
+                .await?;
             return Err(Error::new(ErrorKind::InvalidCredentials));
         };
         if password.len() > MAX_PASSWORD_BYTES || password.is_empty() {
             // Cannot be anyone's password; do not spend a hash on it.
-            self.record_failure(app, client, "invalid_password", None).await?;
+            self.record_failure(app, client, "invalid_password", None)
+                .await?;
             return Err(Error::new(ErrorKind::InvalidCredentials));
         }
         let now = self.inner.now();
@@ -176,12 +206,18 @@ impl<'a> Passwords<'a> {
         {
             let until = t.last_failure_at + wait;
             if now < until {
-                self.record_failure(app, client, "rate_limited", None).await?;
+                self.record_failure(app, client, "rate_limited", None)
+                    .await?;
                 let retry_after = (until - now).to_std().unwrap_or_default();
                 return Err(Error::new(ErrorKind::RateLimited { retry_after }));
             }
         }
-        let found = self.inner.store.users().find_user_with_password(app.pool_id, &email).await?;
+        let found = self
+            .inner
+            .store
+            .users()
+            .find_user_with_password(app.pool_id, &email)
+            .await?;
         let (user, credential) = match found {
             Some((user, credential)) => (Some(user), credential),
             None => (None, None),
@@ -194,13 +230,16 @@ impl<'a> Passwords<'a> {
         let rehash = match (verified, &user) {
             (Verified::Yes { rehash }, Some(_)) => rehash,
             (_, user) => {
-                throttles.record_failure(&key, now, now - FAILURE_WINDOW).await?;
+                throttles
+                    .record_failure(&key, now, now - FAILURE_WINDOW)
+                    .await?;
                 let reason = match (user, &credential) {
                     (None, _) => "unknown_user",
                     (Some(_), None) => "no_password",
                     (Some(_), Some(_)) => "invalid_password",
                 };
-                self.record_failure(app, client, reason, user.as_ref()).await?;
+                self.record_failure(app, client, reason, user.as_ref())
+                    .await?;
                 return Err(Error::new(ErrorKind::InvalidCredentials));
             }
         };
@@ -209,15 +248,21 @@ impl<'a> Passwords<'a> {
             throttles.clear_throttle(&key).await?;
         }
         if user.disabled {
-            self.record_failure(app, client, "user_disabled", Some(&user)).await?;
+            self.record_failure(app, client, "user_disabled", Some(&user))
+                .await?;
             return Err(Error::new(ErrorKind::UserDisabled));
         }
         if app.settings.require_verified_email && !user.email_verified {
-            self.record_failure(app, client, "email_not_verified", Some(&user)).await?;
+            self.record_failure(app, client, "email_not_verified", Some(&user))
+                .await?;
             return Err(Error::new(ErrorKind::EmailNotVerified));
         }
         if let Some(phc) = rehash {
-            self.inner.store.credentials().set_password(user.id, &phc, now).await?;
+            self.inner
+                .store
+                .credentials()
+                .set_password(user.id, &phc, now)
+                .await?;
         }
         let session = Sessions::new(self.inner)
             .start(app, &user, vec!["pwd".into()], client, "password")
@@ -251,7 +296,9 @@ impl<'a> Passwords<'a> {
             && let Some(wait) = backoff(t.failures)
             && now < t.last_failure_at + wait
         {
-            let retry_after = (t.last_failure_at + wait - now).to_std().unwrap_or_default();
+            let retry_after = (t.last_failure_at + wait - now)
+                .to_std()
+                .unwrap_or_default();
             return Err(Error::new(ErrorKind::RateLimited { retry_after }));
         }
         let credential = store
@@ -264,12 +311,18 @@ impl<'a> Passwords<'a> {
             && matches!(
                 self.inner
                     .hasher
-                    .verify(current_password, credential.as_ref().map(|c| c.secret.as_str()))
+                    .verify(
+                        current_password,
+                        credential.as_ref().map(|c| c.secret.as_str())
+                    )
                     .await?,
                 Verified::Yes { .. }
             );
         if !current_ok {
-            store.throttles().record_failure(&key, now, now - FAILURE_WINDOW).await?;
+            store
+                .throttles()
+                .record_failure(&key, now, now - FAILURE_WINDOW)
+                .await?;
             return Err(Error::new(ErrorKind::InvalidCredentials));
         }
         let mut context = vec![user.email.as_str()];
@@ -286,7 +339,12 @@ impl<'a> Passwords<'a> {
         Audit::new(self.inner)
             .record(
                 event::PASSWORD_CHANGED,
-                Subject { app: Some(app), user: Some(&user), client: Some(client), ..Default::default() },
+                Subject {
+                    app: Some(app),
+                    user: Some(&user),
+                    client: Some(client),
+                    ..Default::default()
+                },
                 json!({ "sessions_revoked": revoked }),
             )
             .await?;

@@ -21,11 +21,12 @@ use serde_json::json;
 
 use crate::audit::{Subject, event};
 use crate::crypto::{
-    TokenHash, check_token_format, generate_token, hmac_sha256, prefix, token_from_secret, token_secret,
+    TokenHash, check_token_format, generate_token, hmac_sha256, prefix, token_from_secret,
+    token_secret,
 };
 use crate::model::{
-    App, ClientInfo, MAX_USER_AGENT_LEN, RefreshRotation, RefreshToken, RotationOutcome, Session, SessionId,
-    User, UserId,
+    App, ClientInfo, MAX_USER_AGENT_LEN, RefreshRotation, RefreshToken, RotationOutcome, Session,
+    SessionId, User, UserId,
 };
 use crate::{Audit, Error, ErrorKind, Inner, Result, Tokens, new_id};
 
@@ -72,7 +73,9 @@ pub struct MfaChallenge {
 
 impl std::fmt::Debug for MfaChallenge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MfaChallenge").field("methods", &self.methods).finish_non_exhaustive()
+        f.debug_struct("MfaChallenge")
+            .field("methods", &self.methods)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,7 +113,8 @@ pub(crate) fn cut_user_agent(mut ua: String) -> String {
 
 fn cut_ip(ip: Option<&String>) -> Option<String> {
     // An IP (v6 with zone) is at most ~64 bytes; anything longer is not an IP.
-    ip.filter(|ip| ip.len() <= 64 && !ip.chars().any(char::is_control)).cloned()
+    ip.filter(|ip| ip.len() <= 64 && !ip.chars().any(char::is_control))
+        .cloned()
 }
 
 /// Sessions; see [`crate::Tessera::sessions`].
@@ -164,12 +168,22 @@ impl<'a> Sessions<'a> {
             spent_at: None,
             replaced_by: None,
         };
-        self.inner.store.sessions().create_session(&session, &refresh).await?;
+        self.inner
+            .store
+            .sessions()
+            .create_session(&session, &refresh)
+            .await?;
         let (access_token, expires_in) = Tokens::new(self.inner).issue(app, &session, user).await?;
         Audit::new(self.inner)
             .record(
                 event::SIGN_IN_SUCCEEDED,
-                Subject { app: Some(app), user: Some(user), session: Some(&session), client: Some(client), ..Default::default() },
+                Subject {
+                    app: Some(app),
+                    user: Some(user),
+                    session: Some(&session),
+                    client: Some(client),
+                    ..Default::default()
+                },
                 json!({ "method": method }),
             )
             .await?;
@@ -196,7 +210,11 @@ impl<'a> Sessions<'a> {
     async fn touch(&self, session: &mut Session) -> Result<()> {
         let now = self.inner.now();
         if now - session.last_seen_at >= TOUCH_EVERY {
-            self.inner.store.sessions().touch_session(session.id, now).await?;
+            self.inner
+                .store
+                .sessions()
+                .touch_session(session.id, now)
+                .await?;
             session.last_seen_at = now;
         }
         Ok(())
@@ -205,7 +223,8 @@ impl<'a> Sessions<'a> {
     /// Validate an opaque session token (the `tessera_session` cookie): one
     /// store query, plus a `last_seen_at` write at most once a minute.
     pub async fn validate(&self, session_token: &str) -> Result<(Session, User)> {
-        check_token_format(session_token, prefix::SESSION).map_err(|_| Error::new(ErrorKind::Unauthenticated))?;
+        check_token_format(session_token, prefix::SESSION)
+            .map_err(|_| Error::new(ErrorKind::Unauthenticated))?;
         let (mut session, user) = self
             .inner
             .store
@@ -226,8 +245,13 @@ impl<'a> Sessions<'a> {
         access_token: &str,
         audience: Option<&str>,
     ) -> Result<(Session, User, crate::AccessClaims)> {
-        let claims = Tokens::new(self.inner).verify(access_token, audience).await?;
-        let sid: SessionId = claims.sid.parse().map_err(|_| Error::new(ErrorKind::InvalidToken))?;
+        let claims = Tokens::new(self.inner)
+            .verify(access_token, audience)
+            .await?;
+        let sid: SessionId = claims
+            .sid
+            .parse()
+            .map_err(|_| Error::new(ErrorKind::InvalidToken))?;
         let (mut session, user) = self
             .inner
             .store
@@ -259,7 +283,12 @@ impl<'a> Sessions<'a> {
             now,
         };
         let audit = Audit::new(self.inner);
-        let outcome = self.inner.store.sessions().rotate_refresh_token(&rotation).await?;
+        let outcome = self
+            .inner
+            .store
+            .sessions()
+            .rotate_refresh_token(&rotation)
+            .await?;
         let (session, user, spent_at) = match outcome {
             RotationOutcome::Rotated(b) => (b.0, b.1, None),
             RotationOutcome::Repeated(b, spent_at) => (b.0, b.1, Some(spent_at)),
@@ -272,7 +301,12 @@ impl<'a> Sessions<'a> {
                 audit
                     .record(
                         event::REFRESH_TOKEN_REUSED,
-                        Subject { user, session, client: Some(client), ..Default::default() },
+                        Subject {
+                            user,
+                            session,
+                            client: Some(client),
+                            ..Default::default()
+                        },
                         json!({}),
                     )
                     .await?;
@@ -294,7 +328,13 @@ impl<'a> Sessions<'a> {
                 audit
                     .record(
                         event::REFRESH_TOKEN_REUSED,
-                        Subject { app: Some(&app), user: Some(&user), session: Some(&session), client: Some(client), ..Default::default() },
+                        Subject {
+                            app: Some(&app),
+                            user: Some(&user),
+                            session: Some(&session),
+                            client: Some(client),
+                            ..Default::default()
+                        },
                         json!({}),
                     )
                     .await?;
@@ -304,11 +344,18 @@ impl<'a> Sessions<'a> {
         if user.disabled {
             return Err(Error::new(ErrorKind::UserDisabled));
         }
-        let (access_token, expires_in) = Tokens::new(self.inner).issue(&app, &session, &user).await?;
+        let (access_token, expires_in) =
+            Tokens::new(self.inner).issue(&app, &session, &user).await?;
         audit
             .record(
                 event::SESSION_REFRESHED,
-                Subject { app: Some(&app), user: Some(&user), session: Some(&session), client: Some(client), ..Default::default() },
+                Subject {
+                    app: Some(&app),
+                    user: Some(&user),
+                    session: Some(&session),
+                    client: Some(client),
+                    ..Default::default()
+                },
                 json!({ "repeated": repeated }),
             )
             .await?;
@@ -325,7 +372,12 @@ impl<'a> Sessions<'a> {
     /// A user's live sessions, newest first.
     pub async fn list(&self, user_id: UserId) -> Result<Vec<Session>> {
         let now = self.inner.now();
-        let mut sessions = self.inner.store.sessions().list_user_sessions(user_id).await?;
+        let mut sessions = self
+            .inner
+            .store
+            .sessions()
+            .list_user_sessions(user_id)
+            .await?;
         sessions.retain(|s| s.is_active(now));
         Ok(sessions)
     }
@@ -344,7 +396,10 @@ impl<'a> Sessions<'a> {
             Audit::new(self.inner)
                 .record(
                     event::SESSION_REVOKED,
-                    Subject { user_id: Some(user_id), ..Default::default() },
+                    Subject {
+                        user_id: Some(user_id),
+                        ..Default::default()
+                    },
                     json!({ "session_id": session_id, "reason": reason }),
                 )
                 .await?;
@@ -354,7 +409,12 @@ impl<'a> Sessions<'a> {
 
     /// Revoke every session of `user_id` except `except` (sign out everywhere,
     /// or everywhere else). Returns how many were revoked.
-    pub async fn revoke_all(&self, user_id: UserId, except: Option<SessionId>, reason: &str) -> Result<u64> {
+    pub async fn revoke_all(
+        &self,
+        user_id: UserId,
+        except: Option<SessionId>,
+        reason: &str,
+    ) -> Result<u64> {
         let now = self.inner.now();
         let n = self
             .inner
@@ -365,7 +425,10 @@ impl<'a> Sessions<'a> {
         Audit::new(self.inner)
             .record(
                 event::SESSIONS_REVOKED,
-                Subject { user_id: Some(user_id), ..Default::default() },
+                Subject {
+                    user_id: Some(user_id),
+                    ..Default::default()
+                },
                 json!({ "count": n, "reason": reason, "except": except }),
             )
             .await?;

@@ -68,12 +68,7 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, pool_id: PoolId, query: &UserQuery) -> Result<Vec<User>>;
     /// Apply `patch` atomically (fields not in the patch keep their concurrent
     /// value) and return the new user. `NotFound`, or `EmailTaken`.
-    async fn update_user(
-        &self,
-        id: UserId,
-        patch: &UserPatch,
-        now: DateTime<Utc>,
-    ) -> Result<User>;
+    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User>;
     /// Delete a user and every row keyed to them (credentials, identities,
     /// sessions, refresh tokens, one-time tokens). Audit events are kept.
     /// `NotFound` if missing.
@@ -145,8 +140,10 @@ pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()>;
     /// The session whose token hash matches, with its user: the validation hot
     /// path, one indexed query. Returns revoked and expired sessions too.
-    async fn find_session_by_token(&self, token_hash: &TokenHash)
-    -> Result<Option<(Session, User)>>;
+    async fn find_session_by_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<(Session, User)>>;
     /// A session by id, with its user, in one query.
     async fn find_session(&self, id: SessionId) -> Result<Option<(Session, User)>>;
     /// A user's sessions that are not revoked, newest first (expired ones included;

@@ -106,7 +106,10 @@ impl<'a> Tokens<'a> {
     fn new_key(&self, alg: SigningAlg, now: DateTime<Utc>) -> Result<SigningKey> {
         let material = KeyMaterial::generate(alg)?;
         let kid = b64url(&random_bytes::<12>());
-        let sealed = self.inner.keyring.seal(material.private_der(), &aad(&kid))?;
+        let sealed = self
+            .inner
+            .keyring
+            .seal(material.private_der(), &aad(&kid))?;
         Ok(SigningKey {
             public_jwk: material.public_jwk(&kid).to_string(),
             kid,
@@ -120,7 +123,13 @@ impl<'a> Tokens<'a> {
 
     async fn active_key(&self) -> Result<Arc<ActiveKey>> {
         let now = self.inner.now();
-        if let Some(k) = self.inner.key_cache.active.read().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some(k) = self
+            .inner
+            .key_cache
+            .active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
             && now - k.loaded_at < CACHE_TTL
         {
             return Ok(k.clone());
@@ -130,10 +139,17 @@ impl<'a> Tokens<'a> {
             Some(k) => k,
             None => {
                 let key = self.new_key(self.inner.signing_alg, now)?;
-                self.inner.store.keys().insert_first_signing_key(&key).await?
+                self.inner
+                    .store
+                    .keys()
+                    .insert_first_signing_key(&key)
+                    .await?
             }
         };
-        let der = self.inner.keyring.open(&stored.private_key_sealed, &aad(&stored.kid))?;
+        let der = self
+            .inner
+            .keyring
+            .open(&stored.private_key_sealed, &aad(&stored.kid))?;
         let material = KeyMaterial::from_private_der(stored.alg, der)?;
         let active = Arc::new(ActiveKey {
             kid: stored.kid,
@@ -141,7 +157,12 @@ impl<'a> Tokens<'a> {
             key: material.encoding_key(),
             loaded_at: now,
         });
-        *self.inner.key_cache.active.write().unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
+        *self
+            .inner
+            .key_cache
+            .active
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(active.clone());
         Ok(active)
     }
 
@@ -205,7 +226,12 @@ impl<'a> Tokens<'a> {
     }
 
     /// Sign an access token for `session`; returns the token and its lifetime in seconds.
-    pub(crate) async fn issue(&self, app: &App, session: &Session, user: &User) -> Result<(String, i64)> {
+    pub(crate) async fn issue(
+        &self,
+        app: &App,
+        session: &Session,
+        user: &User,
+    ) -> Result<(String, i64)> {
         let key = self.active_key().await?;
         let now = self.inner.now();
         let ttl = app.settings.access_token_ttl_secs;
@@ -235,7 +261,12 @@ impl<'a> Tokens<'a> {
     async fn verifier(&self, kid: &str) -> Result<Option<(Arc<DecodingKey>, SigningAlg)>> {
         let now = self.inner.now();
         {
-            let v = self.inner.key_cache.verifiers.read().unwrap_or_else(|e| e.into_inner());
+            let v = self
+                .inner
+                .key_cache
+                .verifiers
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
             let fresh = v.loaded_at.is_some_and(|t| now - t < CACHE_TTL);
             let cooling = v.loaded_at.is_some_and(|t| now - t < RELOAD_COOLDOWN);
             if let Some(found) = v.keys.get(kid) {
@@ -258,7 +289,12 @@ impl<'a> Tokens<'a> {
             keys.insert(k.kid.clone(), (Arc::new(dk), alg));
         }
         let found = keys.get(kid).cloned();
-        *self.inner.key_cache.verifiers.write().unwrap_or_else(|e| e.into_inner()) = Verifiers {
+        *self
+            .inner
+            .key_cache
+            .verifiers
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Verifiers {
             keys,
             loaded_at: Some(now),
         };
@@ -295,7 +331,8 @@ impl<'a> Tokens<'a> {
         // against ours below.
         validation.validate_exp = false;
         validation.validate_nbf = false;
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation).map_err(|_| invalid())?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+            .map_err(|_| invalid())?;
         let now = self.inner.now().timestamp();
         let claims = data.claims;
         if claims.exp + LEEWAY_SECS as i64 <= now {

@@ -32,7 +32,11 @@ impl<'a> Users<'a> {
         let Ok(email) = normalize_email(email) else {
             return Ok(None);
         };
-        self.inner.store.users().find_user_by_email(pool, &email).await
+        self.inner
+            .store
+            .users()
+            .find_user_by_email(pool, &email)
+            .await
     }
 
     /// Users of `pool` ordered by id; pass the last id of a page as
@@ -40,8 +44,14 @@ impl<'a> Users<'a> {
     pub async fn list(&self, pool: PoolId, query: &UserQuery) -> Result<Vec<User>> {
         let mut q = query.clone();
         q.limit = q.limit.clamp(1, 1000);
-        q.email_contains = q.email_contains.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-        if q.email_contains.as_ref().is_some_and(|s| s.len() > crate::model::MAX_EMAIL_LEN) {
+        q.email_contains = q
+            .email_contains
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        if q.email_contains
+            .as_ref()
+            .is_some_and(|s| s.len() > crate::model::MAX_EMAIL_LEN)
+        {
             return Ok(Vec::new());
         }
         self.inner.store.users().list_users(pool, &q).await
@@ -63,7 +73,12 @@ impl<'a> Users<'a> {
             check_metadata(metadata)?;
         }
         let now = self.inner.now();
-        let user = self.inner.store.users().update_user(id, &patch, now).await?;
+        let user = self
+            .inner
+            .store
+            .users()
+            .update_user(id, &patch, now)
+            .await?;
         if patch.disabled == Some(true) {
             self.inner
                 .store
@@ -84,7 +99,10 @@ impl<'a> Users<'a> {
         Audit::new(self.inner)
             .record(
                 event::USER_UPDATED,
-                Subject { user: Some(&user), ..Default::default() },
+                Subject {
+                    user: Some(&user),
+                    ..Default::default()
+                },
                 json!({ "fields": fields, "disabled": user.disabled }),
             )
             .await?;
@@ -97,7 +115,14 @@ impl<'a> Users<'a> {
         let user = self.get(id).await?;
         self.inner.store.users().delete_user(id).await?;
         Audit::new(self.inner)
-            .record(event::USER_DELETED, Subject { user: Some(&user), ..Default::default() }, json!({}))
+            .record(
+                event::USER_DELETED,
+                Subject {
+                    user: Some(&user),
+                    ..Default::default()
+                },
+                json!({}),
+            )
             .await
     }
 }

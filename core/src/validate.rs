@@ -27,7 +27,9 @@ pub fn normalize_email(raw: &str) -> Result<String> {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return Err(invalid());
     };
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '\\' | ',' | ';');
+    let bad_char = |c: char| {
+        c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '\\' | ',' | ';')
+    };
     if local.is_empty()
         || local.len() > 64
         || domain.is_empty()
@@ -51,10 +53,16 @@ pub fn normalize_name(raw: Option<&str>) -> Result<Option<String>> {
         return Ok(None);
     };
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(Error::invalid("name", "the name is longer than 200 characters"));
+        return Err(Error::invalid(
+            "name",
+            "the name is longer than 200 characters",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(Error::invalid("name", "the name contains control characters"));
+        return Err(Error::invalid(
+            "name",
+            "the name contains control characters",
+        ));
     }
     Ok(Some(name.to_owned()))
 }
@@ -95,7 +103,10 @@ pub fn check_slug(slug: &str) -> Result<()> {
 pub fn check_label(field: &'static str, value: &str) -> Result<()> {
     let n = value.chars().count();
     if value.trim().is_empty() || n > MAX_NAME_LEN || value.chars().any(char::is_control) {
-        return Err(Error::invalid(field, "must be 1 to 200 characters without control characters"));
+        return Err(Error::invalid(
+            field,
+            "must be 1 to 200 characters without control characters",
+        ));
     }
     Ok(())
 }
@@ -142,16 +153,37 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Alice@Example.COM ").unwrap(), "alice@example.com");
-        assert_eq!(normalize_email("ÉLODIE@exemple.fr").unwrap(), "élodie@exemple.fr");
+        assert_eq!(
+            normalize_email("  Alice@Example.COM ").unwrap(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            normalize_email("ÉLODIE@exemple.fr").unwrap(),
+            "élodie@exemple.fr"
+        );
         assert_eq!(normalize_email("dev@localhost").unwrap(), "dev@localhost");
         let long = format!("{}@example.com", "a".repeat(250));
         for bad in [
-            "", " ", "no-at", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com",
-            "a@example.com\0", "a@.example.com", "a@example..com", "a\n@example.com", &long,
+            "",
+            " ",
+            "no-at",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@exa mple.com",
+            "a@example.com\0",
+            "a@.example.com",
+            "a@example..com",
+            "a\n@example.com",
+            &long,
             "\"a\"@example.com",
         ] {
-            assert_eq!(normalize_email(bad).unwrap_err().code(), "invalid_email", "{bad:?}");
+            assert_eq!(
+                normalize_email(bad).unwrap_err().code(),
+                "invalid_email",
+                "{bad:?}"
+            );
         }
     }
 
@@ -162,11 +194,22 @@ mod tests {
         // No composition rules: a long lower-case phrase is fine.
         check_new_password("tangerine submarine orchestra", 2, &[]).unwrap();
         for (bad, min) in [("", 0), ("short1!", 0), ("password", 1), ("12345678", 1)] {
-            assert_eq!(check_new_password(bad, min, &[]).unwrap_err().code(), "weak_password", "{bad}");
+            assert_eq!(
+                check_new_password(bad, min, &[]).unwrap_err().code(),
+                "weak_password",
+                "{bad}"
+            );
         }
         // The user's own details count as guessable.
         let pw = "margaretthatcher1";
-        assert!(check_new_password(pw, 3, &["margaret.thatcher@example.com", "Margaret Thatcher"]).is_err());
+        assert!(
+            check_new_password(
+                pw,
+                3,
+                &["margaret.thatcher@example.com", "Margaret Thatcher"]
+            )
+            .is_err()
+        );
         // Too long, before zxcvbn ever sees it.
         assert!(check_new_password(&"a".repeat(257), 0, &[]).is_err());
         assert!(check_new_password(&"a".repeat(10 * 1024 * 1024), 0, &[]).is_err());
@@ -175,7 +218,10 @@ mod tests {
 
     #[test]
     fn names_slugs_and_metadata_are_capped() {
-        assert_eq!(normalize_name(Some("  Ada  ")).unwrap().as_deref(), Some("Ada"));
+        assert_eq!(
+            normalize_name(Some("  Ada  ")).unwrap().as_deref(),
+            Some("Ada")
+        );
         assert_eq!(normalize_name(Some("   ")).unwrap(), None);
         assert!(normalize_name(Some(&"x".repeat(201))).is_err());
         assert!(normalize_name(Some("a\u{7}b")).is_err());

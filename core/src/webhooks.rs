@@ -38,7 +38,10 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
     content.extend_from_slice(timestamp.to_string().as_bytes());
     content.push(b'.');
     content.extend_from_slice(body);
-    Ok(format!("v1,{}", STANDARD.encode(hmac_sha256(&key, &content))))
+    Ok(format!(
+        "v1,{}",
+        STANDARD.encode(hmac_sha256(&key, &content))
+    ))
 }
 
 /// Verify a delivery: `signatures` is the `webhook-signature` header (one or more
@@ -52,10 +55,9 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<()> {
-    let ts: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| Error::with_message(ErrorKind::InvalidToken, "webhook-timestamp is not a number"))?;
+    let ts: i64 = timestamp.trim().parse().map_err(|_| {
+        Error::with_message(ErrorKind::InvalidToken, "webhook-timestamp is not a number")
+    })?;
     if (now - ts).abs() > TOLERANCE_SECS {
         return Err(Error::with_message(
             ErrorKind::TokenExpired,
@@ -70,7 +72,10 @@ pub fn verify(
     if matches {
         Ok(())
     } else {
-        Err(Error::with_message(ErrorKind::InvalidToken, "no webhook signature matches"))
+        Err(Error::with_message(
+            ErrorKind::InvalidToken,
+            "no webhook signature matches",
+        ))
     }
 }
 
@@ -89,11 +94,15 @@ mod tests {
         verify(&new, "msg_1", "1700000000", &header, body, 1_700_000_100).unwrap();
         verify(&old, "msg_1", "1700000000", &header, body, 1_700_000_100).unwrap();
         assert_eq!(
-            verify(&new, "msg_1", "1700000000", &header, b"{}", 1_700_000_000).unwrap_err().code(),
+            verify(&new, "msg_1", "1700000000", &header, b"{}", 1_700_000_000)
+                .unwrap_err()
+                .code(),
             "invalid_token"
         );
         assert_eq!(
-            verify(&new, "msg_1", "1700000000", &header, body, 1_700_000_301).unwrap_err().code(),
+            verify(&new, "msg_1", "1700000000", &header, body, 1_700_000_301)
+                .unwrap_err()
+                .code(),
             "token_expired"
         );
         assert!(verify(&new, "msg_1", "soon", &header, body, 0).is_err());

@@ -69,7 +69,8 @@ impl KeyMaterial {
     /// Key material from its private DER (PKCS#8 for EdDSA and ES256, PKCS#1
     /// for RS256).
     pub fn from_private_der(alg: SigningAlg, der: Vec<u8>) -> Result<Self> {
-        let bad = |e: &dyn std::fmt::Display| Error::config(format!("invalid {} key: {e}", alg.as_str()));
+        let bad =
+            |e: &dyn std::fmt::Display| Error::config(format!("invalid {} key: {e}", alg.as_str()));
         let jwk = match alg {
             SigningAlg::EdDSA => {
                 use ed25519_dalek::pkcs8::DecodePrivateKey as _;
@@ -141,7 +142,10 @@ pub fn decoding_key(jwk: &Value) -> Result<(DecodingKey, SigningAlg)> {
         .ok_or_else(|| Error::internal("stored JWK has no supported alg"))?;
     let parsed: jsonwebtoken::jwk::Jwk =
         serde_json::from_value(jwk.clone()).map_err(Error::internal)?;
-    Ok((DecodingKey::from_jwk(&parsed).map_err(Error::internal)?, alg))
+    Ok((
+        DecodingKey::from_jwk(&parsed).map_err(Error::internal)?,
+        alg,
+    ))
 }
 
 /// The `jsonwebtoken` algorithm for a signing algorithm.
@@ -166,7 +170,12 @@ mod tests {
             assert_eq!(jwk["use"], "sig");
             let mut header = jsonwebtoken::Header::new(jwt_algorithm(alg));
             header.kid = Some("k1".into());
-            let token = jsonwebtoken::encode(&header, &json!({"sub": "x", "exp": 4_000_000_000u64}), &km.encoding_key()).unwrap();
+            let token = jsonwebtoken::encode(
+                &header,
+                &json!({"sub": "x", "exp": 4_000_000_000u64}),
+                &km.encoding_key(),
+            )
+            .unwrap();
             let (dk, alg2) = decoding_key(&jwk).unwrap();
             assert_eq!(alg, alg2);
             let mut v = jsonwebtoken::Validation::new(jwt_algorithm(alg));

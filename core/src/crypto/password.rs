@@ -133,7 +133,11 @@ impl PasswordHasher {
                 // A corrupt stored hash must not become a way in.
                 return Err(Error::internal("stored password hash is not a PHC string"));
             };
-            if argon2.verify_password(password.as_bytes(), &parsed).is_err() || !known {
+            if argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_err()
+                || !known
+            {
                 return Ok(Verified::No);
             }
             let rehash = if needs_rehash(&parsed, params) {
@@ -182,7 +186,9 @@ fn needs_rehash(hash: &PasswordHash, params: PasswordParams) -> bool {
     }
     match Params::try_from(hash) {
         Ok(p) => {
-            p.m_cost() != params.m_cost || p.t_cost() != params.t_cost || p.p_cost() != params.p_cost
+            p.m_cost() != params.m_cost
+                || p.t_cost() != params.t_cost
+                || p.p_cost() != params.p_cost
         }
         Err(_) => true,
     }
@@ -201,7 +207,10 @@ mod tests {
             fast.verify("correct horse", Some(&phc)).await.unwrap(),
             Verified::Yes { rehash: None }
         );
-        assert_eq!(fast.verify("wrong", Some(&phc)).await.unwrap(), Verified::No);
+        assert_eq!(
+            fast.verify("wrong", Some(&phc)).await.unwrap(),
+            Verified::No
+        );
 
         let stronger = PasswordHasher::new(
             PasswordParams {
@@ -231,6 +240,9 @@ mod tests {
             t_cost: 0,
             p_cost: 0,
         };
-        assert_eq!(PasswordHasher::new(p, None).unwrap_err().code(), "config_error");
+        assert_eq!(
+            PasswordHasher::new(p, None).unwrap_err().code(),
+            "config_error"
+        );
     }
 }

@@ -46,7 +46,10 @@ impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
             .field("current", &hex4(&self.current.id))
-            .field("old", &self.old.iter().map(|k| hex4(&k.id)).collect::<Vec<_>>())
+            .field(
+                "old",
+                &self.old.iter().map(|k| hex4(&k.id)).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -96,7 +99,13 @@ impl KeyRing {
         let ct = self
             .current
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| Error::internal("AES-GCM encryption failed"))?;
         let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
         out.push(VERSION);
@@ -151,7 +160,10 @@ mod tests {
         let sealed = ring.seal(b"secret", b"row-1").unwrap();
         assert_eq!(ring.open(&sealed, b"row-1").unwrap(), b"secret");
         // Moved to another row: does not open.
-        assert_eq!(ring.open(&sealed, b"row-2").unwrap_err().code(), "config_error");
+        assert_eq!(
+            ring.open(&sealed, b"row-2").unwrap_err().code(),
+            "config_error"
+        );
         // Tampered.
         let mut bad = sealed.clone();
         *bad.last_mut().unwrap() ^= 1;
@@ -175,7 +187,10 @@ mod tests {
         let k = KeyRing::generate_base64();
         KeyRing::from_base64(&k, "").unwrap();
         KeyRing::from_base64(&k, &format!("{k}, {k}")).unwrap();
-        assert_eq!(KeyRing::from_base64("short", "").unwrap_err().code(), "config_error");
+        assert_eq!(
+            KeyRing::from_base64("short", "").unwrap_err().code(),
+            "config_error"
+        );
         assert!(KeyRing::from_base64("AAAA", "").is_err());
     }
 }
