@@ -27,7 +27,13 @@ async fn main() -> tessera_core::Result<()> {
 
     let SignUpOutcome::SignedIn(signed_up) = tessera
         .passwords()
-        .sign_up(&app, "ada@example.com", "correct horse battery staple", Some("Ada"), &client)
+        .sign_up(
+            &app,
+            "ada@example.com",
+            "correct horse battery staple",
+            Some("Ada"),
+            &client,
+        )
         .await?
     else {
         unreachable!("the default app signs users in straight away");
@@ -36,28 +42,54 @@ async fn main() -> tessera_core::Result<()> {
 
     let signed_in = tessera
         .passwords()
-        .sign_in(&app, "ADA@example.com", "correct horse battery staple", &client)
+        .sign_in(
+            &app,
+            "ADA@example.com",
+            "correct horse battery staple",
+            &client,
+        )
         .await?
         .session()
         .expect("no second factor enrolled");
     println!("signed in: session {}", signed_in.session.id);
 
-    let cookie = signed_in.session_token.as_deref().expect("issued at sign-in");
+    let cookie = signed_in
+        .session_token
+        .as_deref()
+        .expect("issued at sign-in");
     let (session, user) = tessera.sessions().validate(cookie).await?;
-    println!("session token valid for {} (session {})", user.email, session.id);
+    println!(
+        "session token valid for {} (session {})",
+        user.email, session.id
+    );
 
     let (_, _, claims) = tessera
         .sessions()
         .validate_access_token(&signed_in.access_token, Some(&app.id.to_string()))
         .await?;
-    println!("access token valid: sub={} amr={:?}", claims.sub, claims.amr);
+    println!(
+        "access token valid: sub={} amr={:?}",
+        claims.sub, claims.amr
+    );
 
-    let refreshed = tessera.sessions().refresh(&signed_in.refresh_token, &client).await?;
-    println!("refreshed: new refresh token issued, expires in {} s", refreshed.expires_in);
+    let refreshed = tessera
+        .sessions()
+        .refresh(&signed_in.refresh_token, &client)
+        .await?;
+    println!(
+        "refreshed: new refresh token issued, expires in {} s",
+        refreshed.expires_in
+    );
 
-    tessera.sessions().revoke(user.id, session.id, "sign_out").await?;
+    tessera
+        .sessions()
+        .revoke(user.id, session.id, "sign_out")
+        .await?;
     let after = tessera.sessions().validate(cookie).await;
-    println!("after sign-out the session is rejected: {}", after.unwrap_err().code());
+    println!(
+        "after sign-out the session is rejected: {}",
+        after.unwrap_err().code()
+    );
     println!("JWKS: {}", tessera.tokens().jwks().await?);
     Ok(())
 }

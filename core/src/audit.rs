@@ -63,10 +63,10 @@ impl<'a> Audit<'a> {
     }
 
     /// Events matching `query`, newest first; page with `query.before` set to
-    /// the id of the last event of the previous page. `limit` is clamped to 1..=1000.
+    /// the id of the last event of the previous page. `limit` 0 means 100; at most 1000.
     pub async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
         let mut q = query.clone();
-        q.limit = q.limit.clamp(1, 1000);
+        q.limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
         self.inner.store.audit().list_events(&q).await
     }
 

@@ -21,6 +21,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum ErrorKind {
     /// Email or password wrong, or no such account (never says which).
     InvalidCredentials,
+    /// The request is malformed (unparseable JSON, wrong content type).
+    BadRequest,
     /// Input failed validation; `field` names the offending field.
     InvalidInput {
         /// The field that failed validation (`email`, `password`, `name`, …).
@@ -78,6 +80,7 @@ impl ErrorKind {
     pub fn code(&self) -> &'static str {
         match self {
             ErrorKind::InvalidCredentials => "invalid_credentials",
+            ErrorKind::BadRequest => "bad_request",
             ErrorKind::InvalidInput { .. } => "invalid_input",
             ErrorKind::InvalidEmail => "invalid_email",
             ErrorKind::WeakPassword => "weak_password",
@@ -107,6 +110,7 @@ impl ErrorKind {
     pub fn default_message(&self) -> &'static str {
         match self {
             ErrorKind::InvalidCredentials => "The email or password is incorrect.",
+            ErrorKind::BadRequest => "The request is malformed.",
             ErrorKind::InvalidInput { .. } => "The request is invalid.",
             ErrorKind::InvalidEmail => "The email address is not valid.",
             ErrorKind::WeakPassword => "The password does not meet the password policy.",

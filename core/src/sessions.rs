@@ -317,29 +317,29 @@ impl<'a> Sessions<'a> {
         };
         let app = self.inner.store.apps().get_app(session.app_id).await?;
         let repeated = spent_at.is_some();
-        if let Some(spent_at) = spent_at {
-            if now - spent_at > Duration::seconds(app.settings.refresh_reuse_grace_secs) {
-                // Outside this app's (narrower) window: reuse after all.
-                self.inner
-                    .store
-                    .sessions()
-                    .revoke_session(session.id, None, now, "refresh_token_reused")
-                    .await?;
-                audit
-                    .record(
-                        event::REFRESH_TOKEN_REUSED,
-                        Subject {
-                            app: Some(&app),
-                            user: Some(&user),
-                            session: Some(&session),
-                            client: Some(client),
-                            ..Default::default()
-                        },
-                        json!({}),
-                    )
-                    .await?;
-                return Err(Error::new(ErrorKind::RefreshTokenReused));
-            }
+        if let Some(spent_at) = spent_at
+            && now - spent_at > Duration::seconds(app.settings.refresh_reuse_grace_secs)
+        {
+            // Outside this app's (narrower) window: reuse after all.
+            self.inner
+                .store
+                .sessions()
+                .revoke_session(session.id, None, now, "refresh_token_reused")
+                .await?;
+            audit
+                .record(
+                    event::REFRESH_TOKEN_REUSED,
+                    Subject {
+                        app: Some(&app),
+                        user: Some(&user),
+                        session: Some(&session),
+                        client: Some(client),
+                        ..Default::default()
+                    },
+                    json!({}),
+                )
+                .await?;
+            return Err(Error::new(ErrorKind::RefreshTokenReused));
         }
         if user.disabled {
             return Err(Error::new(ErrorKind::UserDisabled));

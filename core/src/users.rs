@@ -40,10 +40,10 @@ impl<'a> Users<'a> {
     }
 
     /// Users of `pool` ordered by id; pass the last id of a page as
-    /// `query.after` for the next. `limit` is clamped to 1..=1000.
+    /// `query.after` for the next. `limit` 0 means 100; at most 1000.
     pub async fn list(&self, pool: PoolId, query: &UserQuery) -> Result<Vec<User>> {
         let mut q = query.clone();
-        q.limit = q.limit.clamp(1, 1000);
+        q.limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
         q.email_contains = q
             .email_contains
             .map(|s| s.trim().to_lowercase())

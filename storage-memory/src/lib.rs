@@ -675,7 +675,7 @@ impl OneTimeTokenStore for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<OneTimeToken> {
         let mut s = self.lock();
-        if !s.tokens.get(hash).is_some_and(|t| t.purpose == purpose) {
+        if s.tokens.get(hash).is_none_or(|t| t.purpose != purpose) {
             return Err(Error::new(ErrorKind::InvalidToken));
         }
         let token = s.tokens.remove(hash).expect("checked above");

@@ -160,7 +160,11 @@ pub fn user(pool: &Pool, email: &str) -> User {
 /// Insert a user of `pool` with `email` and no credential.
 pub async fn insert_user(store: &dyn Store, pool: &Pool, email: &str) -> User {
     let u = user(pool, email);
-    store.users().create_user(&u, None).await.expect("create_user");
+    store
+        .users()
+        .create_user(&u, None)
+        .await
+        .expect("create_user");
     u
 }
 
@@ -333,8 +337,7 @@ pub fn signing_key(kid: &str) -> SigningKey {
         kid: kid.to_owned(),
         alg: SigningAlg::EdDSA,
         private_key_sealed: (0..=255u8).chain([0, 0, 255]).collect(),
-        public_jwk: json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": "AAAA" })
-            .to_string(),
+        public_jwk: json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": "AAAA" }).to_string(),
         created_at: stamp(),
         retired_at: None,
         publish_until: None,
@@ -439,7 +442,10 @@ pub fn max_metadata() -> Value {
     let len = serde_json::to_vec(&Value::Object(obj.clone()))
         .expect("serialises")
         .len();
-    assert!(len < MAX_METADATA_LEN, "adversarial metadata too big: {len}");
+    assert!(
+        len < MAX_METADATA_LEN,
+        "adversarial metadata too big: {len}"
+    );
     obj.insert("pad".into(), json!("p".repeat(MAX_METADATA_LEN - len)));
     let value = Value::Object(obj);
     assert_eq!(

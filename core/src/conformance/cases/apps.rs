@@ -34,7 +34,10 @@ pub async fn pools_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
     b.created_at = latest();
     apps.create_pool(&a).await.unwrap();
     assert_eq!(apps.get_pool(a.id).await.unwrap(), a);
-    assert_eq!(apps.find_pool_by_slug("alpha").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        apps.find_pool_by_slug("alpha").await.unwrap(),
+        Some(a.clone())
+    );
     apps.create_pool(&b).await.unwrap();
     assert_eq!(apps.get_pool(b.id).await.unwrap(), b);
     assert_eq!(apps.list_pools().await.unwrap(), vec![a.clone(), b.clone()]);
@@ -77,7 +80,10 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
         apps.create_app(a).await.unwrap();
         assert_eq!(&apps.get_app(a.id).await.unwrap(), a);
     }
-    assert_eq!(apps.find_app_by_slug("web").await.unwrap(), Some(a1.clone()));
+    assert_eq!(
+        apps.find_app_by_slug("web").await.unwrap(),
+        Some(a1.clone())
+    );
     assert_eq!(apps.find_app_by_slug("nope").await.unwrap(), None);
     assert_eq!(
         apps.list_apps(None).await.unwrap(),
@@ -151,7 +157,10 @@ pub async fn delete_app_removes_its_sessions(store: Arc<dyn Store>) {
     store.apps().delete_app(doomed.id).await.unwrap();
     assert_err(store.apps().get_app(doomed.id).await, ErrorKind::NotFound);
     assert_eq!(store.apps().find_app_by_slug("doomed").await.unwrap(), None);
-    assert_eq!(store.apps().list_apps(Some(p.id)).await.unwrap(), vec![kept]);
+    assert_eq!(
+        store.apps().list_apps(Some(p.id)).await.unwrap(),
+        vec![kept]
+    );
     let sessions = store.sessions();
     assert_eq!(sessions.find_session(s1.session.id).await.unwrap(), None);
     assert!(
@@ -178,8 +187,23 @@ pub async fn delete_app_removes_its_sessions(store: Arc<dyn Store>) {
         vec![s2.session]
     );
     assert_eq!(store.users().get_user(u.id).await.unwrap(), u);
-    assert_err(store.apps().delete_app(doomed.id).await, ErrorKind::NotFound);
+    assert_err(
+        store.apps().delete_app(doomed.id).await,
+        ErrorKind::NotFound,
+    );
     // The slug is free again.
     let again = app(&p, "doomed");
     store.apps().create_app(&again).await.unwrap();
+}
+
+/// The store answers `ping` and names its backend with a short lower-case word.
+pub async fn store_pings_and_names_its_backend(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+    let name = store.backend();
+    assert!(
+        !name.is_empty()
+            && name.len() <= 16
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+        "{name:?}"
+    );
 }

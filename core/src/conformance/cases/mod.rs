@@ -1,18 +1,30 @@
 //! The cases of the conformance suite; each takes a fresh store.
+//!
+//! Grouped by aggregate (one module per store trait) plus races, sweepers and
+//! end-to-end facade flows. Every case is re-exported here so the
+//! [`conformance_tests!`](crate::conformance_tests) macro can name it as
+//! `conformance::cases::<name>`.
 
-use std::sync::Arc;
+mod apps;
+mod audit;
+mod credentials;
+mod flows;
+mod keys;
+mod one_time;
+mod races;
+mod sessions;
+mod sweeps;
+mod throttles;
+mod users;
 
-use crate::store::Store;
-
-/// A fresh store, once Tessera is built over it, has the `default` pool and app.
-pub async fn default_pool_and_app_exist(store: Arc<dyn Store>) {
-    let (t, _clock) = super::tessera(store.clone()).await;
-    let app = t.apps().default_app().await.unwrap();
-    let pool = t.apps().default_pool().await.unwrap();
-    assert_eq!(app.pool_id, pool.id);
-    assert_eq!(app.slug, "default");
-    // Building again over the same store does not duplicate them.
-    let (t2, _) = super::tessera(store).await;
-    assert_eq!(t2.apps().list(None).await.unwrap().len(), 1);
-    assert_eq!(t2.apps().list_pools().await.unwrap().len(), 1);
-}
+pub use apps::*;
+pub use audit::*;
+pub use credentials::*;
+pub use flows::*;
+pub use keys::*;
+pub use one_time::*;
+pub use races::*;
+pub use sessions::*;
+pub use sweeps::*;
+pub use throttles::*;
+pub use users::*;

@@ -1,0 +1,283 @@
+//! Configuration, in two stages: [`RawConfig`] is what the operator typed
+//! (flags or `TESSERA_*` environment variables, parsed by the binary);
+//! [`Config`] is the validated form the server trusts.
+//!
+//! The names are a stable contract (DESIGN.md 4.0).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tessera_core::crypto::KeyRing;
+use tessera_core::model::SigningAlg;
+use tessera_core::{Error, Result};
+
+use crate::state::{HttpOptions, parse_cidr};
+
+/// Every configuration name, flag and environment variable (pinned by a test).
+pub const ENV_NAMES: &[&str] = &[
+    "TESSERA_DATABASE_URL",
+    "TESSERA_LISTEN",
+    "TESSERA_BASE_URL",
+    "TESSERA_KEY_ENCRYPTION_KEY",
+    "TESSERA_KEY_ENCRYPTION_KEY_OLD",
+    "TESSERA_SMTP_URL",
+    "TESSERA_MAIL_FROM",
+    "TESSERA_ADMIN_API_KEY",
+    "TESSERA_LOG_FORMAT",
+    "TESSERA_DEV",
+    "TESSERA_RATE_LIMITS",
+    "TESSERA_WEBAUTHN_RP_ID",
+    "TESSERA_WEBAUTHN_ORIGIN",
+];
+
+/// Settings as given, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    /// `TESSERA_DATABASE_URL` (default `sqlite://tessera.db`).
+    pub database_url: Option<String>,
+    /// `TESSERA_LISTEN` (default `0.0.0.0:$PORT` or `0.0.0.0:8080`).
+    pub listen: Option<String>,
+    /// `PORT`, honoured when `TESSERA_LISTEN` is not set.
+    pub port: Option<u16>,
+    /// `TESSERA_BASE_URL` (default `http://localhost:<port>`).
+    pub base_url: Option<String>,
+    /// `TESSERA_KEY_ENCRYPTION_KEY` (base64 of 32 bytes).
+    pub key_encryption_key: Option<String>,
+    /// `TESSERA_KEY_ENCRYPTION_KEY_OLD` (comma-separated).
+    pub key_encryption_key_old: Option<String>,
+    /// `TESSERA_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// `TESSERA_MAIL_FROM`.
+    pub mail_from: Option<String>,
+    /// `TESSERA_ADMIN_API_KEY`.
+    pub admin_api_key: Option<String>,
+    /// `TESSERA_LOG_FORMAT` (`text` or `json`).
+    pub log_format: Option<String>,
+    /// `TESSERA_DEV`.
+    pub dev: bool,
+    /// `TESSERA_RATE_LIMITS` (`on` or `off`).
+    pub rate_limits: Option<String>,
+    /// `TESSERA_WEBAUTHN_RP_ID`.
+    pub webauthn_rp_id: Option<String>,
+    /// `TESSERA_WEBAUTHN_ORIGIN`.
+    pub webauthn_origin: Option<String>,
+    /// `TESSERA_TRUSTED_PROXIES` (comma-separated addresses or CIDRs).
+    pub trusted_proxies: Option<String>,
+    /// `TESSERA_COOKIE_DOMAIN`.
+    pub cookie_domain: Option<String>,
+    /// `TESSERA_SIGNING_ALG` (`EdDSA`, `ES256`, `RS256`).
+    pub signing_alg: Option<String>,
+    /// `--no-migrate`.
+    pub no_migrate: bool,
+}
+
+/// Where the key-encryption key comes from.
+#[derive(Debug, Clone)]
+pub enum KekSource {
+    /// Given in configuration.
+    Configured {
+        /// Base64 current key.
+        current: String,
+        /// Comma-separated old keys.
+        old: String,
+    },
+    /// A development key in a file beside the SQLite database (created if missing).
+    DevFile(PathBuf),
+    /// A throwaway key (in-memory store).
+    Ephemeral,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Where the KEK comes from.
+    pub kek: KekSource,
+    /// Bootstrap admin API key.
+    pub admin_api_key: Option<String>,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Algorithm of new signing keys.
+    pub signing_alg: SigningAlg,
+    /// Run migrations on start.
+    pub migrate: bool,
+    /// HTTP options (base URL, dev mode, cookies, limits, proxies).
+    pub http: HttpOptions,
+}
+
+/// The file holding the development KEK of a SQLite database: `<db>.kek`.
+pub fn dev_kek_path(database_url: &str) -> Option<PathBuf> {
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(format!("{path}.kek")))
+}
+
+impl RawConfig {
+    /// Validate.
+    pub fn validate(self) -> Result<Config> {
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| "sqlite://tessera.db".into());
+        let listen: SocketAddr = match (&self.listen, self.port) {
+            (Some(l), _) => l.parse().map_err(|_| {
+                Error::config(format!(
+                    "TESSERA_LISTEN {l:?} is not an address like 0.0.0.0:8080"
+                ))
+            })?,
+            (None, port) => SocketAddr::from(([0, 0, 0, 0], port.unwrap_or(8080))),
+        };
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| format!("http://localhost:{}", listen.port()))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(Error::config("TESSERA_BASE_URL must be an http(s) URL"));
+        }
+        let kek = match self.key_encryption_key.filter(|k| !k.trim().is_empty()) {
+            Some(current) => {
+                let old = self.key_encryption_key_old.unwrap_or_default();
+                KeyRing::from_base64(&current, &old)?;
+                KekSource::Configured { current, old }
+            }
+            None if database_url.starts_with("memory:") => KekSource::Ephemeral,
+            None => match dev_kek_path(&database_url) {
+                Some(p) => KekSource::DevFile(p),
+                None => {
+                    return Err(Error::config(
+                        "TESSERA_KEY_ENCRYPTION_KEY is required for this database (generate one with `tessera keys generate-kek`)",
+                    ));
+                }
+            },
+        };
+        let log_format = match self.log_format.as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(Error::config(format!(
+                    "TESSERA_LOG_FORMAT must be text or json, not {other:?}"
+                )));
+            }
+        };
+        let rate_limits = match self.rate_limits.as_deref().unwrap_or("on") {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => {
+                return Err(Error::config(format!(
+                    "TESSERA_RATE_LIMITS must be on or off, not {other:?}"
+                )));
+            }
+        };
+        let signing_alg = match self.signing_alg.as_deref() {
+            None => SigningAlg::EdDSA,
+            Some(a) => SigningAlg::parse(a).ok_or_else(|| {
+                Error::config("TESSERA_SIGNING_ALG must be EdDSA, ES256 or RS256")
+            })?,
+        };
+        let trusted_proxies = self
+            .trusted_proxies
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                parse_cidr(s).ok_or_else(|| {
+                    Error::config(format!(
+                        "TESSERA_TRUSTED_PROXIES: {s:?} is not an address or CIDR"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let admin_api_key = self.admin_api_key.filter(|k| !k.is_empty());
+        Ok(Config {
+            database_url,
+            listen,
+            kek,
+            admin_api_key,
+            log_format,
+            signing_alg,
+            migrate: !self.no_migrate,
+            http: HttpOptions {
+                base_url,
+                dev: self.dev,
+                cookie_domain: self.cookie_domain.filter(|d| !d.is_empty()),
+                rate_limits,
+                trusted_proxies,
+                body_limit: 64 * 1024,
+                request_timeout: Duration::from_secs(30),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_zero_config_dev_server() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.database_url, "sqlite://tessera.db");
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.http.base_url, "http://localhost:8080");
+        assert!(matches!(c.kek, KekSource::DevFile(ref p) if p.to_str() == Some("tessera.db.kek")));
+        assert!(c.http.rate_limits);
+        assert!(c.migrate);
+    }
+
+    #[test]
+    fn port_is_honoured_and_bad_values_are_refused() {
+        let c = RawConfig {
+            port: Some(9999),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(c.listen.port(), 9999);
+        for bad in [
+            RawConfig {
+                listen: Some("nope".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                base_url: Some("ftp://x".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                key_encryption_key: Some("short".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                rate_limits: Some("maybe".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                database_url: Some("postgres://x/y".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                trusted_proxies: Some("10.0.0.0/99".into()),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(bad.validate().unwrap_err().code(), "config_error");
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! The `tessera` binary: a thin `clap` front over `tessera_http`.
+//!
+//! Every flag has a `TESSERA_*` environment variable. `tessera serve` with no
+//! arguments runs the development server on `./tessera.db`, port 8080.
+
+use clap::{Args, Parser, Subcommand};
+use tessera_core::model::SigningAlg;
+use tessera_http::config::{Config, LogFormat, RawConfig};
+use tessera_http::server;
+
+#[derive(Parser)]
+#[command(name = "tessera", version, about = "Self-hostable user authentication")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (JSON API, hosted pages, admin API).
+    Serve(Common),
+    /// Run database migrations and exit.
+    Migrate(Common),
+    /// Signing keys and key-encryption keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Administration from the shell: apps and API keys.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key current; the old one stays published until its tokens expire.
+    Rotate {
+        #[command(flatten)]
+        common: Box<Common>,
+        /// Algorithm of the new key (default: TESSERA_SIGNING_ALG or EdDSA).
+        #[arg(long)]
+        alg: Option<String>,
+    },
+    /// Print a new random key-encryption key (base64) for TESSERA_KEY_ENCRYPTION_KEY.
+    GenerateKek,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an app.
+    CreateApp {
+        #[command(flatten)]
+        common: Common,
+        /// Unique slug.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Registered redirect URI (repeatable).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Allowed CORS origin (repeatable).
+        #[arg(long = "cors-origin")]
+        cors_origins: Vec<String>,
+    },
+    /// List apps.
+    ListApps(Common),
+    /// Create an admin API key and print its secret (shown once).
+    CreateApiKey {
+        #[command(flatten)]
+        common: Common,
+        /// Label.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Scopes (repeatable; default admin).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+}
+
+/// Settings shared by every command; each flag has a TESSERA_* variable.
+#[derive(Args, Clone)]
+struct Common {
+    /// Database URL: sqlite://PATH, postgres://…, memory://
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Listen address (default 0.0.0.0:$PORT or 0.0.0.0:8080).
+    #[arg(long, env = "TESSERA_LISTEN")]
+    listen: Option<String>,
+    /// Port, used when --listen is not given.
+    #[arg(long, env = "PORT")]
+    port: Option<u16>,
+    /// Public base URL (the token issuer).
+    #[arg(long, env = "TESSERA_BASE_URL")]
+    base_url: Option<String>,
+    /// Key-encryption key, base64 of 32 bytes.
+    #[arg(long, env = "TESSERA_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    key_encryption_key: Option<String>,
+    /// Old key-encryption keys still accepted, comma-separated.
+    #[arg(long, env = "TESSERA_KEY_ENCRYPTION_KEY_OLD", hide_env_values = true)]
+    key_encryption_key_old: Option<String>,
+    /// SMTP URL: smtp://user:pass@host:port, smtps://…, ?tls=starttls|none
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// From address of mail.
+    #[arg(long, env = "TESSERA_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Bootstrap admin API key (tsk_…).
+    #[arg(long, env = "TESSERA_ADMIN_API_KEY", hide_env_values = true)]
+    admin_api_key: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "TESSERA_LOG_FORMAT")]
+    log_format: Option<String>,
+    /// Development mode (plain-HTTP cookies, loopback OAuth endpoints).
+    #[arg(long, env = "TESSERA_DEV")]
+    dev: bool,
+    /// Rate limits: on (default) or off.
+    #[arg(long, env = "TESSERA_RATE_LIMITS")]
+    rate_limits: Option<String>,
+    /// Default WebAuthn relying-party id.
+    #[arg(long, env = "TESSERA_WEBAUTHN_RP_ID")]
+    webauthn_rp_id: Option<String>,
+    /// Default WebAuthn origin.
+    #[arg(long, env = "TESSERA_WEBAUTHN_ORIGIN")]
+    webauthn_origin: Option<String>,
+    /// Proxies whose X-Forwarded-For is trusted (addresses or CIDRs, comma-separated).
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
+    /// Domain attribute of cookies.
+    #[arg(long, env = "TESSERA_COOKIE_DOMAIN")]
+    cookie_domain: Option<String>,
+    /// Algorithm of new signing keys: EdDSA, ES256, RS256.
+    #[arg(long, env = "TESSERA_SIGNING_ALG")]
+    signing_alg: Option<String>,
+    /// Do not run migrations on start.
+    #[arg(long, env = "TESSERA_NO_MIGRATE")]
+    no_migrate: bool,
+}
+
+impl Common {
+    fn config(self) -> tessera_core::Result<Config> {
+        RawConfig {
+            database_url: self.database_url,
+            listen: self.listen,
+            port: self.port,
+            base_url: self.base_url,
+            key_encryption_key: self.key_encryption_key,
+            key_encryption_key_old: self.key_encryption_key_old,
+            smtp_url: self.smtp_url,
+            mail_from: self.mail_from,
+            admin_api_key: self.admin_api_key,
+            log_format: self.log_format,
+            dev: self.dev,
+            rate_limits: self.rate_limits,
+            webauthn_rp_id: self.webauthn_rp_id,
+            webauthn_origin: self.webauthn_origin,
+            trusted_proxies: self.trusted_proxies,
+            cookie_domain: self.cookie_domain,
+            signing_alg: self.signing_alg,
+            no_migrate: self.no_migrate,
+        }
+        .validate()
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn run(cli: Cli) -> tessera_core::Result<()> {
+    match cli.command {
+        Command::Serve(common) => {
+            let config = common.config()?;
+            init_logs(config.log_format);
+            server::serve(config).await
+        }
+        Command::Migrate(common) => {
+            let config = common.config()?;
+            init_logs(config.log_format);
+            tessera_storage::open(
+                &config.database_url,
+                tessera_storage::OpenOptions { migrate: true },
+            )
+            .await?;
+            println!("migrations applied to {}", redact(&config.database_url));
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::GenerateKek,
+        } => {
+            println!("{}", tessera_core::crypto::KeyRing::generate_base64());
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { common, alg },
+        } => {
+            let config = common.config()?;
+            init_logs(config.log_format);
+            let alg = alg
+                .map(|a| {
+                    SigningAlg::parse(&a).ok_or_else(|| {
+                        tessera_core::Error::config("--alg must be EdDSA, ES256 or RS256")
+                    })
+                })
+                .transpose()?;
+            let tessera = server::build(&config).await?;
+            let kid = tessera.tokens().rotate(alg).await?;
+            println!("new signing key: {kid}");
+            Ok(())
+        }
+        Command::Admin { command } => admin(command).await,
+    }
+}
+
+async fn admin(command: AdminCommand) -> tessera_core::Result<()> {
+    match command {
+        AdminCommand::CreateApp {
+            common,
+            slug,
+            name,
+            redirect_uris,
+            cors_origins,
+        } => {
+            let tessera = server::build(&common.config()?).await?;
+            let settings = tessera_core::model::AppSettings {
+                redirect_uris,
+                cors_origins,
+                ..Default::default()
+            };
+            let app = tessera
+                .apps()
+                .create(tessera_core::NewApp {
+                    slug,
+                    name,
+                    pool_id: None,
+                    settings: Some(settings),
+                })
+                .await?;
+            println!("created app {} ({})", app.slug, app.id);
+            Ok(())
+        }
+        AdminCommand::ListApps(common) => {
+            let tessera = server::build(&common.config()?).await?;
+            for app in tessera.apps().list(None).await? {
+                println!("{}\t{}\t{}", app.id, app.slug, app.name);
+            }
+            Ok(())
+        }
+        AdminCommand::CreateApiKey {
+            common,
+            name,
+            scopes,
+        } => {
+            let tessera = server::build(&common.config()?).await?;
+            let scopes = if scopes.is_empty() {
+                vec![tessera_core::SCOPE_ADMIN.to_owned()]
+            } else {
+                scopes
+            };
+            let created = tessera.api_keys().create(&name, &scopes, None).await?;
+            eprintln!(
+                "API key {} created; the secret is shown once:",
+                created.key.id
+            );
+            println!("{}", created.secret);
+            Ok(())
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Response hardening and CORS.
+//!
+//! Every answer carries security headers (CSP, `frame-ancestors 'none'`,
+//! `nosniff`, `Referrer-Policy`); error answers produced by middleware get
+//! the JSON envelope. CORS is per app: a preflight is allowed when some app
+//! lists the origin, and an actual request only when the addressed app does.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::envelope_for_status;
+use crate::extract::APP_HEADER;
+use crate::state::AppState;
+
+/// Content-Security-Policy of every answer.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Add security headers, and turn bare error answers into the envelope.
+pub async fn harden(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let bare_error = (status.is_client_error() || status.is_server_error())
+        && !res.headers().contains_key(header::CONTENT_TYPE);
+    let mut res = if bare_error {
+        let mut r = envelope_for_status(status);
+        for (k, v) in res.headers() {
+            if k == header::RETRY_AFTER
+                || k == header::ALLOW
+                || k.as_str().starts_with("access-control-")
+            {
+                r.headers_mut().insert(k.clone(), v.clone());
+            }
+        }
+        r
+    } else {
+        res
+    };
+    let h = res.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}
+
+async fn origin_allowed(state: &AppState, origin: &str, app_header: Option<&str>) -> bool {
+    let apps = state.tessera.apps();
+    match app_header {
+        Some(id) => apps
+            .resolve(id)
+            .await
+            .is_ok_and(|a| a.settings.cors_origins.iter().any(|o| o == origin)),
+        None => apps.list(None).await.is_ok_and(|all| {
+            all.iter()
+                .any(|a| a.settings.cors_origins.iter().any(|o| o == origin))
+        }),
+    }
+}
+
+fn allow_headers(h: &mut HeaderMap, origin: &HeaderValue) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// Per-app CORS. Preflights (`OPTIONS` with `Access-Control-Request-Method`)
+/// are answered here; other requests get the allow headers when the app
+/// (from `X-Tessera-App`, or the default app) lists the origin.
+pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(origin) = req.headers().get(header::ORIGIN).cloned() else {
+        return next.run(req).await;
+    };
+    let origin_str = origin.to_str().unwrap_or_default().to_owned();
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        if !origin_allowed(&state, &origin_str, None).await {
+            return (
+                StatusCode::FORBIDDEN,
+                crate::error::ApiError(tessera_core::Error::with_message(
+                    tessera_core::ErrorKind::Forbidden,
+                    "This origin is not allowed by any app's CORS settings.",
+                )),
+            )
+                .into_response();
+        }
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        let h = res.headers_mut();
+        allow_headers(h, &origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, PATCH, PUT, DELETE"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type, x-tessera-app"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+        return res;
+    }
+    let app_header = req
+        .headers()
+        .get(APP_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let allowed = origin_allowed(
+        &state,
+        &origin_str,
+        Some(app_header.as_deref().unwrap_or("default")),
+    )
+    .await;
+    let mut res = next.run(req).await;
+    if allowed {
+        allow_headers(res.headers_mut(), &origin);
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after"),
+        );
+    }
+    res
+}

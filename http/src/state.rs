@@ -1,0 +1,124 @@
+//! What every handler shares: the Tessera facade, the validated HTTP options,
+//! and per-instance caches whose loss is harmless (rate-limit buckets, the
+//! CORS origin set).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tessera_core::Tessera;
+
+use crate::limits::RateLimits;
+
+/// Options of the HTTP face (validated; see `config` for where they come from).
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Public base URL (the token issuer), without a trailing slash.
+    pub base_url: String,
+    /// Development mode: cookies without `Secure` on plain HTTP.
+    pub dev: bool,
+    /// `Domain` attribute of cookies, if any.
+    pub cookie_domain: Option<String>,
+    /// Whether per-IP and per-account rate limits apply.
+    pub rate_limits: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (exact addresses or CIDR).
+    pub trusted_proxies: Vec<(IpAddr, u8)>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            base_url: "http://localhost:8080".into(),
+            dev: false,
+            cookie_domain: None,
+            rate_limits: true,
+            trusted_proxies: Vec::new(),
+            body_limit: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Whether cookies get the `Secure` attribute: always, unless in
+    /// development mode or served over plain HTTP to localhost.
+    pub fn secure_cookies(&self) -> bool {
+        let local_http = self.base_url.starts_with("http://localhost")
+            || self.base_url.starts_with("http://127.0.0.1")
+            || self.base_url.starts_with("http://[::1]");
+        !(self.dev || local_http)
+    }
+
+    /// Whether `ip` is a trusted proxy.
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .any(|(net, bits)| in_network(ip, *net, *bits))
+    }
+}
+
+/// Parse `1.2.3.4`, `10.0.0.0/8` or `::1/128` into (network, prefix bits).
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, bits) = match s.trim().split_once('/') {
+        Some((ip, bits)) => (ip.parse::<IpAddr>().ok()?, bits.parse::<u8>().ok()?),
+        None => {
+            let ip = s.trim().parse::<IpAddr>().ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Shared state of the router.
+#[derive(Clone)]
+pub struct AppState {
+    /// The core.
+    pub tessera: Tessera,
+    /// Options.
+    pub options: Arc<HttpOptions>,
+    /// Rate limiters.
+    pub limits: Arc<RateLimits>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_match() {
+        let (n, b) = parse_cidr("10.0.0.0/8").unwrap();
+        assert!(in_network("10.1.2.3".parse().unwrap(), n, b));
+        assert!(!in_network("11.0.0.1".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("::1").unwrap();
+        assert!(in_network("::1".parse().unwrap(), n, b));
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("nonsense").is_none());
+    }
+}

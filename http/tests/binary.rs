@@ -1,0 +1,172 @@
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wait_healthy(url: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        if let Ok(res) = reqwest::get(url).await
+            && res.status() == 200
+        {
+            return res.json().await.unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not become healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `tessera serve` with no arguments in an empty directory: a SQLite file, a
+/// development KEK beside it, and /healthz answering. ($PORT picks the port
+/// so parallel tests do not collide; everything else is default.)
+#[tokio::test]
+async fn serve_starts_with_no_arguments_in_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Kill(child);
+    let health = wait_healthy(&format!("http://127.0.0.1:{port}/healthz")).await;
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert!(dir.path().join("tessera.db").exists());
+    assert!(dir.path().join("tessera.db.kek").exists());
+    // SIGTERM: graceful stop.
+    let pid = child.0.id();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "server did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("/sign-in"),
+        "prints where to sign in: {stderr}"
+    );
+    assert!(
+        stderr.contains("DEVELOPMENT"),
+        "warns about the development key: {stderr}"
+    );
+}
+
+/// `tessera keys rotate` and `tessera admin create-api-key` work on the same
+/// database as a running server; the server publishes both keys.
+#[tokio::test]
+async fn cli_rotates_keys_and_creates_api_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_DATABASE_URL", &db)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["migrate"]);
+    let _server = Kill(
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .arg("serve")
+            .env("TESSERA_DATABASE_URL", &db)
+            .env("TESSERA_LISTEN", format!("127.0.0.1:{port}"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&format!("{base}/healthz")).await;
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let before = jwks["keys"].as_array().unwrap().len();
+    assert_eq!(before, 1);
+    let out = run(&["keys", "rotate", "--alg", "ES256"]);
+    assert!(out.starts_with("new signing key: "));
+    let jwks: serde_json::Value = reqwest::get(format!("{base}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["EdDSA", "ES256"]);
+
+    let secret = run(&["admin", "create-api-key", "--name", "ops"])
+        .trim()
+        .to_owned();
+    assert!(secret.starts_with("tsk_"));
+    let res = reqwest::Client::new()
+        .get(format!("{base}/v1/admin/apps"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let out = run(&[
+        "admin",
+        "create-app",
+        "--slug",
+        "shop",
+        "--name",
+        "Shop",
+        "--redirect-uri",
+        "https://shop.example/cb",
+    ]);
+    assert!(out.contains("created app shop"));
+    assert!(run(&["admin", "list-apps"]).contains("shop"));
+}

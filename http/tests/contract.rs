@@ -1,0 +1,276 @@
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::*;
+
+/// The routes of DESIGN.md 4.1 this server implements (method, path).
+const STABLE_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/sign-up"),
+    ("POST", "/v1/sign-in/password"),
+    ("POST", "/v1/token/refresh"),
+    ("GET", "/v1/session"),
+    ("GET", "/v1/sessions"),
+    ("DELETE", "/v1/sessions/{id}"),
+    ("DELETE", "/v1/sessions"),
+    ("POST", "/v1/sign-out"),
+    ("GET", "/v1/me"),
+    ("PATCH", "/v1/me"),
+    ("POST", "/v1/password/change"),
+    ("GET", "/v1/admin/apps"),
+    ("POST", "/v1/admin/apps"),
+    ("GET", "/v1/admin/apps/{app}"),
+    ("PATCH", "/v1/admin/apps/{app}"),
+    ("DELETE", "/v1/admin/apps/{app}"),
+    ("GET", "/v1/admin/users"),
+    ("GET", "/v1/admin/users/{id}"),
+    ("PATCH", "/v1/admin/users/{id}"),
+    ("DELETE", "/v1/admin/users/{id}"),
+    ("DELETE", "/v1/admin/users/{id}/sessions"),
+    ("GET", "/v1/admin/audit"),
+    ("GET", "/v1/admin/api-keys"),
+    ("POST", "/v1/admin/api-keys"),
+    ("DELETE", "/v1/admin/api-keys/{id}"),
+];
+
+fn documented() -> BTreeSet<(String, String)> {
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if let Some(op) = item.get(method) {
+                assert!(
+                    op.get("responses").is_some(),
+                    "{method} {path} documents its responses"
+                );
+                out.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_stable_route_is_documented() {
+    let doc = documented();
+    for (m, p) in STABLE_ROUTES {
+        assert!(
+            doc.contains(&(m.to_string(), p.to_string())),
+            "{m} {p} is missing from the OpenAPI document"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_documented_route_is_served() {
+    let s = server("memory").await;
+    let served = s
+        .client
+        .get(s.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let served: serde_json::Value = served.json().await.unwrap();
+    assert_eq!(
+        served,
+        serde_json::to_value(tessera_http::openapi()).unwrap()
+    );
+    for (method, path) in documented() {
+        let concrete = path
+            .replace("{id}", "01900000-0000-7000-8000-000000000000")
+            .replace("{app}", "default");
+        let res = s
+            .client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                s.url(&concrete),
+            )
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path} is documented but not routed");
+        assert!(
+            !(status == 404 && body.contains("No such route")),
+            "{method} {path} is documented but not routed"
+        );
+    }
+}
+
+#[test]
+fn cookie_and_header_names_are_stable() {
+    assert_eq!(tessera_http::extract::SESSION_COOKIE, "tessera_session");
+    assert_eq!(tessera_http::extract::ACCESS_COOKIE, "tessera_at");
+    assert_eq!(tessera_http::extract::APP_HEADER, "x-tessera-app");
+}
+
+#[test]
+fn configuration_names_match_the_design() {
+    // DESIGN.md 4.0, verbatim.
+    let design = [
+        "TESSERA_DATABASE_URL",
+        "TESSERA_LISTEN",
+        "TESSERA_BASE_URL",
+        "TESSERA_KEY_ENCRYPTION_KEY",
+        "TESSERA_KEY_ENCRYPTION_KEY_OLD",
+        "TESSERA_SMTP_URL",
+        "TESSERA_MAIL_FROM",
+        "TESSERA_ADMIN_API_KEY",
+        "TESSERA_LOG_FORMAT",
+        "TESSERA_DEV",
+        "TESSERA_RATE_LIMITS",
+        "TESSERA_WEBAUTHN_RP_ID",
+        "TESSERA_WEBAUTHN_ORIGIN",
+    ];
+    assert_eq!(tessera_http::config::ENV_NAMES, design);
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    for name in design.iter().chain(&["PORT"]) {
+        assert!(
+            help.contains(&format!("env: {name}")),
+            "`tessera serve` has no flag for {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_error_status_carries_the_envelope_and_security_headers() {
+    let s = server_with("memory", options(true)).await;
+    s.sign_up("env@example.com").await;
+    let c = &s.client;
+    let mut cases: Vec<(u16, reqwest::Response)> = vec![
+        (
+            400,
+            c.post(s.url("/v1/sign-up"))
+                .header("content-type", "application/json")
+                .body("{")
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (401, c.get(s.url("/v1/session")).send().await.unwrap()),
+        (
+            403,
+            c.delete(s.url("/v1/admin/apps/default"))
+                .bearer_auth(ADMIN_KEY)
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (404, c.get(s.url("/no/such/route")).send().await.unwrap()),
+        (405, c.put(s.url("/healthz")).send().await.unwrap()),
+        (
+            409,
+            c.post(s.url("/v1/sign-up"))
+                .json(&json!({"email": "env@example.com", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            413,
+            c.post(s.url("/v1/sign-up"))
+                .json(&json!({"email": "x", "password": "y".repeat(70_000)}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+        (
+            422,
+            c.post(s.url("/v1/sign-up"))
+                .json(&json!({"email": "x", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap(),
+        ),
+    ];
+    let mut limited = None;
+    for _ in 0..40 {
+        let r = c
+            .post(s.url("/v1/sign-up"))
+            .json(&json!({"email": "bad", "password": "p"}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    cases.push((429, limited.expect("sign-up is rate limited")));
+    for (expected, res) in cases.drain(..) {
+        assert_eq!(res.status().as_u16(), expected);
+        let h = res.headers().clone();
+        assert_eq!(h["content-type"], "application/json", "{expected}");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "no-referrer");
+        let (_, body) = read(res).await;
+        assert!(
+            body["error"]["code"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty()),
+            "{expected}: {body}"
+        );
+        assert!(
+            body["error"]["message"].as_str().is_some(),
+            "{expected}: {body}"
+        );
+    }
+    // Success answers, HTML included, carry the headers too.
+    for path in ["/healthz", "/sign-in"] {
+        let res = c.get(s.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()["content-security-policy"],
+            tessera_http::security::CSP
+        );
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_sign_ins() {
+    let s = server("memory").await;
+    s.sign_up("metrics@example.com").await;
+    let _ = s
+        .post(
+            "/v1/sign-in/password",
+            json!({"email": "metrics@example.com", "password": "nope nope nope"}),
+        )
+        .await;
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("tessera_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/v1/sign-up\""));
+    assert!(
+        text.contains("tessera_sign_ins_total") && text.contains("outcome=\"invalid_credentials\"")
+    );
+    assert!(text.contains("tessera_http_request_duration_seconds"));
+    let (status, ready) = read(s.client.get(s.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(ready["status"], "ready");
+}

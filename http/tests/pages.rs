@@ -1,0 +1,329 @@
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::harness::*;
+
+/// Cookies set by a response, as `name=value` pairs, plus their raw attributes.
+fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let raw = v.to_str().unwrap().to_owned();
+            let first = raw.split(';').next().unwrap();
+            let (n, val) = first.split_once('=').unwrap();
+            (n.to_owned(), val.to_owned(), raw)
+        })
+        .collect()
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("form has a csrf field") + marker.len();
+    html[start..start + 43].to_owned()
+}
+
+async fn form_page(s: &Server, path: &str) -> (String, String) {
+    let res = s.client.get(s.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.0 == "tessera_csrf")
+        .expect("csrf cookie issued");
+    assert!(
+        cookie.2.contains("HttpOnly") && cookie.2.contains("SameSite=Strict"),
+        "{}",
+        cookie.2
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<form method=\"post\""));
+    (cookie.1, hidden_csrf(&html))
+}
+
+#[tokio::test]
+async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
+    let s = server("memory").await;
+    let (csrf_cookie, csrf_field) = form_page(&s, "/sign-up").await;
+    assert_eq!(csrf_cookie, csrf_field);
+
+    // Without the CSRF token: refused, nothing created.
+    let res = s
+        .client
+        .post(s.url("/sign-up"))
+        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
+        .form(&[
+            ("csrf", "x".repeat(43).as_str()),
+            ("email", "page@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let pool = s.tessera.apps().default_pool().await.unwrap().id;
+    assert!(
+        s.tessera
+            .users()
+            .find_by_email(pool, "page@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Without the cookie: refused too.
+    let res = s
+        .client
+        .post(s.url("/sign-up"))
+        .form(&[
+            ("csrf", csrf_field.as_str()),
+            ("email", "page@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // With it: account created, session cookies set, redirected to the account page.
+    let res = s
+        .client
+        .post(s.url("/sign-up"))
+        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
+        .form(&[
+            ("csrf", csrf_field.as_str()),
+            ("email", "page@example.com"),
+            ("password", PASSWORD),
+            ("name", "Page"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "account");
+    let cookies = set_cookies(&res);
+    let session = cookies
+        .iter()
+        .find(|c| c.0 == "tessera_session")
+        .expect("session cookie");
+    assert!(session.1.starts_with("tss_"));
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.2.contains(attr), "{} lacks {attr}", session.2);
+    }
+    assert!(
+        !session.2.contains("Secure"),
+        "plain-HTTP localhost gets no Secure flag"
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.0 == "tessera_at" && c.1.starts_with("ey"))
+    );
+    let cookie_header = format!("tessera_csrf={csrf_cookie}; tessera_session={}", session.1);
+
+    // The account page and the JSON API both accept the cookie.
+    let res = s
+        .client
+        .get(s.url("/account"))
+        .header(COOKIE, &cookie_header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("page@example.com"));
+    let res = s
+        .client
+        .get(s.url("/v1/session"))
+        .header(COOKIE, &cookie_header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Hosted sign-in with a wrong password shows the form again with an error.
+    let res = s
+        .client
+        .post(s.url("/sign-in"))
+        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
+        .form(&[
+            ("csrf", csrf_field.as_str()),
+            ("email", "page@example.com"),
+            ("password", "wrong wrong wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("role=\"alert\""));
+
+    // Sign-out needs the CSRF token too, then clears the cookies and revokes.
+    let res = s
+        .client
+        .post(s.url("/sign-out"))
+        .header(COOKIE, &cookie_header)
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = s
+        .client
+        .post(s.url("/sign-out"))
+        .header(COOKIE, &cookie_header)
+        .form(&[("csrf", csrf_field.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(
+        set_cookies(&res)
+            .iter()
+            .any(|c| c.0 == "tessera_session" && c.1.is_empty() && c.2.contains("Max-Age=0"))
+    );
+    let res = s
+        .client
+        .get(s.url("/v1/session"))
+        .header(COOKIE, &cookie_header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn redirect_uris_must_be_registered() {
+    let s = server("memory").await;
+    let app = s.tessera.apps().default_app().await.unwrap();
+    let mut settings = app.settings.clone();
+    settings.redirect_uris = vec!["https://app.example/after".into()];
+    s.tessera
+        .apps()
+        .update(app.id, None, None, Some(settings))
+        .await
+        .unwrap();
+    s.sign_up("redir@example.com").await;
+
+    let res = s
+        .client
+        .get(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2Fsteal"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(!res.text().await.unwrap().contains("<form"));
+
+    let (cookie, field) = form_page(
+        &s,
+        "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
+    )
+    .await;
+    let res = s
+        .client
+        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter"))
+        .header(COOKIE, format!("tessera_csrf={cookie}"))
+        .form(&[
+            ("csrf", field.as_str()),
+            ("email", "redir@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "https://app.example/after");
+
+    // A foreign URI on the POST is refused too, and no session is created.
+    let before = s
+        .tessera
+        .audit()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .len();
+    let res = s
+        .client
+        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F"))
+        .header(COOKIE, format!("tessera_csrf={cookie}"))
+        .form(&[
+            ("csrf", field.as_str()),
+            ("email", "redir@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        s.tessera
+            .audit()
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+
+    // Unknown app.
+    let res = s
+        .client
+        .get(s.url("/sign-in?app=no-such-app"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn router_nests_under_a_prefix() {
+    let (store, _) = store("memory").await;
+    let t = tessera(store).await;
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { "the host app" }))
+        .nest("/auth", tessera_http::router_with(t, options(false)));
+    let addr = spawn_router(app).await;
+    let base = format!("http://{addr}");
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    assert_eq!(
+        c.get(format!("{base}/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "the host app"
+    );
+    let (status, health) = read(c.get(format!("{base}/auth/healthz")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["status"], "ok");
+    let (status, body) = read(
+        c.post(format!("{base}/auth/v1/sign-up"))
+            .json(&json!({"email": "nested@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // Hosted pages use relative links, so they stay under the prefix.
+    let res = c.get(format!("{base}/auth/sign-in")).send().await.unwrap();
+    let html = res.text().await.unwrap();
+    assert!(html.contains("action=\"sign-in\"") && html.contains("href=\"assets/tessera.css\""));
+    assert_eq!(
+        c.get(format!("{base}/auth/assets/tessera.css"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("{base}/auth/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}

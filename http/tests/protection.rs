@@ -1,0 +1,264 @@
+use reqwest::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD,
+    CONTENT_TYPE, ORIGIN, RETRY_AFTER,
+};
+use serde_json::json;
+
+use crate::harness::*;
+
+async fn with_cors_origin(s: &Server, origin: &str) {
+    let app = s.tessera.apps().default_app().await.unwrap();
+    let mut settings = app.settings.clone();
+    settings.cors_origins = vec![origin.into()];
+    s.tessera
+        .apps()
+        .update(app.id, None, None, Some(settings))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn cors_preflight_allowed_and_refused() {
+    let s = server("memory").await;
+    with_cors_origin(&s, "https://spa.example").await;
+    let preflight = |origin: &str| {
+        s.client
+            .request(reqwest::Method::OPTIONS, s.url("/v1/sign-in/password"))
+            .header(ORIGIN, origin)
+            .header(ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+            .send()
+    };
+    let ok = preflight("https://spa.example").await.unwrap();
+    assert_eq!(ok.status(), 204);
+    assert_eq!(
+        ok.headers()[ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://spa.example"
+    );
+    assert!(
+        ok.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("content-type")
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+    // Actual requests: the allow header only for the app's own origins.
+    let res = s
+        .client
+        .get(s.url("/healthz"))
+        .header(ORIGIN, "https://spa.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()[ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://spa.example"
+    );
+    let res = s
+        .client
+        .get(s.url("/healthz"))
+        .header(ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_get_the_envelope() {
+    let s = server("memory").await;
+    let big = json!({"email": "big@example.com", "password": "x".repeat(100 * 1024)});
+    let (status, body) = s.post("/v1/sign-up", big).await;
+    assert_eq!(status, 413, "{body}");
+    assert_error(&body, "too_large");
+
+    let res = s
+        .client
+        .post(s.url("/v1/sign-in/password"))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"email\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 400);
+    assert_error(&body, "bad_request");
+
+    let (status, body) = s.post("/v1/sign-in/password", json!({"email": 5})).await;
+    assert_eq!(status, 422);
+    assert_error(&body, "invalid_input");
+
+    let res = s
+        .client
+        .post(s.url("/v1/sign-up"))
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 400, "missing JSON content type");
+    assert_error(&body, "bad_request");
+
+    // Invalid UTF-8 inside JSON.
+    let res = s
+        .client
+        .post(s.url("/v1/sign-in/password"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(b"{\"email\": \"\xff\xfe\", \"password\": \"x\"}".to_vec())
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 400);
+    assert_error(&body, "bad_request");
+
+    let (status, body) = s
+        .post(
+            "/v1/sign-up",
+            json!({"email": "not-an-email", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_error(&body, "invalid_email");
+    let (status, body) = s
+        .post(
+            "/v1/sign-up",
+            json!({"email": "weak@example.com", "password": "password"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_error(&body, "weak_password");
+    s.sign_up("dup@example.com").await;
+    let (status, body) = s
+        .post(
+            "/v1/sign-up",
+            json!({"email": "DUP@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_error(&body, "email_taken");
+    let (status, body) = s
+        .post("/v1/token/refresh", json!({"refresh_token": "tsr_garbage"}))
+        .await;
+    assert_eq!(status, 401);
+    assert_error(&body, "invalid_token");
+}
+
+#[tokio::test]
+async fn unknown_app_is_404() {
+    let s = server("memory").await;
+    let res = s
+        .client
+        .post(s.url("/v1/sign-up"))
+        .header("x-tessera-app", "no-such-app")
+        .json(&json!({"email": "a@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 404);
+    assert_error(&body, "not_found");
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
+    let s = server_with("memory", options(true)).await;
+    s.sign_up("limited@example.com").await;
+    let mut last = None;
+    for _ in 0..25 {
+        let res = s
+            .client
+            .post(s.url("/v1/sign-in/password"))
+            .json(&json!({"email": "limited@example.com", "password": "wrong wrong wrong"}))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 429 {
+            last = Some(res);
+            break;
+        }
+    }
+    let res = last.expect("rate limited within 25 attempts");
+    let retry: u64 = res.headers()[RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    let (_, body) = read(res).await;
+    assert_error(&body, "rate_limited");
+}
+
+#[tokio::test]
+async fn admin_api_requires_a_live_key() {
+    let s = server("memory").await;
+    let (status, body) = read(s.client.get(s.url("/v1/admin/apps")).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert_error(&body, "unauthenticated");
+    let res = s
+        .client
+        .get(s.url("/v1/admin/apps"))
+        .bearer_auth("tsk_not_a_real_key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let created = s
+        .tessera
+        .api_keys()
+        .create("temp", &["admin".into()], None)
+        .await
+        .unwrap();
+    let res = s
+        .client
+        .get(s.url("/v1/admin/apps"))
+        .bearer_auth(&created.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    s.tessera.api_keys().revoke(created.key.id).await.unwrap();
+    let res = s
+        .client
+        .get(s.url("/v1/admin/apps"))
+        .bearer_auth(&created.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // A user's access token is not an admin credential.
+    let user = s.sign_up("not-admin@example.com").await;
+    let res = s
+        .client
+        .get(s.url("/v1/admin/apps"))
+        .bearer_auth(user["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
+    let mut opts = options(false);
+    opts.trusted_proxies = vec![tessera_http::state::parse_cidr("127.0.0.1").unwrap()];
+    let trusted = server_with("memory", opts).await;
+    let untrusted = server("memory").await;
+    for (s, expected) in [(&trusted, "203.0.113.7"), (&untrusted, "127.0.0.1")] {
+        let res = s
+            .client
+            .post(s.url("/v1/sign-up"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"email": "ip@example.com", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let events = s.tessera.audit().list(&Default::default()).await.unwrap();
+        let e = events.iter().find(|e| e.kind == "user.signed_up").unwrap();
+        assert_eq!(e.ip.as_deref(), Some(expected));
+    }
+}

@@ -1,0 +1,20 @@
+#![allow(missing_docs)]
+//! Integration tests of tessera-http (one binary, to keep link time down).
+
+/// Shared harness: a server on a real TCP port over a chosen store.
+mod harness;
+
+/// Full JSON API flows over real TCP, on every backend.
+mod flows;
+
+/// The hosted pages: cookies, CSRF, redirect URIs, nesting.
+mod pages;
+
+/// Protection: CORS, body limits, rate limits, malformed input, admin auth.
+mod protection;
+
+/// The stable contract: routes vs OpenAPI, cookie names, envelopes, config names, headers.
+mod contract;
+
+/// The `tessera` binary itself.
+mod binary;
