@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 parts=("$@")
 failed=()
+# The SDK end-to-end tests run against a real `tessera serve`: build it once.
+if [ -z "${TESSERA_BIN:-}" ]; then
+  cargo build --locked -q --bin tessera
+  export TESSERA_BIN="$PWD/target/debug/tessera"
+fi
 for script in scripts/test.d/*.sh; do
   name=$(basename "$script" .sh); name=${name#*-}
   if [ ${#parts[@]} -gt 0 ] && [[ ! " ${parts[*]} " =~ " $name " ]]; then continue; fi

@@ -2,3 +2,6 @@
 
 /// The shared SDK test vectors: generated here, checked for staleness.
 mod vectors;
+
+/// Flow behaviour of the core itself, on the memory store.
+mod flows;

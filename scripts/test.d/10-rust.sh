@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 run() {
-  cargo test --workspace --all-features --locked
+  cargo test --workspace --locked
   cargo run --locked -q -p tessera-core --example embed_memory
 }
 if [ -n "${TESSERA_TEST_DATABASE_URL:-}" ] || ! command -v pg_virtualenv >/dev/null; then
