@@ -497,7 +497,8 @@ pub enum RotationOutcome {
 /// state, MFA challenges, WebAuthn ceremonies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OneTimeToken {
-    /// SHA-256 of the secret (of `subject` + code, for codes).
+    /// SHA-256 of the secret; for codes, of `purpose \0 pool \0 subject \0 code`
+    /// (unambiguous, and distinct across pools and purposes).
     pub hash: TokenHash,
     /// What it is for (`password_reset`, `email_code`, …).
     pub purpose: String,

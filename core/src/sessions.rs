@@ -294,23 +294,7 @@ impl<'a> Sessions<'a> {
             RotationOutcome::Repeated(b, spent_at) => (b.0, b.1, Some(spent_at)),
             RotationOutcome::Reused { session_id } => {
                 let revoked = self.inner.store.sessions().find_session(session_id).await?;
-                let (session, user) = match &revoked {
-                    Some((s, u)) => (Some(s), Some(u)),
-                    None => (None, None),
-                };
-                audit
-                    .record(
-                        event::REFRESH_TOKEN_REUSED,
-                        Subject {
-                            user,
-                            session,
-                            client: Some(client),
-                            ..Default::default()
-                        },
-                        json!({}),
-                    )
-                    .await?;
-                return Err(Error::new(ErrorKind::RefreshTokenReused));
+                return Err(self.reuse_detected(revoked.as_ref(), client).await);
             }
             RotationOutcome::Inactive => return Err(Error::new(ErrorKind::SessionExpired)),
             RotationOutcome::NotFound => return Err(Error::new(ErrorKind::InvalidToken)),
@@ -318,7 +302,7 @@ impl<'a> Sessions<'a> {
         let app = self.inner.store.apps().get_app(session.app_id).await?;
         let repeated = spent_at.is_some();
         if let Some(spent_at) = spent_at
-            && now - spent_at > Duration::seconds(app.settings.refresh_reuse_grace_secs)
+            && now - spent_at >= Duration::seconds(app.settings.refresh_reuse_grace_secs)
         {
             // Outside this app's (narrower) window: reuse after all.
             self.inner
@@ -326,20 +310,7 @@ impl<'a> Sessions<'a> {
                 .sessions()
                 .revoke_session(session.id, None, now, "refresh_token_reused")
                 .await?;
-            audit
-                .record(
-                    event::REFRESH_TOKEN_REUSED,
-                    Subject {
-                        app: Some(&app),
-                        user: Some(&user),
-                        session: Some(&session),
-                        client: Some(client),
-                        ..Default::default()
-                    },
-                    json!({}),
-                )
-                .await?;
-            return Err(Error::new(ErrorKind::RefreshTokenReused));
+            return Err(self.reuse_detected(Some(&(session, user)), client).await);
         }
         if user.disabled {
             return Err(Error::new(ErrorKind::UserDisabled));
@@ -367,6 +338,28 @@ impl<'a> Sessions<'a> {
             refresh_token: successor,
             session_token: None,
         })
+    }
+
+    /// Record a detected refresh-token reuse (the session is already revoked)
+    /// and produce the error for the caller.
+    async fn reuse_detected(
+        &self,
+        revoked: Option<&(Session, User)>,
+        client: &ClientInfo,
+    ) -> Error {
+        let subject = Subject {
+            user: revoked.map(|r| &r.1),
+            session: revoked.map(|r| &r.0),
+            client: Some(client),
+            ..Default::default()
+        };
+        if let Err(e) = Audit::new(self.inner)
+            .record(event::REFRESH_TOKEN_REUSED, subject, json!({}))
+            .await
+        {
+            return e;
+        }
+        Error::new(ErrorKind::RefreshTokenReused)
     }
 
     /// A user's live sessions, newest first.

@@ -171,9 +171,11 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<u64>;
     /// Exchange a refresh token for its successor, atomically: exactly one of
     /// many concurrent callers with the same live token gets `Rotated`; the others
-    /// get `Repeated` within the grace window, `Reused` (and the session revoked)
-    /// after it. A session that is not active at `rotation.now` gives `Inactive`
-    /// and nothing changes.
+    /// get `Repeated` within the grace window (half-open: `now - spent_at <
+    /// grace`, so a grace of 0 never repeats) while the successor is unspent and
+    /// the session active, and `Reused` (with the session revoked) otherwise. An
+    /// unspent token whose session is not active at `rotation.now` gives
+    /// `Inactive` and nothing changes; a spent token is always reuse.
     async fn rotate_refresh_token(&self, rotation: &RefreshRotation) -> Result<RotationOutcome>;
     /// Delete sessions (and their refresh tokens) that ended before `cutoff`:
     /// expired absolutely, idle, or revoked. Returns how many.
@@ -189,8 +191,8 @@ pub trait OneTimeTokenStore: Send + Sync {
     /// subject (a new code invalidates the old one), atomically.
     async fn replace_code(&self, token: &OneTimeToken) -> Result<()>;
     /// Spend a token: exactly one caller gets it. `InvalidToken` if there is no
-    /// such token for `purpose`, `TokenExpired` (and the token is deleted) if it
-    /// expired before `now`.
+    /// such token for `purpose`, `TokenExpired` (and the token is deleted) if
+    /// `now` is at or after its `expires_at`.
     async fn consume_token(
         &self,
         purpose: &str,

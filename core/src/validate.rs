@@ -201,15 +201,10 @@ mod tests {
             );
         }
         // The user's own details count as guessable.
-        let pw = "margaretthatcher1";
-        assert!(
-            check_new_password(
-                pw,
-                3,
-                &["margaret.thatcher@example.com", "Margaret Thatcher"]
-            )
-            .is_err()
-        );
+        let pw = "zebulonquixote";
+        check_new_password(pw, 3, &[]).unwrap();
+        let context = ["zebulon.quixote@example.com", "Zebulon Quixote"];
+        assert!(check_new_password(pw, 3, &context).is_err());
         // Too long, before zxcvbn ever sees it.
         assert!(check_new_password(&"a".repeat(257), 0, &[]).is_err());
         assert!(check_new_password(&"a".repeat(10 * 1024 * 1024), 0, &[]).is_err());

@@ -99,20 +99,23 @@ fn token_vectors() -> Value {
     let (ec_kid, ec) = (&keys[1].0, &keys[1].1);
     let c = claims();
     let mut cases = Vec::new();
-    let mut valid = |name: &str, desc: &str, token: String| {
-        cases.push(json!({"name": name, "description": desc, "token": token, "now": NOW, "valid": true, "claims": claims()}));
+    let mut valid = |name: &str, desc: &str, claims: &Value, token: String| {
+        cases.push(json!({"name": name, "description": desc, "token": token, "now": NOW, "valid": true, "claims": claims}));
     };
     for (kid, km) in &keys {
         valid(
             &format!("valid_{}", km.alg().as_str().to_lowercase()),
             &format!("a good token signed with {}", km.alg().as_str()),
+            &c,
             sign(kid, km, &c),
         );
     }
+    let nearly_expired = with(c.clone(), "exp", json!(NOW - 10));
     valid(
         "expired_within_leeway",
         "exp 10 s before now: accepted within the 30 s leeway",
-        sign(ed_kid, ed, &with(c.clone(), "exp", json!(NOW - 10))),
+        &nearly_expired,
+        sign(ed_kid, ed, &nearly_expired),
     );
     let mut invalid = |name: &str, desc: &str, token: String, error: &str| {
         cases.push(json!({"name": name, "description": desc, "token": token, "now": NOW, "valid": false, "error": error}));

@@ -3,6 +3,7 @@
 //! Every flag has a `TESSERA_*` environment variable. `tessera serve` with no
 //! arguments runs the development server on `./tessera.db`, port 8080.
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use tessera_core::model::SigningAlg;
 use tessera_http::config::{Config, LogFormat, RawConfig};
@@ -114,8 +115,9 @@ struct Common {
     /// Log format: text or json.
     #[arg(long, env = "TESSERA_LOG_FORMAT")]
     log_format: Option<String>,
-    /// Development mode (plain-HTTP cookies, loopback OAuth endpoints).
-    #[arg(long, env = "TESSERA_DEV")]
+    /// Development mode (plain-HTTP cookies, loopback OAuth endpoints); 1/true/on.
+    #[arg(long, env = "TESSERA_DEV", value_parser = BoolishValueParser::new(), num_args = 0..=1,
+          default_value = "false", default_missing_value = "true")]
     dev: bool,
     /// Rate limits: on (default) or off.
     #[arg(long, env = "TESSERA_RATE_LIMITS")]
@@ -136,7 +138,8 @@ struct Common {
     #[arg(long, env = "TESSERA_SIGNING_ALG")]
     signing_alg: Option<String>,
     /// Do not run migrations on start.
-    #[arg(long, env = "TESSERA_NO_MIGRATE")]
+    #[arg(long, env = "TESSERA_NO_MIGRATE", value_parser = BoolishValueParser::new(), num_args = 0..=1,
+          default_value = "false", default_missing_value = "true")]
     no_migrate: bool,
 }
 

@@ -572,10 +572,8 @@ impl SessionStore for MemoryStore {
         let Some((session, user)) = s.session_with_user(token.session_id) else {
             return Ok(RotationOutcome::NotFound);
         };
-        if !session.is_active(r.now) {
-            return Ok(RotationOutcome::Inactive);
-        }
         match token.spent_at {
+            None if !session.is_active(r.now) => Ok(RotationOutcome::Inactive),
             None => {
                 if s.refresh_tokens.contains_key(&r.successor) {
                     return Err(Error::new(ErrorKind::Conflict));
@@ -605,7 +603,7 @@ impl SessionStore for MemoryStore {
                     && s.refresh_tokens
                         .get(&r.successor)
                         .is_some_and(|t| t.spent_at.is_none());
-                if successor_unspent && r.now - spent_at <= r.grace {
+                if successor_unspent && r.now - spent_at < r.grace && session.is_active(r.now) {
                     return Ok(RotationOutcome::Repeated(
                         Box::new((session, user)),
                         spent_at,
