@@ -22,15 +22,17 @@ pub enum Action {
     SignUp,
     /// Refreshes and other token exchanges.
     Refresh,
-    /// Hosted-page form posts.
-    Form,
 }
+
+/// Past this many tracked keys, idle buckets are dropped.
+const MAX_KEYS: usize = 100_000;
 
 /// The limiters.
 pub struct RateLimits {
     enabled: bool,
-    per_ip: DefaultKeyedRateLimiter<(Action, IpAddr)>,
-    sign_in_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    sign_up: DefaultKeyedRateLimiter<IpAddr>,
+    refresh: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
 }
 
@@ -40,12 +42,15 @@ fn quota(per_minute: u32, burst: u32) -> Quota {
 }
 
 impl RateLimits {
-    /// Limits, enabled or not.
+    /// Limits, enabled or not. Per IP and minute: 20 sign-ins, 10 sign-ups,
+    /// 120 refreshes (many users can share one NAT); per account and minute:
+    /// 10 sign-in attempts, from anywhere.
     pub fn new(enabled: bool) -> Self {
         RateLimits {
             enabled,
-            per_ip: RateLimiter::keyed(quota(30, 30)),
-            sign_in_per_ip: RateLimiter::keyed(quota(20, 20)),
+            sign_in: RateLimiter::keyed(quota(20, 20)),
+            sign_up: RateLimiter::keyed(quota(10, 10)),
+            refresh: RateLimiter::keyed(quota(120, 60)),
             per_account: RateLimiter::keyed(quota(10, 10)),
         }
     }
@@ -62,10 +67,15 @@ impl RateLimits {
             return Ok(());
         };
         let now = DefaultClock::default().now();
-        let res = match action {
-            Action::SignIn => self.sign_in_per_ip.check_key(&ip),
-            _ => self.per_ip.check_key(&(action, ip)),
+        let limiter = match action {
+            Action::SignIn => &self.sign_in,
+            Action::SignUp => &self.sign_up,
+            Action::Refresh => &self.refresh,
         };
+        let res = limiter.check_key(&ip);
+        if limiter.len() > MAX_KEYS {
+            limiter.retain_recent();
+        }
         res.map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
     }
 
@@ -75,15 +85,10 @@ impl RateLimits {
             return Ok(());
         }
         let now = DefaultClock::default().now();
-        self.per_account
-            .check_key(&account.trim().to_lowercase())
-            .map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
-    }
-
-    /// Drop idle buckets (called periodically by the server).
-    pub fn shrink(&self) {
-        self.per_ip.retain_recent();
-        self.sign_in_per_ip.retain_recent();
-        self.per_account.retain_recent();
+        let res = self.per_account.check_key(&account.trim().to_lowercase());
+        if self.per_account.len() > MAX_KEYS {
+            self.per_account.retain_recent();
+        }
+        res.map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
     }
 }
