@@ -37,7 +37,7 @@ impl ManualClock {
     /// Move the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now += by;
+        *now = truncate_micros(*now + by);
     }
 
     /// Set the clock to `at`.

@@ -67,10 +67,14 @@ pub fn normalize_name(raw: Option<&str>) -> Result<Option<String>> {
     Ok(Some(name.to_owned()))
 }
 
-/// Check user metadata: a JSON object of at most 16 KiB.
+/// Check user metadata: a JSON object of at most 16 KiB, with no NUL
+/// character anywhere (not every database can store one).
 pub fn check_metadata(value: &serde_json::Value) -> Result<()> {
     if !value.is_object() {
         return Err(Error::invalid("metadata", "metadata must be a JSON object"));
+    }
+    if contains_nul(value) {
+        return Err(Error::invalid("metadata", "metadata must not contain NUL characters"));
     }
     if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_METADATA_LEN {
         return Err(Error::with_message(
@@ -79,6 +83,15 @@ pub fn check_metadata(value: &serde_json::Value) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+fn contains_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(contains_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
 }
 
 /// Check a slug: 1 to 64 characters of `a-z`, `0-9` and `-`, not starting with `-`.
@@ -226,6 +239,8 @@ mod tests {
         }
         check_metadata(&serde_json::json!({"plan": "pro"})).unwrap();
         assert!(check_metadata(&serde_json::json!([1])).is_err());
+        assert!(check_metadata(&serde_json::json!({"a": ["x\u{0}y"]})).is_err());
+        assert!(check_metadata(&serde_json::json!({"k\u{0}": 1})).is_err());
         let big = serde_json::json!({"x": "y".repeat(17 * 1024)});
         assert_eq!(check_metadata(&big).unwrap_err().code(), "too_large");
     }

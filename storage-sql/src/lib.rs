@@ -1,0 +1,151 @@
+//! Tessera's SQL store: the one implementation of every store trait, over a
+//! sea-orm connection to SQLite or Postgres.
+//!
+//! Why one implementation for two databases: the invariants of the store
+//! traits (one user per email, a refresh token spent once, a code guessed at
+//! most N times) are subtle, and writing them twice invites the two copies to
+//! drift. Here each invariant is a single atomic SQL operation — a conditional
+//! `UPDATE … RETURNING`, a `DELETE … RETURNING`, an upsert, a unique
+//! constraint, or one short transaction — written once; the [`Dialect`] enum
+//! holds the few places where SQLite and Postgres must differ (column types,
+//! timestamp encoding, row locks). SQLite write transactions begin
+//! `IMMEDIATE` and take a per-process write turn, so a read-then-write never
+//! fails on a lock upgrade; Postgres uses `SELECT … FOR UPDATE`.
+//!
+//! The backend crates (`tessera-storage-sqlite`, `tessera-storage-postgres`)
+//! open and tune the connection, then wrap a [`SqlStore`]. The migrations
+//! ([`migration::Migrator`]) are one sea-orm-migration set for both.
+
+mod apps;
+mod audit;
+#[cfg(feature = "checks")]
+pub mod checks;
+mod dialect;
+mod exec;
+pub mod migration;
+mod sessions;
+mod tokens;
+mod users;
+
+use async_trait::async_trait;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use tessera_core::store::*;
+use tessera_core::{Error, Result};
+
+pub use dialect::Dialect;
+pub use sea_orm;
+
+/// Every store trait over one sea-orm connection (SQLite or Postgres).
+pub struct SqlStore {
+    db: DatabaseConnection,
+    dialect: Dialect,
+    /// SQLite allows one writer at a time: writers of this process queue here
+    /// instead of spinning on `SQLITE_BUSY`. `None` on Postgres.
+    write_turn: Option<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Wrap a connection. `Config` error for a backend other than SQLite or
+    /// Postgres. Does not migrate; see [`migrate`](Self::migrate).
+    pub fn new(db: DatabaseConnection) -> Result<Self> {
+        let dialect = Dialect::of(db.get_database_backend())
+            .ok_or_else(|| Error::config("Tessera supports SQLite and Postgres only"))?;
+        Ok(SqlStore {
+            db,
+            dialect,
+            write_turn: (dialect == Dialect::Sqlite).then(|| tokio::sync::Mutex::new(())),
+        })
+    }
+
+    /// The underlying connection.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The dialect spoken.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Refuse a database migrated by a newer Tessera (`Config`), then apply
+    /// pending migrations, all in one write transaction (DDL is transactional
+    /// in both databases). On Postgres an advisory lock, and on SQLite the
+    /// write lock, make instances that start together migrate once.
+    pub async fn migrate(&self) -> Result<()> {
+        let tx = self.begin().await?;
+        let r = async {
+            if self.dialect == Dialect::Postgres {
+                tx.exec("SELECT pg_advisory_xact_lock(7390451262810493001)", vec![])
+                    .await?;
+            }
+            migration::check_not_newer(tx.conn()).await?;
+            migration::Migrator::up(tx.conn(), None)
+                .await
+                .map_err(exec::db)
+        }
+        .await;
+        tx.finish(r).await
+    }
+
+    /// Refuse a database that is newer than this code (`Config`) or not
+    /// migrated up to it (`Config`, for stores opened without migrating).
+    pub async fn check_schema(&self) -> Result<()> {
+        migration::check_not_newer(&self.db).await?;
+        if !migration::is_up_to_date(&self.db).await? {
+            return Err(Error::config(
+                "the database schema is older than this version of Tessera: run `tessera migrate` \
+                 or open the store with migrations enabled",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn apps(&self) -> &dyn AppStore {
+        self
+    }
+    fn users(&self) -> &dyn UserStore {
+        self
+    }
+    fn credentials(&self) -> &dyn CredentialStore {
+        self
+    }
+    fn identities(&self) -> &dyn IdentityStore {
+        self
+    }
+    fn sessions(&self) -> &dyn SessionStore {
+        self
+    }
+    fn tokens(&self) -> &dyn OneTimeTokenStore {
+        self
+    }
+    fn keys(&self) -> &dyn KeyStore {
+        self
+    }
+    fn audit(&self) -> &dyn AuditStore {
+        self
+    }
+    fn throttles(&self) -> &dyn ThrottleStore {
+        self
+    }
+    fn api_keys(&self) -> &dyn ApiKeyStore {
+        self
+    }
+    fn backend(&self) -> &'static str {
+        self.dialect.name()
+    }
+    async fn ping(&self) -> Result<()> {
+        self.one("SELECT 1 AS one", vec![]).await.map(|_| ())
+    }
+}

@@ -1,0 +1,365 @@
+//! Sessions and refresh tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::{QueryResult, Value};
+use tessera_core::crypto::TokenHash;
+use tessera_core::model::*;
+use tessera_core::store::SessionStore;
+use tessera_core::{Error, ErrorKind, Result};
+
+use crate::SqlStore;
+use crate::dialect::{Row, cols, hash, hash_opt, text, text_opt, uuid};
+use crate::exec::db;
+use crate::users::USER;
+
+const SESSION: &[&str] = &[
+    "id",
+    "pool_id",
+    "app_id",
+    "user_id",
+    "token_hash",
+    "amr",
+    "user_agent",
+    "ip",
+    "created_at",
+    "last_seen_at",
+    "idle_timeout_secs",
+    "expires_at",
+    "revoked_at",
+    "revoke_reason",
+];
+
+fn not_found() -> Error {
+    Error::new(ErrorKind::NotFound)
+}
+
+impl SqlStore {
+    fn session(&self, r: &QueryResult) -> Result<Session> {
+        let r = Row::new(r, self.dialect, "s_");
+        Ok(Session {
+            id: r.uuid("id")?,
+            pool_id: r.uuid("pool_id")?,
+            app_id: r.uuid("app_id")?,
+            user_id: r.uuid("user_id")?,
+            token_hash: r.hash("token_hash")?,
+            amr: r.json_as("amr")?,
+            user_agent: r.text_opt("user_agent")?,
+            ip: r.text_opt("ip")?,
+            created_at: r.ts("created_at")?,
+            last_seen_at: r.ts("last_seen_at")?,
+            idle_timeout_secs: r.i64("idle_timeout_secs")?,
+            expires_at: r.ts("expires_at")?,
+            revoked_at: r.ts_opt("revoked_at")?,
+            revoke_reason: r.text_opt("revoke_reason")?,
+        })
+    }
+
+    /// Sessions joined with their users; `cond` filters `s` and `u`.
+    fn session_user_sql(&self, cond: &str) -> String {
+        format!(
+            "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id {cond}",
+            cols("s", "s_", SESSION),
+            cols("u", "u_", USER)
+        )
+    }
+
+    async fn session_with_user(
+        &self,
+        cond: &str,
+        values: Vec<Value>,
+    ) -> Result<Option<(Session, User)>> {
+        let Some(r) = self.one(&self.session_user_sql(cond), values).await? else {
+            return Ok(None);
+        };
+        Ok(Some((self.session(&r)?, self.user(&r)?)))
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()> {
+        if refresh.session_id != session.id {
+            return Err(Error::invalid(
+                "session_id",
+                "the refresh token belongs to another session",
+            ));
+        }
+        let d = self.dialect;
+        let amr = serde_json::to_value(&session.amr).map_err(Error::internal)?;
+        let tx = self.begin().await?;
+        let r = async {
+            // A missing user or app (deleted mid-sign-in) fails the foreign key:
+            // `NotFound`, and the transaction leaves nothing behind.
+            tx.exec(
+                "INSERT INTO sessions (id, pool_id, app_id, user_id, token_hash, amr, user_agent, \
+                 ip, created_at, last_seen_at, idle_timeout_secs, expires_at, revoked_at, \
+                 revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                vec![
+                    uuid(session.id),
+                    uuid(session.pool_id),
+                    uuid(session.app_id),
+                    uuid(session.user_id),
+                    hash(&session.token_hash),
+                    d.json(&amr),
+                    text_opt(session.user_agent.as_deref()),
+                    text_opt(session.ip.as_deref()),
+                    d.ts(session.created_at),
+                    d.ts(session.last_seen_at),
+                    session.idle_timeout_secs.into(),
+                    d.ts(session.expires_at),
+                    d.ts_opt(session.revoked_at),
+                    text_opt(session.revoke_reason.as_deref()),
+                ],
+            )
+            .await?;
+            tx.exec(
+                "INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at, replaced_by) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    hash(&refresh.hash),
+                    uuid(refresh.session_id),
+                    d.ts(refresh.created_at),
+                    d.ts_opt(refresh.spent_at),
+                    hash_opt(refresh.replaced_by.as_ref()),
+                ],
+            )
+            .await?;
+            Ok(())
+        }
+        .await;
+        tx.finish(r).await
+    }
+
+    async fn find_session_by_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<(Session, User)>> {
+        // The hot path: one query on the unique index of sessions.token_hash.
+        self.session_with_user("WHERE s.token_hash = $1", vec![hash(token_hash)])
+            .await
+    }
+
+    async fn find_session(&self, id: SessionId) -> Result<Option<(Session, User)>> {
+        self.session_with_user("WHERE s.id = $1", vec![uuid(id)])
+            .await
+    }
+
+    async fn list_user_sessions(&self, user_id: UserId) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {} FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
+             ORDER BY s.created_at DESC, s.id DESC",
+            cols("s", "s_", SESSION)
+        );
+        self.all(&sql, vec![uuid(user_id)])
+            .await?
+            .iter()
+            .map(|r| self.session(r))
+            .collect()
+    }
+
+    async fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<()> {
+        let n = self
+            .write(
+                "UPDATE sessions SET last_seen_at = CASE WHEN last_seen_at < $2 THEN $2 \
+                 ELSE last_seen_at END WHERE id = $1",
+                vec![uuid(id), self.dialect.ts(now)],
+                db,
+            )
+            .await?;
+        if n == 0 {
+            return Err(not_found());
+        }
+        Ok(())
+    }
+
+    async fn revoke_session(
+        &self,
+        id: SessionId,
+        user_id: Option<UserId>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool> {
+        let mut values = vec![uuid(id), self.dialect.ts(now), text(reason)];
+        let mut scope = String::new();
+        if let Some(u) = user_id {
+            values.push(uuid(u));
+            scope.push_str(" AND user_id = $4");
+        }
+        let sql = format!(
+            "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 \
+             WHERE id = $1{scope} AND revoked_at IS NULL"
+        );
+        if self.write(&sql, values.clone(), db).await? > 0 {
+            return Ok(true);
+        }
+        // Nothing revoked: either revoked already (keep the first time and
+        // reason) or no such session for this user.
+        values.drain(1..3);
+        let scope = scope.replace("$4", "$2");
+        let exists = self
+            .one(
+                &format!("SELECT 1 AS one FROM sessions WHERE id = $1{scope}"),
+                values,
+            )
+            .await?;
+        match exists {
+            Some(_) => Ok(false),
+            None => Err(not_found()),
+        }
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user_id: UserId,
+        except: Option<SessionId>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<u64> {
+        let mut values = vec![uuid(user_id), self.dialect.ts(now), text(reason)];
+        let mut sql = String::from(
+            "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 \
+             WHERE user_id = $1 AND revoked_at IS NULL",
+        );
+        if let Some(e) = except {
+            values.push(uuid(e));
+            sql.push_str(" AND id <> $4");
+        }
+        self.write(&sql, values, db).await
+    }
+
+    async fn rotate_refresh_token(&self, rot: &RefreshRotation) -> Result<RotationOutcome> {
+        let d = self.dialect;
+        let tx = self.begin().await?;
+        let r = async {
+            // Lock the presented token and its session: racing rotations of
+            // one token queue here and each sees the previous one's result.
+            let sql = format!(
+                "SELECT r.spent_at AS r_spent_at, r.replaced_by AS r_replaced_by, {}, {} \
+                 FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+                 JOIN users u ON u.id = s.user_id WHERE r.hash = $1{}",
+                cols("s", "s_", SESSION),
+                cols("u", "u_", USER),
+                d.for_update("r, s")
+            );
+            let Some(row) = tx.one(&sql, vec![hash(&rot.presented)]).await? else {
+                return Ok(RotationOutcome::NotFound);
+            };
+            let mut session = self.session(&row)?;
+            let user = self.user(&row)?;
+            let token = Row::new(&row, d, "r_");
+            let spent_at = token.ts_opt("spent_at")?;
+            let replaced_by = token.hash_opt("replaced_by")?;
+
+            let Some(spent_at) = spent_at else {
+                if !session.is_active(rot.now) {
+                    return Ok(RotationOutcome::Inactive);
+                }
+                let spent = tx
+                    .exec(
+                        "UPDATE refresh_tokens SET spent_at = $2, replaced_by = $3 \
+                         WHERE hash = $1 AND spent_at IS NULL",
+                        vec![hash(&rot.presented), d.ts(rot.now), hash(&rot.successor)],
+                    )
+                    .await?;
+                if spent != 1 {
+                    return Err(Error::internal("locked refresh token changed under us"));
+                }
+                tx.exec(
+                    "INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at, \
+                     replaced_by) VALUES ($1, $2, $3, NULL, NULL)",
+                    vec![hash(&rot.successor), uuid(session.id), d.ts(rot.now)],
+                )
+                .await?;
+                tx.exec(
+                    "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2",
+                    vec![uuid(session.id), d.ts(rot.now)],
+                )
+                .await?;
+                if rot.now > session.last_seen_at {
+                    session.last_seen_at = rot.now;
+                }
+                return Ok(RotationOutcome::Rotated(Box::new((session, user))));
+            };
+
+            // Spent already: the same successor again within the grace window
+            // while that successor is unspent; otherwise reuse.
+            let mut repeat = session.is_active(rot.now)
+                && replaced_by == Some(rot.successor)
+                && rot.now - spent_at < rot.grace;
+            if repeat {
+                let successor = tx
+                    .one(
+                        "SELECT spent_at AS r_spent_at FROM refresh_tokens WHERE hash = $1",
+                        vec![hash(&rot.successor)],
+                    )
+                    .await?;
+                repeat = match successor {
+                    Some(row) => Row::new(&row, d, "r_").ts_opt("spent_at")?.is_none(),
+                    None => false,
+                };
+            }
+            if repeat {
+                return Ok(RotationOutcome::Repeated(
+                    Box::new((session, user)),
+                    spent_at,
+                ));
+            }
+            tx.exec(
+                "UPDATE sessions SET revoked_at = $2, revoke_reason = 'refresh_token_reused' \
+                 WHERE id = $1 AND revoked_at IS NULL",
+                vec![uuid(session.id), d.ts(rot.now)],
+            )
+            .await?;
+            Ok(RotationOutcome::Reused {
+                session_id: session.id,
+            })
+        }
+        .await;
+        tx.finish(r).await
+    }
+
+    async fn delete_ended_sessions(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        // Refresh tokens go with their sessions: ON DELETE CASCADE.
+        let idle = self.dialect.plus_secs("last_seen_at", "idle_timeout_secs");
+        let sql = format!(
+            "DELETE FROM sessions WHERE expires_at < $1 OR {idle} < $1 \
+             OR (revoked_at IS NOT NULL AND revoked_at < $1)"
+        );
+        self.write(&sql, vec![self.dialect.ts(cutoff)], db).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectOptions, Database};
+
+    use super::*;
+
+    /// Validating a session token is one query, and every table it touches
+    /// is reached through an index (no scan).
+    #[tokio::test]
+    async fn session_lookup_is_one_indexed_query() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1).min_connections(1);
+        let store = SqlStore::new(Database::connect(options).await.unwrap()).unwrap();
+        store.migrate().await.unwrap();
+        let sql = store.session_user_sql("WHERE s.token_hash = $1");
+        let plan = store
+            .all(
+                &format!("EXPLAIN QUERY PLAN {sql}"),
+                vec![hash(&TokenHash::of("tss_x"))],
+            )
+            .await
+            .unwrap();
+        let steps: Vec<String> = plan
+            .iter()
+            .map(|r| r.try_get_by::<String, _>("detail").unwrap())
+            .collect();
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        for step in &steps {
+            assert!(step.starts_with("SEARCH"), "{steps:?}");
+            assert!(step.contains("INDEX"), "{steps:?}");
+        }
+    }
+}
