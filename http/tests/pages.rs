@@ -138,6 +138,25 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
+    // A cookie-authenticated state change from a foreign origin is refused.
+    let res = s
+        .client
+        .post(s.url("/v1/sign-out"))
+        .header(COOKIE, &cookie_header)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = s
+        .client
+        .get(s.url("/v1/session"))
+        .header(COOKIE, &cookie_header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the session survived the forged request");
+
     // Hosted sign-in with a wrong password shows the form again with an error.
     let res = s
         .client
