@@ -36,6 +36,20 @@ pub mod event {
     pub const SIGNING_KEY_ROTATED: &str = "signing_key.rotated";
     /// An app was created, changed or deleted (`data.action`).
     pub const APP_CHANGED: &str = "app.changed";
+    /// An address was verified.
+    pub const EMAIL_VERIFIED: &str = "email.verified";
+    /// A password reset link was sent.
+    pub const PASSWORD_RESET_REQUESTED: &str = "password.reset_requested";
+    /// A password was reset through a link.
+    pub const PASSWORD_RESET: &str = "password.reset";
+    /// A sign-in code was sent.
+    pub const SIGN_IN_CODE_SENT: &str = "sign_in.code_sent";
+    /// A magic link was sent.
+    pub const MAGIC_LINK_SENT: &str = "sign_in.magic_link_sent";
+    /// An address change was requested.
+    pub const EMAIL_CHANGE_REQUESTED: &str = "email.change_requested";
+    /// An address was changed.
+    pub const EMAIL_CHANGED: &str = "email.changed";
     /// An API key was created.
     pub const API_KEY_CREATED: &str = "api_key.created";
     /// An API key was revoked.

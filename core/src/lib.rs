@@ -39,7 +39,9 @@ mod apps;
 mod audit;
 pub mod clock;
 pub mod crypto;
+mod emails;
 mod error;
+pub mod mail;
 pub mod model;
 mod passwords;
 mod sessions;
@@ -57,6 +59,9 @@ use std::sync::Arc;
 pub use api_keys::{ApiKeys, CreatedApiKey, SCOPE_ADMIN, SCOPES};
 pub use apps::{Apps, NewApp};
 pub use audit::{Audit, event};
+pub use emails::{
+    DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, purpose,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use passwords::{Passwords, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
@@ -93,6 +98,8 @@ pub(crate) struct Inner {
     pub(crate) key_cache: tokens::KeyCache,
     /// Key for deriving a refresh token's successor (see `sessions`).
     pub(crate) refresh_key: [u8; 32],
+    /// Woken when this instance queues mail, so its worker sends at once.
+    pub(crate) mail_ready: tokio::sync::Notify,
 }
 
 impl Inner {
@@ -120,6 +127,12 @@ impl Tessera {
     /// Access tokens, signing keys and the JWKS.
     pub fn tokens(&self) -> Tokens<'_> {
         Tokens::new(&self.inner)
+    }
+
+    /// Email flows (verification, reset, codes, magic links, email change)
+    /// and the delivery of queued mail.
+    pub fn emails(&self) -> Emails<'_> {
+        Emails::new(&self.inner)
     }
 
     /// Users: look up, list, update, disable, delete.
@@ -272,6 +285,7 @@ impl TesseraBuilder {
             signing_alg: self.signing_alg,
             key_cache: tokens::KeyCache::default(),
             refresh_key,
+            mail_ready: tokio::sync::Notify::new(),
         };
         ensure_defaults(&inner).await?;
         Ok(Tessera {

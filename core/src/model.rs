@@ -85,6 +85,14 @@ pub struct AppSettings {
     pub cors_origins: Vec<String>,
     /// Lowest accepted zxcvbn score (0 to 4) for new passwords.
     pub min_password_score: u8,
+    /// Mail templates that replace the built-in ones, by kind
+    /// (`verify_email`, `password_reset`, `password_changed`, `sign_in_code`,
+    /// `magic_link`, `email_change`, `email_change_notice`, `email_changed`,
+    /// `unknown_address`).
+    pub mail_templates: std::collections::BTreeMap<String, MailTemplate>,
+    /// Whether a "send" flow for an address without an account sends a short
+    /// note saying so (off: nothing is sent).
+    pub notify_unknown_addresses: bool,
     /// Whether sign-in waits until the email address is verified.
     pub require_verified_email: bool,
 }
@@ -110,6 +118,8 @@ impl Default for AppSettings {
             cors_origins: Vec::new(),
             min_password_score: 2,
             require_verified_email: false,
+            mail_templates: Default::default(),
+            notify_unknown_addresses: false,
         }
     }
 }
@@ -193,6 +203,18 @@ fn is_absolute_uri(s: &str) -> bool {
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
         && !rest.is_empty()
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A mail template. `{{app_name}}`, `{{link}}`, `{{code}}` and `{{email}}` are
+/// replaced (HTML-escaped in `html`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailTemplate {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
 }
 
 /// An application that signs users in from one pool.
@@ -700,4 +722,25 @@ impl ApiKey {
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
     }
+}
+
+/// A message waiting in the mail outbox. Its content (which carries links and
+/// codes) is sealed under the key-encryption key, bound to the row's id, and
+/// the row is deleted once the message is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    /// Unique id (also the associated data of the seal).
+    pub id: Uuid,
+    /// `{to, subject, text, html}` as JSON, sealed.
+    pub sealed: Vec<u8>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// Not before this time.
+    pub next_attempt_at: DateTime<Utc>,
+    /// A worker holds it until then; after that another may take it over.
+    pub leased_until: Option<DateTime<Utc>>,
+    /// Why the last attempt failed (never the content).
+    pub last_error: Option<String>,
 }

@@ -45,7 +45,7 @@ pub struct Passwords<'a> {
     inner: &'a Inner,
 }
 
-fn throttle_key(pool: &uuid::Uuid, email: &str) -> String {
+pub(crate) fn throttle_key(pool: &uuid::Uuid, email: &str) -> String {
     format!("sign_in:{pool}:{email}")
 }
 
@@ -162,6 +162,9 @@ impl<'a> Passwords<'a> {
                 },
                 json!({ "method": "password" }),
             )
+            .await?;
+        crate::Emails::new(self.inner)
+            .send_verification(app, user.id)
             .await?;
         if app.settings.require_verified_email {
             return Ok(SignUpOutcome::VerificationRequired);

@@ -287,6 +287,39 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()>;
 }
 
+/// The persisted mail outbox: mail is queued in the same step as the token it
+/// carries, and delivered at least once by workers holding time-limited leases,
+/// so a crashed worker's mail is picked up by another and a restart loses none.
+#[async_trait]
+pub trait MailOutboxStore: Send + Sync {
+    /// Queue `mail` and, in the same atomic step, store `token` (when given):
+    /// inserted as by `insert_token`, or, with `replace_code`, as by
+    /// `replace_code`. On error neither is stored.
+    async fn enqueue_mail(
+        &self,
+        mail: &OutboxMail,
+        token: Option<&OneTimeToken>,
+        replace_code: bool,
+    ) -> Result<()>;
+    /// Lease up to `limit` messages that are due (`next_attempt_at <= now`) and
+    /// not leased by a live lease, oldest first: each gets `leased_until` and one
+    /// more attempt. Concurrent callers never get the same message while its
+    /// lease lasts.
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        leased_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>>;
+    /// The message was delivered: delete it.
+    async fn complete_mail(&self, id: Uuid) -> Result<()>;
+    /// The attempt failed: release the lease and try again at `next_attempt_at`.
+    async fn retry_mail(&self, id: Uuid, next_attempt_at: DateTime<Utc>, error: &str)
+    -> Result<()>;
+    /// How many messages are queued (sent ones are deleted).
+    async fn pending_mail(&self) -> Result<u64>;
+}
+
 /// Everything a backend provides, as one object the core holds.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -310,6 +343,8 @@ pub trait Store: Send + Sync + 'static {
     fn throttles(&self) -> &dyn ThrottleStore;
     /// Admin API keys.
     fn api_keys(&self) -> &dyn ApiKeyStore;
+    /// The mail outbox.
+    fn mail(&self) -> &dyn MailOutboxStore;
     /// A short backend name (`memory`, `sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
     /// Check the store is reachable.

@@ -74,7 +74,10 @@ pub fn check_metadata(value: &serde_json::Value) -> Result<()> {
         return Err(Error::invalid("metadata", "metadata must be a JSON object"));
     }
     if contains_nul(value) {
-        return Err(Error::invalid("metadata", "metadata must not contain NUL characters"));
+        return Err(Error::invalid(
+            "metadata",
+            "metadata must not contain NUL characters",
+        ));
     }
     if serde_json::to_vec(value).map_or(usize::MAX, |v| v.len()) > MAX_METADATA_LEN {
         return Err(Error::with_message(

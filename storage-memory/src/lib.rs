@@ -46,6 +46,7 @@ struct State {
     audit: BTreeMap<Uuid, AuditEvent>,
     throttles: HashMap<String, Throttle>,
     api_keys: BTreeMap<Uuid, ApiKey>,
+    outbox: BTreeMap<Uuid, OutboxMail>,
 }
 
 impl MemoryStore {
@@ -65,7 +66,33 @@ fn not_found() -> Error {
     Error::new(ErrorKind::NotFound)
 }
 
+fn same_code_slot(a: &OneTimeToken, b: &OneTimeToken) -> bool {
+    a.purpose == b.purpose && a.pool_id == b.pool_id && a.subject == b.subject
+}
+
 impl State {
+    /// Check a token can be stored (plainly, or replacing its code slot).
+    fn check_token_insert(&self, token: &OneTimeToken, replace: bool) -> Result<()> {
+        if let Some(u) = token.user_id {
+            self.user_row(u)?;
+        }
+        let clash = self
+            .tokens
+            .get(&token.hash)
+            .is_some_and(|t| !replace || !same_code_slot(t, token));
+        if clash {
+            return Err(Error::new(ErrorKind::Conflict));
+        }
+        Ok(())
+    }
+
+    fn put_token(&mut self, token: &OneTimeToken, replace: bool) {
+        if replace {
+            self.tokens.retain(|_, t| !same_code_slot(t, token));
+        }
+        self.tokens.insert(token.hash, token.clone());
+    }
+
     fn user_row(&self, id: Uuid) -> Result<&User> {
         self.users.get(&id).ok_or_else(not_found)
     }
@@ -635,34 +662,15 @@ impl SessionStore for MemoryStore {
 impl OneTimeTokenStore for MemoryStore {
     async fn insert_token(&self, token: &OneTimeToken) -> Result<()> {
         let mut s = self.lock();
-        if s.tokens.contains_key(&token.hash) {
-            return Err(Error::new(ErrorKind::Conflict));
-        }
-        if let Some(u) = token.user_id {
-            s.user_row(u)?;
-        }
-        s.tokens.insert(token.hash, token.clone());
+        s.check_token_insert(token, false)?;
+        s.put_token(token, false);
         Ok(())
     }
 
     async fn replace_code(&self, token: &OneTimeToken) -> Result<()> {
         let mut s = self.lock();
-        if let Some(u) = token.user_id {
-            s.user_row(u)?;
-        }
-        if s.tokens.get(&token.hash).is_some_and(|t| {
-            !(t.purpose == token.purpose
-                && t.pool_id == token.pool_id
-                && t.subject == token.subject)
-        }) {
-            return Err(Error::new(ErrorKind::Conflict));
-        }
-        s.tokens.retain(|_, t| {
-            !(t.purpose == token.purpose
-                && t.pool_id == token.pool_id
-                && t.subject == token.subject)
-        });
-        s.tokens.insert(token.hash, token.clone());
+        s.check_token_insert(token, true)?;
+        s.put_token(token, true);
         Ok(())
     }
 
@@ -919,6 +927,74 @@ impl ApiKeyStore for MemoryStore {
 }
 
 #[async_trait]
+impl MailOutboxStore for MemoryStore {
+    async fn enqueue_mail(
+        &self,
+        mail: &OutboxMail,
+        token: Option<&OneTimeToken>,
+        replace_code: bool,
+    ) -> Result<()> {
+        let mut s = self.lock();
+        if s.outbox.contains_key(&mail.id) {
+            return Err(Error::new(ErrorKind::Conflict));
+        }
+        if let Some(t) = token {
+            s.check_token_insert(t, replace_code)?;
+            s.put_token(t, replace_code);
+        }
+        s.outbox.insert(mail.id, mail.clone());
+        Ok(())
+    }
+
+    async fn claim_mail(
+        &self,
+        now: DateTime<Utc>,
+        leased_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMail>> {
+        let mut s = self.lock();
+        let mut due: Vec<&mut OutboxMail> = s
+            .outbox
+            .values_mut()
+            .filter(|m| m.next_attempt_at <= now && m.leased_until.is_none_or(|l| l <= now))
+            .collect();
+        due.sort_by_key(|m| (m.created_at, m.id));
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|m| {
+                m.leased_until = Some(leased_until);
+                m.attempts += 1;
+                m.clone()
+            })
+            .collect())
+    }
+
+    async fn complete_mail(&self, id: Uuid) -> Result<()> {
+        self.lock().outbox.remove(&id);
+        Ok(())
+    }
+
+    async fn retry_mail(
+        &self,
+        id: Uuid,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        let mut s = self.lock();
+        let m = s.outbox.get_mut(&id).ok_or_else(not_found)?;
+        m.leased_until = None;
+        m.next_attempt_at = next_attempt_at;
+        m.last_error = Some(error.to_owned());
+        Ok(())
+    }
+
+    async fn pending_mail(&self) -> Result<u64> {
+        Ok(self.lock().outbox.len() as u64)
+    }
+}
+
+#[async_trait]
 impl Store for MemoryStore {
     fn apps(&self) -> &dyn AppStore {
         self
@@ -948,6 +1024,9 @@ impl Store for MemoryStore {
         self
     }
     fn api_keys(&self) -> &dyn ApiKeyStore {
+        self
+    }
+    fn mail(&self) -> &dyn MailOutboxStore {
         self
     }
     fn backend(&self) -> &'static str {

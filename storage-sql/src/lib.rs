@@ -22,6 +22,7 @@ mod audit;
 pub mod checks;
 mod dialect;
 mod exec;
+mod mail;
 pub mod migration;
 mod sessions;
 mod tokens;
@@ -140,6 +141,9 @@ impl Store for SqlStore {
         self
     }
     fn api_keys(&self) -> &dyn ApiKeyStore {
+        self
+    }
+    fn mail(&self) -> &dyn MailOutboxStore {
         self
     }
     fn backend(&self) -> &'static str {

@@ -24,7 +24,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial)]
+        vec![Box::new(Initial), Box::new(MailOutbox)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -113,6 +113,39 @@ async fn run(manager: &SchemaManager<'_>, ddl: &str) -> Result<(), DbErr> {
         manager.get_connection().execute_unprepared(stmt).await?;
     }
     Ok(())
+}
+
+/// The mail outbox (email flows).
+struct MailOutbox;
+
+impl MigrationName for MailOutbox {
+    fn name(&self) -> &str {
+        "m20261122_000002_mail_outbox"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MailOutbox {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "CREATE TABLE mail_outbox (
+                id {uuid} PRIMARY KEY,
+                sealed {bytes} NOT NULL,
+                created_at {ts} NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at {ts} NOT NULL,
+                leased_until {ts},
+                last_error TEXT
+            );
+            CREATE INDEX mail_outbox_due_idx ON mail_outbox (next_attempt_at, created_at)",
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, "DROP TABLE mail_outbox").await
+    }
 }
 
 /// The first schema: every table of the store traits.

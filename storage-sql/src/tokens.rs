@@ -113,6 +113,32 @@ impl SqlStore {
         ]
     }
 
+    /// Store `token` inside `tx`: a plain insert, or (`replace`) replacing any
+    /// token of the same purpose, pool and subject.
+    pub(crate) async fn store_token_in(
+        &self,
+        tx: &Tx<'_>,
+        token: &OneTimeToken,
+        replace: bool,
+    ) -> Result<()> {
+        if replace {
+            lock_subject(tx, &token.purpose, token.pool_id, token.subject.as_deref()).await?;
+            let mut values = vec![text(&token.purpose), uuid(token.pool_id)];
+            let subject = subject_is(token.subject.as_deref(), 3, &mut values);
+            tx.exec(
+                &format!(
+                    "DELETE FROM one_time_tokens WHERE purpose = $1 AND pool_id = $2 AND {subject}"
+                ),
+                values,
+            )
+            .await?;
+        }
+        // A hash that belongs to another purpose, pool or subject is a unique
+        // violation: `Conflict`, and the transaction is rolled back.
+        tx.exec(INSERT_TOKEN, self.token_values(token)).await?;
+        Ok(())
+    }
+
     fn key_values(&self, k: &SigningKey) -> Vec<Value> {
         let d = self.dialect;
         vec![
@@ -191,23 +217,7 @@ impl OneTimeTokenStore for SqlStore {
 
     async fn replace_code(&self, token: &OneTimeToken) -> Result<()> {
         let tx = self.begin().await?;
-        let r = async {
-            lock_subject(&tx, &token.purpose, token.pool_id, token.subject.as_deref()).await?;
-            let mut values = vec![text(&token.purpose), uuid(token.pool_id)];
-            let subject = subject_is(token.subject.as_deref(), 3, &mut values);
-            tx.exec(
-                &format!(
-                    "DELETE FROM one_time_tokens WHERE purpose = $1 AND pool_id = $2 AND {subject}"
-                ),
-                values,
-            )
-            .await?;
-            // A hash that belongs to another purpose, pool or subject is a
-            // unique violation: `Conflict`, and the delete is rolled back.
-            tx.exec(INSERT_TOKEN, self.token_values(token)).await?;
-            Ok(())
-        }
-        .await;
+        let r = self.store_token_in(&tx, token, true).await;
         tx.finish(r).await
     }
 

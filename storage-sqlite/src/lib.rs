@@ -146,6 +146,9 @@ impl Store for SqliteStore {
     fn api_keys(&self) -> &dyn ApiKeyStore {
         self.sql.api_keys()
     }
+    fn mail(&self) -> &dyn MailOutboxStore {
+        self.sql.mail()
+    }
     fn backend(&self) -> &'static str {
         "sqlite"
     }

@@ -38,6 +38,8 @@ pub mod prefix {
     pub const PASSWORD_RESET: &str = "tsp_";
     /// MFA challenge token.
     pub const MFA: &str = "tsf_";
+    /// Email change confirmation token.
+    pub const EMAIL_CHANGE: &str = "tse_";
 }
 
 /// Length of the random part of an opaque token, base64url without padding.

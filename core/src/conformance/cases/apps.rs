@@ -73,6 +73,17 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
         cors_origins: vec!["https://app.example".into()],
         min_password_score: 4,
         require_verified_email: true,
+        mail_templates: [(
+            "sign_in_code".to_owned(),
+            crate::model::MailTemplate {
+                subject: "{{code}} — 😀".into(),
+                text: ADVERSARIAL[2].into(),
+                html: "<b>{{code}}</b>".into(),
+            },
+        )]
+        .into_iter()
+        .collect(),
+        notify_unknown_addresses: true,
     };
     let a2 = app(&p1, "mobile");
     let a3 = app(&p2, "admin");

@@ -1,0 +1,818 @@
+//! Email flows: verification, password reset, one-time sign-in codes, magic
+//! links and email change, and the delivery of queued mail.
+//!
+//! Each flow stores only the hash of its secret and queues its mail in the
+//! same atomic store step ([`crate::store::MailOutboxStore::enqueue_mail`]);
+//! the mail's content is sealed under the key-encryption key until it is sent,
+//! then deleted. "Send" flows answer the same whether or not the address has
+//! an account, and send nothing for an unknown address (or, when the app asks
+//! for it, a short note saying there is no account). Each address gets at most
+//! [`SENDS_PER_HOUR`] messages an hour, counted whether or not it has an
+//! account.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde_json::json;
+
+use crate::audit::{Subject, event};
+use crate::crypto::{TokenHash, check_token_format, generate_token, prefix, random_bytes};
+use crate::mail::{Mail, Mailer, kind, render};
+use crate::model::{
+    App, ClientInfo, OneTimeToken, OutboxMail, SignInMethod, User, UserId, UserPatch,
+};
+use crate::sessions::SignInOutcome;
+use crate::validate::{check_new_password, normalize_email};
+use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions, new_id};
+
+/// Token purposes of the email flows.
+pub mod purpose {
+    /// Email verification links.
+    pub const VERIFY_EMAIL: &str = "verify_email";
+    /// Password reset links.
+    pub const PASSWORD_RESET: &str = "password_reset";
+    /// Six-digit sign-in codes.
+    pub const EMAIL_CODE: &str = "email_code";
+    /// Magic sign-in links.
+    pub const MAGIC_LINK: &str = "magic_link";
+    /// Email change confirmations.
+    pub const EMAIL_CHANGE: &str = "email_change";
+}
+
+/// Most messages one address receives in an hour.
+pub const SENDS_PER_HOUR: u32 = 5;
+/// Wrong guesses that spend a sign-in code.
+pub const MAX_CODE_ATTEMPTS: u32 = 5;
+const VERIFY_TTL: Duration = Duration::hours(24);
+const RESET_TTL: Duration = Duration::hours(1);
+const CODE_TTL: Duration = Duration::minutes(10);
+const MAGIC_TTL: Duration = Duration::minutes(15);
+const CHANGE_TTL: Duration = Duration::hours(24);
+/// A worker holds a message this long before another may retry it.
+const LEASE: Duration = Duration::minutes(2);
+/// After this many attempts a message is dropped (and the failure logged).
+const MAX_DELIVERY_ATTEMPTS: i32 = 20;
+
+/// What a delivery run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Messages handed to the mailer.
+    pub sent: u32,
+    /// Messages that failed and will be retried.
+    pub failed: u32,
+}
+
+/// A finished magic-link sign-in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MagicLinkSignIn {
+    /// The outcome (a session, or a second factor to complete).
+    pub outcome: SignInOutcome,
+    /// The app signed in to.
+    pub app: App,
+    /// Where the link asked to go afterwards, if anywhere.
+    pub redirect_uri: Option<String>,
+}
+
+/// Email flows; see [`crate::Tessera::emails`].
+pub struct Emails<'a> {
+    inner: &'a Inner,
+}
+
+/// The stored hash of a code: unambiguous, and distinct per purpose and pool.
+fn code_hash(purpose: &str, pool: uuid::Uuid, subject: &str, code: &str) -> TokenHash {
+    TokenHash::of(&format!("{purpose}\u{0}{pool}\u{0}{subject}\u{0}{code}"))
+}
+
+/// A uniformly random six-digit code.
+fn six_digits() -> String {
+    loop {
+        let v = u32::from_le_bytes(random_bytes::<4>());
+        // 4_294_000_000 is a multiple of 10^6 below 2^32: no modulo bias.
+        if v < 4_294_000_000 {
+            return format!("{:06}", v % 1_000_000);
+        }
+    }
+}
+
+impl<'a> Emails<'a> {
+    pub(crate) fn new(inner: &'a Inner) -> Self {
+        Emails { inner }
+    }
+
+    fn link(&self, path: &str, token: &str, app: &App) -> String {
+        format!("{}{path}?token={token}&app={}", self.inner.issuer, app.slug)
+    }
+
+    fn token(
+        &self,
+        hash: TokenHash,
+        purpose: &str,
+        app: &App,
+        user: Option<&User>,
+        subject: &str,
+        ttl: Duration,
+    ) -> OneTimeToken {
+        let now = self.inner.now();
+        OneTimeToken {
+            hash,
+            purpose: purpose.to_owned(),
+            pool_id: app.pool_id,
+            app_id: Some(app.id),
+            user_id: user.map(|u| u.id),
+            subject: Some(subject.to_owned()),
+            data: json!({}),
+            attempts: 0,
+            created_at: now,
+            expires_at: now + ttl,
+        }
+    }
+
+    /// Queue `mail`, with `token` stored in the same step.
+    async fn queue(
+        &self,
+        mail: &Mail,
+        token: Option<&OneTimeToken>,
+        replace_code: bool,
+    ) -> Result<()> {
+        let now = self.inner.now();
+        let id = new_id(now);
+        let body = serde_json::to_vec(mail).map_err(Error::internal)?;
+        let sealed = self
+            .inner
+            .keyring
+            .seal(&body, format!("tessera/mail/{id}").as_bytes())?;
+        let row = OutboxMail {
+            id,
+            sealed,
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+            leased_until: None,
+            last_error: None,
+        };
+        self.inner
+            .store
+            .mail()
+            .enqueue_mail(&row, token, replace_code)
+            .await?;
+        self.inner.mail_ready.notify_one();
+        Ok(())
+    }
+
+    /// Count a message to `email`; `false` once the address had its share this hour.
+    async fn may_send(&self, app: &App, email: &str) -> Result<bool> {
+        let now = self.inner.now();
+        let key = format!("mail:{}:{email}", app.pool_id);
+        let t = self
+            .inner
+            .store
+            .throttles()
+            .record_failure(&key, now, now - Duration::hours(1))
+            .await?;
+        Ok(t.failures <= SENDS_PER_HOUR)
+    }
+
+    /// The account for `email`, if it exists and may receive mail now.
+    async fn recipient(&self, app: &App, email: &str) -> Result<Option<User>> {
+        if !self.may_send(app, email).await? {
+            return Ok(None);
+        }
+        let user = self
+            .inner
+            .store
+            .users()
+            .find_user_by_email(app.pool_id, email)
+            .await?;
+        if user.is_none() && app.settings.notify_unknown_addresses {
+            let mail = render(app, kind::UNKNOWN_ADDRESS, email, None, None)?;
+            self.queue(&mail, None, false).await?;
+        }
+        Ok(user.filter(|u| !u.disabled))
+    }
+
+    fn require(app: &App, method: SignInMethod) -> Result<()> {
+        if app.settings.allows(method) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::MethodDisabled))
+        }
+    }
+
+    async fn audit(
+        &self,
+        kind: &str,
+        app: Option<&App>,
+        user: Option<&User>,
+        client: Option<&ClientInfo>,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        Audit::new(self.inner)
+            .record(
+                kind,
+                Subject {
+                    app,
+                    user,
+                    client,
+                    ..Default::default()
+                },
+                data,
+            )
+            .await
+    }
+
+    /// Spend a link token: `invalid_token` if unknown or spent, `token_expired`.
+    async fn spend(&self, purpose: &str, token: &str, prefix: &str) -> Result<OneTimeToken> {
+        check_token_format(token, prefix)?;
+        self.inner
+            .store
+            .tokens()
+            .consume_token(purpose, &TokenHash::of(token), self.inner.now())
+            .await
+    }
+
+    async fn token_app(&self, t: &OneTimeToken) -> Result<App> {
+        match t.app_id {
+            Some(id) => self.inner.store.apps().get_app(id).await,
+            None => crate::Apps::new(self.inner).default_app().await,
+        }
+    }
+
+    /// Mark the user's address verified (a code or link sent to it came back).
+    async fn mark_verified(&self, user: User) -> Result<User> {
+        if user.email_verified {
+            return Ok(user);
+        }
+        let patch = UserPatch {
+            email_verified: Some(true),
+            ..Default::default()
+        };
+        self.inner
+            .store
+            .users()
+            .update_user(user.id, &patch, self.inner.now())
+            .await
+    }
+
+    /// Send `user_id` a link that verifies their address (nothing if it is verified).
+    pub async fn send_verification(&self, app: &App, user_id: UserId) -> Result<()> {
+        let user = self.inner.store.users().get_user(user_id).await?;
+        if user.email_verified
+            || user.pool_id != app.pool_id
+            || !self.may_send(app, &user.email).await?
+        {
+            return Ok(());
+        }
+        let (secret, hash) = generate_token(prefix::VERIFY_EMAIL);
+        let token = self.token(
+            hash,
+            purpose::VERIFY_EMAIL,
+            app,
+            Some(&user),
+            &user.email,
+            VERIFY_TTL,
+        );
+        let mail = render(
+            app,
+            kind::VERIFY_EMAIL,
+            &user.email,
+            Some(&self.link("/verify-email", &secret, app)),
+            None,
+        )?;
+        self.queue(&mail, Some(&token), false).await
+    }
+
+    /// Verify an address with the token of a verification link.
+    ///
+    /// Errors: `invalid_token` (unknown, spent, or for an address the user no
+    /// longer has), `token_expired`.
+    pub async fn verify_email(&self, token: &str) -> Result<User> {
+        let t = self
+            .spend(purpose::VERIFY_EMAIL, token, prefix::VERIFY_EMAIL)
+            .await?;
+        let user_id = t
+            .user_id
+            .ok_or_else(|| Error::new(ErrorKind::InvalidToken))?;
+        let user = match self.inner.store.users().get_user(user_id).await {
+            Ok(u) => u,
+            Err(e) if *e.kind() == ErrorKind::NotFound => {
+                return Err(Error::new(ErrorKind::InvalidToken));
+            }
+            Err(e) => return Err(e),
+        };
+        if t.subject.as_deref() != Some(user.email.as_str()) {
+            return Err(Error::new(ErrorKind::InvalidToken));
+        }
+        let user = self.mark_verified(user).await?;
+        let app = self.token_app(&t).await?;
+        self.audit(
+            event::EMAIL_VERIFIED,
+            Some(&app),
+            Some(&user),
+            None,
+            json!({}),
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// Send a password-reset link to `email`, if it has an account. Answers the
+    /// same either way.
+    pub async fn send_password_reset(
+        &self,
+        app: &App,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let email = normalize_email(email)?;
+        let Some(user) = self.recipient(app, &email).await? else {
+            return Ok(());
+        };
+        // Only the newest link works.
+        self.inner
+            .store
+            .tokens()
+            .delete_user_tokens(user.id, purpose::PASSWORD_RESET)
+            .await?;
+        let (secret, hash) = generate_token(prefix::PASSWORD_RESET);
+        let token = self.token(
+            hash,
+            purpose::PASSWORD_RESET,
+            app,
+            Some(&user),
+            &email,
+            RESET_TTL,
+        );
+        let mail = render(
+            app,
+            kind::PASSWORD_RESET,
+            &email,
+            Some(&self.link("/reset-password", &secret, app)),
+            None,
+        )?;
+        self.queue(&mail, Some(&token), false).await?;
+        self.audit(
+            event::PASSWORD_RESET_REQUESTED,
+            Some(app),
+            Some(&user),
+            Some(client),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Set a new password with the token of a reset link. Every session of the
+    /// user is revoked, the address counts as verified, and the user is told.
+    ///
+    /// Errors: `invalid_token`, `token_expired`, `weak_password` (the token
+    /// stays usable, so the user can try another password).
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        check_token_format(token, prefix::PASSWORD_RESET)?;
+        let hash = TokenHash::of(token);
+        let now = self.inner.now();
+        let Some(peek) = self
+            .inner
+            .store
+            .tokens()
+            .find_token(purpose::PASSWORD_RESET, &hash, now)
+            .await?
+        else {
+            // Expired or unknown: spending it says which (and removes an expired one).
+            self.spend(purpose::PASSWORD_RESET, token, prefix::PASSWORD_RESET)
+                .await?;
+            return Err(Error::new(ErrorKind::InvalidToken));
+        };
+        let app = self.token_app(&peek).await?;
+        let user_id = peek
+            .user_id
+            .ok_or_else(|| Error::new(ErrorKind::InvalidToken))?;
+        let user = self.inner.store.users().get_user(user_id).await?;
+        let mut context = vec![user.email.as_str(), app.name.as_str()];
+        if let Some(n) = &user.name {
+            context.push(n);
+        }
+        check_new_password(new_password, app.settings.min_password_score, &context)?;
+        let phc = self.inner.hasher.hash(new_password).await?;
+        // Exactly one of racing resets gets here.
+        self.spend(purpose::PASSWORD_RESET, token, prefix::PASSWORD_RESET)
+            .await?;
+        let now = self.inner.now();
+        self.inner
+            .store
+            .credentials()
+            .set_password(user.id, &phc, now)
+            .await?;
+        let revoked = self
+            .inner
+            .store
+            .sessions()
+            .revoke_user_sessions(user.id, None, now, "password_reset")
+            .await?;
+        self.inner
+            .store
+            .throttles()
+            .clear_throttle(&crate::passwords::throttle_key(&user.pool_id, &user.email))
+            .await?;
+        let user = self.mark_verified(user).await?;
+        let mail = render(&app, kind::PASSWORD_CHANGED, &user.email, None, None)?;
+        self.queue(&mail, None, false).await?;
+        self.audit(
+            event::PASSWORD_RESET,
+            Some(&app),
+            Some(&user),
+            Some(client),
+            json!({ "sessions_revoked": revoked }),
+        )
+        .await
+    }
+
+    /// Send a six-digit sign-in code to `email`, if it has an account (a new
+    /// code replaces the last one). Answers the same either way.
+    pub async fn send_sign_in_code(
+        &self,
+        app: &App,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        Self::require(app, SignInMethod::EmailCode)?;
+        let email = normalize_email(email)?;
+        let Some(user) = self.recipient(app, &email).await? else {
+            return Ok(());
+        };
+        let code = six_digits();
+        let hash = code_hash(purpose::EMAIL_CODE, app.pool_id, &email, &code);
+        let token = self.token(
+            hash,
+            purpose::EMAIL_CODE,
+            app,
+            Some(&user),
+            &email,
+            CODE_TTL,
+        );
+        let mail = render(app, kind::SIGN_IN_CODE, &email, None, Some(&code))?;
+        self.queue(&mail, Some(&token), true).await?;
+        self.audit(
+            event::SIGN_IN_CODE_SENT,
+            Some(app),
+            Some(&user),
+            Some(client),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Sign in with an emailed code. A code works once, for 10 minutes, and is
+    /// spent after [`MAX_CODE_ATTEMPTS`] wrong guesses. Every failure answers
+    /// `invalid_credentials` (an expired code, a wrong one and an address
+    /// without a code look the same).
+    pub async fn sign_in_with_code(
+        &self,
+        app: &App,
+        email: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<SignInOutcome> {
+        Self::require(app, SignInMethod::EmailCode)?;
+        let fail = |reason: &'static str| async move {
+            self.audit(
+                event::SIGN_IN_FAILED,
+                Some(app),
+                None,
+                Some(client),
+                json!({ "method": "email_code", "reason": reason }),
+            )
+            .await?;
+            Err::<SignInOutcome, Error>(Error::new(ErrorKind::InvalidCredentials))
+        };
+        let Ok(email) = normalize_email(email) else {
+            return fail("invalid_email").await;
+        };
+        let code = code.trim();
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return fail("malformed_code").await;
+        }
+        let hash = code_hash(purpose::EMAIL_CODE, app.pool_id, &email, code);
+        let attempt = self
+            .inner
+            .store
+            .tokens()
+            .attempt_code(
+                purpose::EMAIL_CODE,
+                app.pool_id,
+                &email,
+                &hash,
+                MAX_CODE_ATTEMPTS,
+                self.inner.now(),
+            )
+            .await?;
+        let token = match attempt {
+            crate::model::CodeAttempt::Accepted(t) => t,
+            crate::model::CodeAttempt::Rejected { .. } => return fail("wrong_code").await,
+            crate::model::CodeAttempt::Expired => return fail("expired_code").await,
+            crate::model::CodeAttempt::NotFound => return fail("no_code").await,
+        };
+        self.finish_sign_in(app, &token, client, "email_code").await
+    }
+
+    async fn finish_sign_in(
+        &self,
+        app: &App,
+        token: &OneTimeToken,
+        client: &ClientInfo,
+        method: &str,
+    ) -> Result<SignInOutcome> {
+        let Some(user_id) = token.user_id else {
+            return Err(Error::new(ErrorKind::InvalidCredentials));
+        };
+        let user = match self.inner.store.users().get_user(user_id).await {
+            Ok(u) => u,
+            Err(e) if *e.kind() == ErrorKind::NotFound => {
+                return Err(Error::new(ErrorKind::InvalidCredentials));
+            }
+            Err(e) => return Err(e),
+        };
+        if user.disabled {
+            self.audit(
+                event::SIGN_IN_FAILED,
+                Some(app),
+                Some(&user),
+                Some(client),
+                json!({ "method": method, "reason": "user_disabled" }),
+            )
+            .await?;
+            return Err(Error::new(ErrorKind::UserDisabled));
+        }
+        // The code or link reached the address: it is verified now.
+        let user = self.mark_verified(user).await?;
+        let session = Sessions::new(self.inner)
+            .start(app, &user, vec!["otp".into()], client, method)
+            .await?;
+        Ok(SignInOutcome::Complete(Box::new(session)))
+    }
+
+    /// Send a magic sign-in link to `email`, if it has an account. With a
+    /// `redirect_uri` (one of the app's registered URIs) the link goes there
+    /// with `?token=`, for the app to exchange at
+    /// [`sign_in_with_magic_link`](Self::sign_in_with_magic_link); otherwise
+    /// it opens the hosted page. Answers the same either way.
+    pub async fn send_magic_link(
+        &self,
+        app: &App,
+        email: &str,
+        redirect_uri: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        Self::require(app, SignInMethod::MagicLink)?;
+        if let Some(uri) = redirect_uri
+            && !app.settings.redirect_uris.iter().any(|r| r == uri)
+        {
+            return Err(Error::invalid(
+                "redirect_uri",
+                "the redirect URI is not registered for this app",
+            ));
+        }
+        let email = normalize_email(email)?;
+        let Some(user) = self.recipient(app, &email).await? else {
+            return Ok(());
+        };
+        let (secret, hash) = generate_token(prefix::MAGIC_LINK);
+        let mut token = self.token(
+            hash,
+            purpose::MAGIC_LINK,
+            app,
+            Some(&user),
+            &email,
+            MAGIC_TTL,
+        );
+        token.data = json!({ "redirect_uri": redirect_uri });
+        let link = match redirect_uri {
+            Some(uri) => format!(
+                "{uri}{}token={secret}",
+                if uri.contains('?') { '&' } else { '?' }
+            ),
+            None => self.link("/magic-link", &secret, app),
+        };
+        let mail = render(app, kind::MAGIC_LINK, &email, Some(&link), None)?;
+        self.queue(&mail, Some(&token), false).await?;
+        self.audit(
+            event::MAGIC_LINK_SENT,
+            Some(app),
+            Some(&user),
+            Some(client),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Sign in with the token of a magic link (once, within 15 minutes).
+    ///
+    /// Errors: `invalid_token`, `token_expired`, `user_disabled`.
+    pub async fn sign_in_with_magic_link(
+        &self,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<MagicLinkSignIn> {
+        let t = self
+            .spend(purpose::MAGIC_LINK, token, prefix::MAGIC_LINK)
+            .await?;
+        let app = self.token_app(&t).await?;
+        let outcome = match self.finish_sign_in(&app, &t, client, "magic_link").await {
+            Err(e) if *e.kind() == ErrorKind::InvalidCredentials => {
+                return Err(Error::new(ErrorKind::InvalidToken));
+            }
+            other => other?,
+        };
+        let redirect_uri = t
+            .data
+            .get("redirect_uri")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        Ok(MagicLinkSignIn {
+            outcome,
+            app,
+            redirect_uri,
+        })
+    }
+
+    /// Ask to change a signed-in user's address: a confirmation link goes to
+    /// the new address, and the old one is told. Nothing is sent when the new
+    /// address already belongs to another account (the answer is the same).
+    pub async fn request_email_change(
+        &self,
+        app: &App,
+        user_id: UserId,
+        new_email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let user = self.inner.store.users().get_user(user_id).await?;
+        let new_email = normalize_email(new_email)?;
+        if new_email == user.email {
+            return Err(Error::invalid("new_email", "this is already your address"));
+        }
+        if !self.may_send(app, &new_email).await?
+            || self
+                .inner
+                .store
+                .users()
+                .find_user_by_email(user.pool_id, &new_email)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        let (secret, hash) = generate_token(prefix::EMAIL_CHANGE);
+        let mut token = self.token(
+            hash,
+            purpose::EMAIL_CHANGE,
+            app,
+            Some(&user),
+            &new_email,
+            CHANGE_TTL,
+        );
+        token.data = json!({ "old_email": user.email });
+        let mail = render(
+            app,
+            kind::EMAIL_CHANGE,
+            &new_email,
+            Some(&self.link("/confirm-email-change", &secret, app)),
+            None,
+        )?;
+        self.queue(&mail, Some(&token), false).await?;
+        let notice = render(app, kind::EMAIL_CHANGE_NOTICE, &user.email, None, None)?;
+        self.queue(&notice, None, false).await?;
+        self.audit(
+            event::EMAIL_CHANGE_REQUESTED,
+            Some(app),
+            Some(&user),
+            Some(client),
+            json!({}),
+        )
+        .await
+    }
+
+    /// Confirm an address change with the token from the new address. The old
+    /// address is told.
+    ///
+    /// Errors: `invalid_token`, `token_expired`, `email_taken` (the address was
+    /// taken meanwhile).
+    pub async fn confirm_email_change(&self, token: &str, client: &ClientInfo) -> Result<User> {
+        let t = self
+            .spend(purpose::EMAIL_CHANGE, token, prefix::EMAIL_CHANGE)
+            .await?;
+        let (Some(user_id), Some(new_email)) = (t.user_id, t.subject.clone()) else {
+            return Err(Error::new(ErrorKind::InvalidToken));
+        };
+        let old = self.inner.store.users().get_user(user_id).await?;
+        let patch = UserPatch {
+            email: Some(new_email),
+            email_verified: Some(true),
+            ..Default::default()
+        };
+        let user = self
+            .inner
+            .store
+            .users()
+            .update_user(user_id, &patch, self.inner.now())
+            .await?;
+        let app = self.token_app(&t).await?;
+        let mail = render(&app, kind::EMAIL_CHANGED, &old.email, None, None)?;
+        self.queue(&mail, None, false).await?;
+        self.audit(
+            event::EMAIL_CHANGED,
+            Some(&app),
+            Some(&user),
+            Some(client),
+            json!({}),
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// Hand up to `limit` due messages to `mailer`: delivered ones are deleted,
+    /// failed ones retried later with exponential backoff (30 s doubling, at
+    /// most an hour; dropped after 20 attempts). Safe to run on every instance.
+    pub async fn deliver_pending(&self, mailer: &dyn Mailer, limit: u32) -> Result<DeliveryReport> {
+        let now = self.inner.now();
+        let outbox = self.inner.store.mail();
+        let mut report = DeliveryReport::default();
+        for row in outbox.claim_mail(now, now + LEASE, limit).await? {
+            let aad = format!("tessera/mail/{}", row.id);
+            let result = match self.inner.keyring.open(&row.sealed, aad.as_bytes()) {
+                Ok(body) => match serde_json::from_slice::<Mail>(&body) {
+                    Ok(mail) => mailer.send(&mail).await,
+                    Err(e) => Err(Error::internal(e)),
+                },
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    outbox.complete_mail(row.id).await?;
+                    report.sent += 1;
+                }
+                Err(e) if row.attempts >= MAX_DELIVERY_ATTEMPTS => {
+                    tracing::error!(mail = %row.id, error = %e, "giving up on a message after {} attempts", row.attempts);
+                    outbox.complete_mail(row.id).await?;
+                    report.failed += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(mail = %row.id, attempt = row.attempts, error = %e, "mail delivery failed; will retry");
+                    let backoff = Duration::seconds(30 * (1i64 << (row.attempts.clamp(1, 8) - 1)))
+                        .min(Duration::hours(1));
+                    outbox
+                        .retry_mail(row.id, self.inner.now() + backoff, e.code())
+                        .await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Deliver mail until the future is dropped: whenever mail is queued by this
+    /// instance, and every `poll` for mail queued by others or due for retry.
+    pub async fn run_worker(&self, mailer: Arc<dyn Mailer>, poll: std::time::Duration) {
+        loop {
+            loop {
+                match self.deliver_pending(mailer.as_ref(), 50).await {
+                    Ok(r) if r.sent + r.failed == 50 => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "mail worker could not read the outbox");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                () = self.inner.mail_ready.notified() => {},
+                () = tokio::time::sleep(poll) => {},
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits_and_hashes_are_unambiguous() {
+        for _ in 0..100 {
+            let c = six_digits();
+            assert_eq!(c.len(), 6);
+            assert!(c.bytes().all(|b| b.is_ascii_digit()));
+        }
+        let pool = uuid::Uuid::nil();
+        assert_ne!(
+            code_hash("p", pool, "x@a.com1", "23456"),
+            code_hash("p", pool, "x@a.com", "123456")
+        );
+        assert_ne!(
+            code_hash("p", pool, "x@a.com", "123456"),
+            code_hash("q", pool, "x@a.com", "123456")
+        );
+    }
+}
