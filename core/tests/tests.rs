@@ -5,3 +5,6 @@ mod vectors;
 
 /// Flow behaviour of the core itself, on the memory store.
 mod flows;
+
+/// Email flows and the outbox, with a capturing mailer.
+mod emails;
