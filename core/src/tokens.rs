@@ -2,8 +2,8 @@
 //!
 //! Keys are generated on first use, sealed under the key-encryption key with
 //! the key id as associated data, and rotated additively: a retired key stays
-//! in the JWKS until every token it signed has expired. Decrypted keys are
-//! cached for a minute; losing the cache only costs a store read, so instances
+//! in the JWKS until every token it signed has expired. The decrypted signing
+//! key is cached for five seconds and the verifiers for a minute; losing the cache only costs a store read, so instances
 //! stay stateless.
 
 use std::collections::HashMap;
@@ -19,7 +19,11 @@ use crate::crypto::{KeyMaterial, b64url, decoding_key, jwt_algorithm, random_byt
 use crate::model::{App, Session, SigningAlg, SigningKey, User};
 use crate::{Error, ErrorKind, Inner, Result};
 
-/// How long a decrypted key or verifier set is trusted before re-reading the store.
+/// How long the decrypted signing key is used before re-reading the store (so a
+/// rotation by another process takes effect within seconds).
+const ACTIVE_KEY_TTL: Duration = Duration::seconds(5);
+/// How long the set of published verifiers is trusted (an unknown `kid`
+/// reloads it sooner).
 const CACHE_TTL: Duration = Duration::seconds(60);
 /// Least time between verifier reloads caused by unknown `kid`s.
 const RELOAD_COOLDOWN: Duration = Duration::seconds(5);
@@ -130,7 +134,7 @@ impl<'a> Tokens<'a> {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            && now - k.loaded_at < CACHE_TTL
+            && now - k.loaded_at < ACTIVE_KEY_TTL
         {
             return Ok(k.clone());
         }
@@ -207,7 +211,7 @@ impl<'a> Tokens<'a> {
         // has not expired yet, and verifiers allow clock skew: cover both.
         let publish_until = now
             + Duration::seconds(longest_ttl)
-            + CACHE_TTL
+            + ACTIVE_KEY_TTL
             + Duration::seconds(LEEWAY_SECS as i64);
         self.inner
             .store
