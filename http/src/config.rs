@@ -114,6 +114,10 @@ pub struct Config {
     pub signing_alg: SigningAlg,
     /// Run migrations on start.
     pub migrate: bool,
+    /// SMTP server URL; mail is written to the log when absent.
+    pub smtp_url: Option<String>,
+    /// Sender address of mail.
+    pub mail_from: String,
     /// HTTP options (base URL, dev mode, cookies, limits, proxies).
     pub http: HttpOptions,
 }
@@ -214,6 +218,11 @@ impl RawConfig {
             log_format,
             signing_alg,
             migrate: !self.no_migrate,
+            smtp_url: self.smtp_url.filter(|u| !u.trim().is_empty()),
+            mail_from: self
+                .mail_from
+                .filter(|f| !f.trim().is_empty())
+                .unwrap_or_else(|| "Tessera <no-reply@localhost>".into()),
             http: HttpOptions {
                 base_url,
                 dev: self.dev,

@@ -13,6 +13,8 @@ mod admin;
 mod api;
 pub mod config;
 pub mod dto;
+mod email;
+mod email_pages;
 pub mod error;
 pub mod extract;
 pub mod limits;
@@ -42,6 +44,7 @@ pub use state::{AppState, HttpOptions};
         (name = "sign-in", description = "Create accounts and sign in"),
         (name = "sessions", description = "Sessions, refresh and sign-out"),
         (name = "account", description = "The signed-in user"),
+        (name = "email", description = "Email verification, password reset, codes, magic links, email change"),
         (name = "admin", description = "Admin API (API key)"),
         (name = "pages", description = "Hosted pages (HTML)"),
         (name = "ops", description = "Health, metrics, keys")),
@@ -82,6 +85,8 @@ impl utoipa::Modify for Security {
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(email::routes())
+        .merge(email_pages::routes())
         .merge(admin::routes())
         .merge(pages::routes())
         .merge(ops::routes())

@@ -22,6 +22,8 @@ pub enum Action {
     SignUp,
     /// Refreshes and other token exchanges.
     Refresh,
+    /// Requests that send mail (reset, code, magic link, verification).
+    MailSend,
 }
 
 /// Past this many tracked keys, idle buckets are dropped.
@@ -33,6 +35,7 @@ pub struct RateLimits {
     sign_in: DefaultKeyedRateLimiter<IpAddr>,
     sign_up: DefaultKeyedRateLimiter<IpAddr>,
     refresh: DefaultKeyedRateLimiter<IpAddr>,
+    mail_send: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
 }
 
@@ -43,7 +46,7 @@ fn quota(per_minute: u32, burst: u32) -> Quota {
 
 impl RateLimits {
     /// Limits, enabled or not. Per IP and minute: 20 sign-ins, 10 sign-ups,
-    /// 120 refreshes (many users can share one NAT); per account and minute:
+    /// 120 refreshes (many users can share one NAT), 10 mail sends; per account and minute:
     /// 10 sign-in attempts, from anywhere.
     pub fn new(enabled: bool) -> Self {
         RateLimits {
@@ -51,6 +54,7 @@ impl RateLimits {
             sign_in: RateLimiter::keyed(quota(20, 20)),
             sign_up: RateLimiter::keyed(quota(10, 10)),
             refresh: RateLimiter::keyed(quota(120, 60)),
+            mail_send: RateLimiter::keyed(quota(10, 10)),
             per_account: RateLimiter::keyed(quota(10, 10)),
         }
     }
@@ -71,6 +75,7 @@ impl RateLimits {
             Action::SignIn => &self.sign_in,
             Action::SignUp => &self.sign_up,
             Action::Refresh => &self.refresh,
+            Action::MailSend => &self.mail_send,
         };
         let res = limiter.check_key(&ip);
         if limiter.len() > MAX_KEYS {

@@ -43,14 +43,14 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 pub(crate) struct PageParams {
     /// App id or slug.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    app: Option<String>,
+    pub(crate) app: Option<String>,
     /// Where to go after signing in (must be registered for the app).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    redirect_uri: Option<String>,
+    pub(crate) redirect_uri: Option<String>,
 }
 
 impl PageParams {
-    fn query(&self) -> String {
+    pub(crate) fn query(&self) -> String {
         let q = serde_urlencoded::to_string(self).unwrap_or_default();
         if q.is_empty() { q } else { format!("?{q}") }
     }
@@ -63,6 +63,9 @@ struct SignInPage<'a> {
     base: &'a str,
     action: String,
     sign_up_href: String,
+    forgot_href: String,
+    code_href: String,
+    magic_href: String,
     csrf: &'a str,
     email: &'a str,
     error: Option<String>,
@@ -102,7 +105,7 @@ struct MessagePage<'a> {
     link: Option<String>,
 }
 
-fn html(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn html(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => {
             let mut res = (status, body).into_response();
@@ -118,7 +121,7 @@ fn html(status: StatusCode, t: &impl Template) -> Response {
     }
 }
 
-fn message(
+pub(crate) fn message(
     status: StatusCode,
     app_name: &str,
     heading: &str,
@@ -138,7 +141,7 @@ fn message(
 }
 
 /// Resolve the app and check the redirect URI; an error page otherwise.
-async fn page_context(state: &AppState, p: &PageParams) -> Result<App, Response> {
+pub(crate) async fn page_context(state: &AppState, p: &PageParams) -> Result<App, Response> {
     let app = match &p.app {
         Some(a) => state.tessera.apps().resolve(a).await,
         None => state.tessera.apps().default_app().await,
@@ -174,7 +177,7 @@ fn csrf_token(jar: &CookieJar) -> Option<String> {
 }
 
 /// The CSRF token of this browser, issuing a cookie if it has none.
-fn ensure_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+pub(crate) fn ensure_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     if let Some(t) = csrf_token(&jar) {
         return (jar, t);
     }
@@ -188,11 +191,11 @@ fn ensure_csrf(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
     (jar.add(cookie), token)
 }
 
-fn csrf_ok(jar: &CookieJar, submitted: &str) -> bool {
+pub(crate) fn csrf_ok(jar: &CookieJar, submitted: &str) -> bool {
     csrf_token(jar).is_some_and(|t| ct_eq(t.as_bytes(), submitted.as_bytes()))
 }
 
-fn csrf_refused(app: &App) -> Response {
+pub(crate) fn csrf_refused(app: &App) -> Response {
     message(
         StatusCode::FORBIDDEN,
         &app.name,
@@ -221,7 +224,7 @@ fn time_duration(secs: i64) -> cookie::time::Duration {
 }
 
 /// Set the session cookies of a fresh sign-in.
-fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
+pub(crate) fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
     let lifetime = (s.session.expires_at - s.session.created_at).num_seconds();
     let mut jar = jar;
     if let Some(token) = &s.session_token {
@@ -250,7 +253,7 @@ pub(crate) fn clear_session_cookies(state: &AppState, headers: &mut HeaderMap) {
     }
 }
 
-fn after_sign_in(p: &PageParams) -> Response {
+pub(crate) fn after_sign_in(p: &PageParams) -> Response {
     match &p.redirect_uri {
         // Checked against the app's registered URIs in `page_context`.
         Some(uri) => Redirect::to(uri).into_response(),
@@ -277,6 +280,9 @@ async fn sign_in_page(
         base: "",
         action: format!("sign-in{}", p.query()),
         sign_up_href: format!("sign-up{}", p.query()),
+        forgot_href: format!("forgot-password{}", p.query()),
+        code_href: format!("email-code{}", p.query()),
+        magic_href: format!("magic-link-request{}", p.query()),
         csrf: &csrf,
         email: "",
         error: None,
@@ -349,6 +355,9 @@ async fn sign_in_submit(
                 base: "",
                 action: format!("sign-in{}", p.query()),
                 sign_up_href: format!("sign-up{}", p.query()),
+                forgot_href: format!("forgot-password{}", p.query()),
+                code_href: format!("email-code{}", p.query()),
+                magic_href: format!("magic-link-request{}", p.query()),
                 csrf: &csrf,
                 email: &form.email,
                 error: Some(e.message().to_owned()),

@@ -5,7 +5,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use tessera_core::crypto::KeyRing;
+use tessera_core::mail::{LogMailer, Mailer, SmtpMailer};
 use tessera_core::{Error, Result, Tessera};
 use tessera_storage::OpenOptions;
 
@@ -49,6 +52,20 @@ fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
         .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
 }
 
+/// The mailer `config` asks for: SMTP when `TESSERA_SMTP_URL` is set, else the
+/// development log mailer (with a warning).
+pub fn mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
+    match &config.smtp_url {
+        Some(url) => Ok(Arc::new(SmtpMailer::from_url(url, &config.mail_from)?)),
+        None => {
+            tracing::warn!(
+                "DEVELOPMENT MODE: no TESSERA_SMTP_URL, so mail (links and codes included) is written to the log"
+            );
+            Ok(Arc::new(LogMailer))
+        }
+    }
+}
+
 /// Open the store and build Tessera for `config`.
 pub async fn build(config: &Config) -> Result<Tessera> {
     let store = tessera_storage::open(
@@ -90,8 +107,15 @@ pub async fn serve_on(
     local: SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    let mailer = mailer(&config)?;
     let router = crate::router_with(tessera.clone(), config.http.clone());
-    let sweeper = tokio::spawn(background(tessera));
+    let sweeper = tokio::spawn(background(tessera.clone()));
+    let worker = tokio::spawn(async move {
+        tessera
+            .emails()
+            .run_worker(mailer, Duration::from_secs(2))
+            .await;
+    });
     tracing::info!(
         address = %local,
         sign_in = %format!("{}/sign-in", config.http.base_url),
@@ -106,6 +130,7 @@ pub async fn serve_on(
     .await
     .map_err(Error::internal);
     sweeper.abort();
+    worker.abort();
     tracing::info!("stopped");
     result
 }
