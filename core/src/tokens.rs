@@ -2,9 +2,10 @@
 //!
 //! Keys are generated on first use, sealed under the key-encryption key with
 //! the key id as associated data, and rotated additively: a retired key stays
-//! in the JWKS until every token it signed has expired. The decrypted signing
-//! key is cached for five seconds and the verifiers for a minute; losing the cache only costs a store read, so instances
-//! stay stateless.
+//! in the JWKS until every token it signed has expired. The active key is
+//! looked up on every issuance (one small read), so a rotation by any process
+//! applies at once; its decrypted form and the verifiers are cached, and
+//! losing the cache only costs a store read, so instances stay stateless.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -19,9 +20,6 @@ use crate::crypto::{KeyMaterial, b64url, decoding_key, jwt_algorithm, random_byt
 use crate::model::{App, Session, SigningAlg, SigningKey, User};
 use crate::{Error, ErrorKind, Inner, Result};
 
-/// How long the decrypted signing key is used before re-reading the store (so a
-/// rotation by another process takes effect within seconds).
-const ACTIVE_KEY_TTL: Duration = Duration::seconds(5);
 /// How long the set of published verifiers is trusted (an unknown `kid`
 /// reloads it sooner).
 const CACHE_TTL: Duration = Duration::seconds(60);
@@ -70,7 +68,6 @@ struct ActiveKey {
     kid: String,
     alg: SigningAlg,
     key: EncodingKey,
-    loaded_at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -126,23 +123,13 @@ impl<'a> Tokens<'a> {
     }
 
     async fn active_key(&self) -> Result<Arc<ActiveKey>> {
-        let now = self.inner.now();
-        if let Some(k) = self
-            .inner
-            .key_cache
-            .active
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            && now - k.loaded_at < ACTIVE_KEY_TTL
-        {
-            return Ok(k.clone());
-        }
+        // One small read per token issued, so a rotation by any process takes
+        // effect at once; the decrypted key is reused while it stays active.
         let keys = self.inner.store.keys().list_signing_keys().await?;
         let stored = match keys.into_iter().rev().find(|k| k.retired_at.is_none()) {
             Some(k) => k,
             None => {
-                let key = self.new_key(self.inner.signing_alg, now)?;
+                let key = self.new_key(self.inner.signing_alg, self.inner.now())?;
                 self.inner
                     .store
                     .keys()
@@ -150,6 +137,17 @@ impl<'a> Tokens<'a> {
                     .await?
             }
         };
+        if let Some(k) = self
+            .inner
+            .key_cache
+            .active
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && k.kid == stored.kid
+        {
+            return Ok(k.clone());
+        }
         let der = self
             .inner
             .keyring
@@ -159,7 +157,6 @@ impl<'a> Tokens<'a> {
             kid: stored.kid,
             alg: stored.alg,
             key: material.encoding_key(),
-            loaded_at: now,
         });
         *self
             .inner
@@ -207,12 +204,10 @@ impl<'a> Tokens<'a> {
             .map(|a| a.settings.access_token_ttl_secs)
             .max()
             .unwrap_or(24 * 3600);
-        // Tokens may still be signed with the old key by instances whose cache
-        // has not expired yet, and verifiers allow clock skew: cover both.
-        let publish_until = now
-            + Duration::seconds(longest_ttl)
-            + ACTIVE_KEY_TTL
-            + Duration::seconds(LEEWAY_SECS as i64);
+        // A token signed just before the rotation lives `longest_ttl` more, and
+        // verifiers allow clock skew: cover both.
+        let publish_until =
+            now + Duration::seconds(longest_ttl) + Duration::seconds(2 * LEEWAY_SECS as i64);
         self.inner
             .store
             .keys()
