@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 run() {
-  cargo test --workspace --locked
+  set -euo pipefail
+  cargo test --workspace --locked --no-fail-fast
   cargo run --locked -q -p tessera-core --example embed_memory
 }
 if [ -n "${TESSERA_TEST_DATABASE_URL:-}" ] || ! command -v pg_virtualenv >/dev/null; then
