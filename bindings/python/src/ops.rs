@@ -1,0 +1,814 @@
+//! `Tessera` and `AsyncTessera`: every capability, written once.
+//!
+//! Each capability is an `async fn` in [`flows`] taking the core facade and
+//! owned arguments. The `methods!` list below gives each one its Python
+//! signature once and generates two methods from it: a blocking one on
+//! `Tessera` ([`crate::bridge::block_on`]) and an awaitable one on
+//! `AsyncTessera` ([`crate::bridge::spawn`]). Adding a core capability to the
+//! binding is: one `async fn` here, one entry in the list, a `ToPy` impl if it
+//! returns a new type, the stub lines and a test (see the README).
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+use tessera_core::crypto::{KeyRing, PasswordParams};
+
+use crate::bridge::{block_on, runtime, spawn};
+use crate::convert::{Id, Json, ToPy, repr_str};
+use crate::errors::to_py_err;
+
+/// Tessera, blocking: each call runs to completion on the calling thread,
+/// detached from the interpreter so other Python threads keep running.
+#[pyclass(frozen, module = "tessera")]
+pub struct Tessera {
+    core: tessera_core::Tessera,
+}
+
+/// Tessera for asyncio: each call returns an awaitable; the work runs on
+/// Tessera's runtime threads, never on the event loop.
+#[pyclass(frozen, module = "tessera")]
+pub struct AsyncTessera {
+    core: tessera_core::Tessera,
+}
+
+/// What `open` needs, extracted from Python arguments before detaching.
+pub(crate) struct OpenArgs {
+    url: String,
+    keyring: KeyRing,
+    issuer: Option<String>,
+    params: PasswordParams,
+    migrate: bool,
+}
+
+fn key_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(base64::engine::general_purpose::STANDARD.encode(b.as_bytes()));
+    }
+    Err(PyTypeError::new_err(
+        "a key-encryption key is a base64 str or 32 raw bytes",
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_args(
+    py: Python<'_>,
+    url: String,
+    key_encryption_key: Option<&Bound<'_, PyAny>>,
+    old_key_encryption_keys: Option<Vec<Bound<'_, PyAny>>>,
+    issuer: Option<String>,
+    password_hashing: &str,
+    migrate: bool,
+) -> PyResult<OpenArgs> {
+    let config = |m: String| to_py_err(py, &tessera_core::Error::config(m));
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let current = match key_encryption_key {
+        Some(k) => key_text(k)?,
+        None => env("TESSERA_KEY_ENCRYPTION_KEY").ok_or_else(|| {
+            config(
+                "no key_encryption_key given and TESSERA_KEY_ENCRYPTION_KEY is not set \
+                 (tessera.generate_key() makes one)"
+                    .into(),
+            )
+        })?,
+    };
+    let old = match old_key_encryption_keys {
+        Some(keys) => {
+            let keys = keys.iter().map(key_text).collect::<PyResult<Vec<_>>>()?;
+            if keys.iter().any(|k| k.contains(',')) {
+                return Err(config("a key-encryption key cannot contain ','".into()));
+            }
+            keys.join(",")
+        }
+        None if key_encryption_key.is_none() => {
+            env("TESSERA_KEY_ENCRYPTION_KEY_OLD").unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    let keyring = KeyRing::from_base64(&current, &old).map_err(|e| to_py_err(py, &e))?;
+    let params = match password_hashing {
+        "default" => PasswordParams::default(),
+        "fast" => PasswordParams::insecure_fast_for_tests(),
+        other => {
+            return Err(config(format!(
+                "password_hashing must be \"default\" or \"fast\" (tests only), not {other:?}"
+            )));
+        }
+    };
+    Ok(OpenArgs {
+        url,
+        keyring,
+        issuer,
+        params,
+        migrate,
+    })
+}
+
+async fn open(args: OpenArgs) -> tessera_core::Result<tessera_core::Tessera> {
+    // Options added to `OpenOptions` later keep their defaults.
+    #[allow(clippy::needless_update)]
+    let options = tessera_storage::OpenOptions {
+        migrate: args.migrate,
+        ..Default::default()
+    };
+    let store = tessera_storage::open(&args.url, options).await?;
+    let mut builder = tessera_core::Tessera::builder()
+        .store(store)
+        .key_encryption_key(args.keyring)
+        .password_params(args.params);
+    if let Some(issuer) = args.issuer {
+        builder = builder.issuer(issuer);
+    }
+    builder.build().await
+}
+
+/// An opened core, to become an `AsyncTessera` under the GIL.
+struct Opened(tessera_core::Tessera);
+
+impl ToPy for Opened {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(Py::new(py, AsyncTessera { core: self.0 })?.into_any())
+    }
+}
+
+fn repr(class: &str, core: &tessera_core::Tessera) -> String {
+    format!(
+        "{class}(backend={}, issuer={})",
+        repr_str(core.store().backend()),
+        repr_str(core.issuer())
+    )
+}
+
+/// A fresh random key-encryption key, base64 (for `key_encryption_key=`).
+/// Keep it: signing keys sealed under it cannot be opened without it.
+#[pyfunction]
+pub(crate) fn generate_key() -> String {
+    KeyRing::generate_base64()
+}
+
+/// Time `n` session validations in Rust, on the same runtime and store the
+/// binding uses: with `per_call` each validation is its own `block_on` (what
+/// a blocking Python call does, minus Python); otherwise one task awaits them
+/// in a loop (what a Rust service does). Returns seconds. For benchmarks only.
+#[pyfunction]
+#[pyo3(signature = (tessera, session_token, n, per_call = false))]
+pub(crate) fn _bench_validate_session(
+    py: Python<'_>,
+    tessera: &Bound<'_, PyAny>,
+    session_token: String,
+    n: u64,
+    per_call: bool,
+) -> PyResult<f64> {
+    let core = if let Ok(t) = tessera.cast::<Tessera>() {
+        t.get().core.clone()
+    } else if let Ok(t) = tessera.cast::<AsyncTessera>() {
+        t.get().core.clone()
+    } else {
+        return Err(PyTypeError::new_err("expected a Tessera or AsyncTessera"));
+    };
+    let result = py.detach(|| {
+        let rt = runtime();
+        let start = std::time::Instant::now();
+        if per_call {
+            for _ in 0..n {
+                rt.block_on(core.sessions().validate(&session_token))?;
+            }
+        } else {
+            rt.block_on(async {
+                for _ in 0..n {
+                    core.sessions().validate(&session_token).await?;
+                }
+                Ok::<_, tessera_core::Error>(())
+            })?;
+        }
+        Ok::<_, tessera_core::Error>(start.elapsed().as_secs_f64())
+    });
+    result.map_err(|e| to_py_err(py, &e))
+}
+
+/// The capabilities, as async functions of the core and owned arguments.
+mod flows {
+    use serde_json::Value;
+    use tessera_core::model::{App, AuditQuery, ClientInfo, SigningAlg, UserPatch, UserQuery};
+    use tessera_core::{Error, NewApp, Result, SignUpOutcome, Tessera};
+
+    use super::{DateTime, Id, Json, Utc};
+    use crate::types::{Validated, ValidatedToken};
+
+    fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
+        ClientInfo { ip, user_agent }
+    }
+
+    /// The app named by id or slug, or the default app.
+    async fn app_of(core: &Tessera, app: Option<&str>) -> Result<App> {
+        match app {
+            None => core.apps().default_app().await,
+            Some(a) => core.apps().resolve(a).await,
+        }
+    }
+
+    fn settings(value: Value) -> Result<tessera_core::model::AppSettings> {
+        serde_json::from_value(value).map_err(|e| Error::invalid("settings", e.to_string()))
+    }
+
+    pub(super) async fn sign_up(
+        core: Tessera,
+        email: String,
+        password: String,
+        name: Option<String>,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<Option<tessera_core::AuthSession>> {
+        let app = app_of(&core, app.as_deref()).await?;
+        let outcome = core
+            .passwords()
+            .sign_up(
+                &app,
+                &email,
+                &password,
+                name.as_deref(),
+                &client(ip, user_agent),
+            )
+            .await?;
+        Ok(match outcome {
+            SignUpOutcome::SignedIn(s) => Some(*s),
+            SignUpOutcome::VerificationRequired => None,
+        })
+    }
+
+    pub(super) async fn sign_in_password(
+        core: Tessera,
+        email: String,
+        password: String,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<tessera_core::SignInOutcome> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.passwords()
+            .sign_in(&app, &email, &password, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn refresh(
+        core: Tessera,
+        refresh_token: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<tessera_core::AuthSession> {
+        core.sessions()
+            .refresh(&refresh_token, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn validate_session(
+        core: Tessera,
+        session_token: String,
+    ) -> Result<Validated> {
+        let (session, user) = core.sessions().validate(&session_token).await?;
+        Ok(Validated(session, user))
+    }
+
+    pub(super) async fn validate_access_token(
+        core: Tessera,
+        access_token: String,
+        app: Option<String>,
+    ) -> Result<ValidatedToken> {
+        let audience = match app {
+            Some(a) => Some(app_of(&core, Some(&a)).await?.id.to_string()),
+            None => None,
+        };
+        let (session, user, claims) = core
+            .sessions()
+            .validate_access_token(&access_token, audience.as_deref())
+            .await?;
+        Ok(ValidatedToken(session, user, claims))
+    }
+
+    pub(super) async fn verify_access_token(
+        core: Tessera,
+        access_token: String,
+        app: Option<String>,
+    ) -> Result<tessera_core::AccessClaims> {
+        let audience = match app {
+            Some(a) => Some(app_of(&core, Some(&a)).await?.id.to_string()),
+            None => None,
+        };
+        core.tokens()
+            .verify(&access_token, audience.as_deref())
+            .await
+    }
+
+    pub(super) async fn sign_out(core: Tessera, token: String) -> Result<()> {
+        let (session, user) = if token.starts_with("tss_") {
+            core.sessions().validate(&token).await?
+        } else {
+            let (session, user, _) = core.sessions().validate_access_token(&token, None).await?;
+            (session, user)
+        };
+        core.sessions()
+            .revoke(user.id, session.id, "sign_out")
+            .await
+    }
+
+    pub(super) async fn list_sessions(
+        core: Tessera,
+        user_id: Id,
+    ) -> Result<Vec<tessera_core::model::Session>> {
+        core.sessions().list(user_id.0).await
+    }
+
+    pub(super) async fn revoke_session(
+        core: Tessera,
+        user_id: Id,
+        session_id: Id,
+        reason: String,
+    ) -> Result<()> {
+        core.sessions()
+            .revoke(user_id.0, session_id.0, &reason)
+            .await
+    }
+
+    pub(super) async fn revoke_all_sessions(
+        core: Tessera,
+        user_id: Id,
+        except_session: Option<Id>,
+        reason: String,
+    ) -> Result<u64> {
+        core.sessions()
+            .revoke_all(user_id.0, except_session.map(|s| s.0), &reason)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn change_password(
+        core: Tessera,
+        user_id: Id,
+        current_password: String,
+        new_password: String,
+        keep_session: Option<Id>,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.passwords()
+            .change(
+                &app,
+                user_id.0,
+                keep_session.map(|s| s.0),
+                &current_password,
+                &new_password,
+                &client(ip, user_agent),
+            )
+            .await
+    }
+
+    pub(super) async fn get_user(core: Tessera, user_id: Id) -> Result<tessera_core::model::User> {
+        core.users().get(user_id.0).await
+    }
+
+    pub(super) async fn find_user_by_email(
+        core: Tessera,
+        email: String,
+        app: Option<String>,
+    ) -> Result<Option<tessera_core::model::User>> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.users().find_by_email(app.pool_id, &email).await
+    }
+
+    pub(super) async fn list_users(
+        core: Tessera,
+        app: Option<String>,
+        email_contains: Option<String>,
+        after: Option<Id>,
+        limit: u32,
+    ) -> Result<Vec<tessera_core::model::User>> {
+        let app = app_of(&core, app.as_deref()).await?;
+        let query = UserQuery {
+            email_contains,
+            after: after.map(|a| a.0),
+            limit,
+        };
+        core.users().list(app.pool_id, &query).await
+    }
+
+    pub(super) async fn update_user(
+        core: Tessera,
+        user_id: Id,
+        email: Option<String>,
+        email_verified: Option<bool>,
+        name: Option<String>,
+        metadata: Option<Json>,
+        disabled: Option<bool>,
+    ) -> Result<tessera_core::model::User> {
+        let patch = UserPatch {
+            email,
+            email_verified,
+            // "" clears the name (the core normalises it to none).
+            name: name.map(Some),
+            metadata: metadata.map(|m| m.0),
+            disabled,
+        };
+        core.users().update(user_id.0, &patch).await
+    }
+
+    pub(super) async fn delete_user(core: Tessera, user_id: Id) -> Result<()> {
+        core.users().delete(user_id.0).await
+    }
+
+    pub(super) async fn default_app(core: Tessera) -> Result<App> {
+        core.apps().default_app().await
+    }
+
+    pub(super) async fn get_app(core: Tessera, app: String) -> Result<App> {
+        core.apps().resolve(&app).await
+    }
+
+    pub(super) async fn list_apps(core: Tessera, pool_id: Option<Id>) -> Result<Vec<App>> {
+        core.apps().list(pool_id.map(|p| p.0)).await
+    }
+
+    pub(super) async fn create_app(
+        core: Tessera,
+        slug: String,
+        name: String,
+        settings: Option<Json>,
+        pool_id: Option<Id>,
+    ) -> Result<App> {
+        let settings = settings.map(|s| self::settings(s.0)).transpose()?;
+        core.apps()
+            .create(NewApp {
+                slug,
+                name,
+                pool_id: pool_id.map(|p| p.0),
+                settings,
+            })
+            .await
+    }
+
+    pub(super) async fn update_app(
+        core: Tessera,
+        app: String,
+        name: Option<String>,
+        slug: Option<String>,
+        settings: Option<Json>,
+    ) -> Result<App> {
+        let current = core.apps().resolve(&app).await?;
+        // Settings are merged key by key into the current ones.
+        let settings = match settings {
+            None => None,
+            Some(Json(Value::Object(changes))) => {
+                let mut merged =
+                    serde_json::to_value(&current.settings).map_err(Error::internal)?;
+                if let Value::Object(m) = &mut merged {
+                    m.extend(changes);
+                }
+                Some(self::settings(merged)?)
+            }
+            Some(_) => return Err(Error::invalid("settings", "settings must be a dict")),
+        };
+        core.apps().update(current.id, name, slug, settings).await
+    }
+
+    pub(super) async fn delete_app(core: Tessera, app: String) -> Result<()> {
+        let app = core.apps().resolve(&app).await?;
+        core.apps().delete(app.id).await
+    }
+
+    pub(super) async fn list_pools(core: Tessera) -> Result<Vec<tessera_core::model::Pool>> {
+        core.apps().list_pools().await
+    }
+
+    pub(super) async fn create_pool(
+        core: Tessera,
+        slug: String,
+        name: String,
+    ) -> Result<tessera_core::model::Pool> {
+        core.apps().create_pool(&slug, &name).await
+    }
+
+    pub(super) async fn create_api_key(
+        core: Tessera,
+        name: String,
+        scopes: Vec<String>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<tessera_core::CreatedApiKey> {
+        core.api_keys().create(&name, &scopes, expires_at).await
+    }
+
+    pub(super) async fn authenticate_api_key(
+        core: Tessera,
+        secret: String,
+        scope: String,
+    ) -> Result<tessera_core::model::ApiKey> {
+        core.api_keys().authenticate(&secret, &scope).await
+    }
+
+    pub(super) async fn list_api_keys(core: Tessera) -> Result<Vec<tessera_core::model::ApiKey>> {
+        core.api_keys().list().await
+    }
+
+    pub(super) async fn revoke_api_key(core: Tessera, key_id: Id) -> Result<()> {
+        core.api_keys().revoke(key_id.0).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn list_audit_events(
+        core: Tessera,
+        user_id: Option<Id>,
+        app: Option<String>,
+        pool_id: Option<Id>,
+        r#type: Option<String>,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        before: Option<Id>,
+        limit: u32,
+    ) -> Result<Vec<tessera_core::model::AuditEvent>> {
+        let app_id = match app {
+            Some(a) => Some(core.apps().resolve(&a).await?.id),
+            None => None,
+        };
+        let query = AuditQuery {
+            user_id: user_id.map(|u| u.0),
+            app_id,
+            pool_id: pool_id.map(|p| p.0),
+            kind: r#type,
+            since,
+            until,
+            before: before.map(|b| b.0),
+            limit,
+        };
+        core.audit().list(&query).await
+    }
+
+    pub(super) async fn jwks(core: Tessera) -> Result<Value> {
+        core.tokens().jwks().await
+    }
+
+    pub(super) async fn current_kid(core: Tessera) -> Result<String> {
+        core.tokens().current_kid().await
+    }
+
+    pub(super) async fn rotate_signing_key(core: Tessera, alg: Option<String>) -> Result<String> {
+        let alg = match alg.as_deref() {
+            None => None,
+            Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
+                Error::invalid("alg", "the algorithm must be EdDSA, ES256 or RS256")
+            })?),
+        };
+        core.tokens().rotate(alg).await
+    }
+}
+
+/// Sign-in outcomes: a session, or `MfaRequired` raised with its challenge.
+impl ToPy for tessera_core::SignInOutcome {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            tessera_core::SignInOutcome::Complete(s) => (*s).to_py(py),
+            tessera_core::SignInOutcome::MfaRequired(challenge) => Err(
+                crate::errors::mfa_required(py, challenge.mfa_token, challenge.methods),
+            ),
+        }
+    }
+}
+
+/// Generate the blocking and the asyncio method of every capability from one
+/// list. Each entry: doc comment, `fn name(arg: Type, …) [pyo3 signature];`;
+/// the argument names and order match `flows::name`.
+macro_rules! methods {
+    (
+        sync { $($sync_items:item)* }
+        async { $($async_items:item)* }
+        $(
+            $(#[doc = $doc:literal])*
+            fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($sig:tt)*];
+        )*
+    ) => {
+        #[pymethods]
+        impl Tessera {
+            $($sync_items)*
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = ($($sig)*))]
+                #[allow(clippy::too_many_arguments)]
+                fn $name(&self, py: Python<'_>, $($arg: $ty),*) -> PyResult<Py<PyAny>> {
+                    block_on(py, flows::$name(self.core.clone(), $($arg),*))
+                }
+            )*
+        }
+
+        #[pymethods]
+        impl AsyncTessera {
+            $($async_items)*
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = ($($sig)*))]
+                #[allow(clippy::too_many_arguments)]
+                fn $name<'py>(&self, py: Python<'py>, $($arg: $ty),*) -> PyResult<Bound<'py, PyAny>> {
+                    spawn(py, flows::$name(self.core.clone(), $($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+methods! {
+    sync {
+        /// Open Tessera on the store `url` names (`memory://`,
+        /// `sqlite://PATH`, `postgres://…`), migrating it unless
+        /// `migrate=False`. `key_encryption_key` seals signing keys at rest:
+        /// a base64 str or 32 raw bytes; by default the server's
+        /// `TESSERA_KEY_ENCRYPTION_KEY` (and `…_OLD`) from the environment.
+        /// `password_hashing="fast"` is for tests only.
+        #[staticmethod]
+        #[allow(clippy::too_many_arguments)]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true))]
+        fn open(
+            py: Python<'_>,
+            url: String,
+            key_encryption_key: Option<&Bound<'_, PyAny>>,
+            old_key_encryption_keys: Option<Vec<Bound<'_, PyAny>>>,
+            issuer: Option<String>,
+            password_hashing: &str,
+            migrate: bool,
+        ) -> PyResult<Tessera> {
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate)?;
+            let core = py
+                .detach(|| runtime().block_on(open(args)))
+                .map_err(|e| to_py_err(py, &e))?;
+            Ok(Tessera { core })
+        }
+
+        /// The same Tessera for asyncio (shares the store and caches).
+        fn to_async(&self) -> AsyncTessera {
+            AsyncTessera { core: self.core.clone() }
+        }
+
+        /// The token issuer (the public base URL).
+        #[getter]
+        fn issuer(&self) -> &str {
+            self.core.issuer()
+        }
+
+        /// The store backend (`memory`, `sqlite`, `postgres`).
+        #[getter]
+        fn backend(&self) -> &'static str {
+            self.core.store().backend()
+        }
+
+        fn __repr__(&self) -> String {
+            repr("Tessera", &self.core)
+        }
+    }
+    async {
+        /// Open Tessera on the store `url` names (awaitable); see `Tessera.open`.
+        #[staticmethod]
+        #[allow(clippy::too_many_arguments)]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true))]
+        fn open<'py>(
+            py: Python<'py>,
+            url: String,
+            key_encryption_key: Option<&Bound<'py, PyAny>>,
+            old_key_encryption_keys: Option<Vec<Bound<'py, PyAny>>>,
+            issuer: Option<String>,
+            password_hashing: &str,
+            migrate: bool,
+        ) -> PyResult<Bound<'py, PyAny>> {
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate)?;
+            spawn(py, async move { open(args).await.map(Opened) })
+        }
+
+        /// The same Tessera, blocking (shares the store and caches).
+        fn to_sync(&self) -> Tessera {
+            Tessera { core: self.core.clone() }
+        }
+
+        /// The token issuer (the public base URL).
+        #[getter]
+        fn issuer(&self) -> &str {
+            self.core.issuer()
+        }
+
+        /// The store backend (`memory`, `sqlite`, `postgres`).
+        #[getter]
+        fn backend(&self) -> &'static str {
+            self.core.store().backend()
+        }
+
+        fn __repr__(&self) -> String {
+            repr("AsyncTessera", &self.core)
+        }
+    }
+
+    /// Create an account with a password and sign it in. Returns the
+    /// `AuthSession`, or `None` when the app requires a verified email first.
+    fn sign_up(email: String, password: String, name: Option<String>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, password, name = None, *, app = None, ip = None, user_agent = None];
+    /// Sign in with email and password. Raises `MfaRequired` (with
+    /// `.mfa_token` and `.methods`) when a second factor is needed.
+    fn sign_in_password(email: String, password: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, password, *, app = None, ip = None, user_agent = None];
+    /// Exchange a refresh token for a new access token and refresh token.
+    fn refresh(refresh_token: String, ip: Option<String>, user_agent: Option<String>)
+        [refresh_token, *, ip = None, user_agent = None];
+    /// Validate an opaque session token (`tss_…`): a `SessionInfo`.
+    fn validate_session(session_token: String)
+        [session_token];
+    /// Validate an access JWT and its session (revoked sessions fail at
+    /// once): an `AccessTokenInfo`. With `app=`, the token must be for it.
+    fn validate_access_token(access_token: String, app: Option<String>)
+        [access_token, *, app = None];
+    /// Verify an access JWT offline (signature, issuer, expiry, audience when
+    /// `app=` is given) without looking at its session: `AccessClaims`.
+    fn verify_access_token(access_token: String, app: Option<String>)
+        [access_token, *, app = None];
+    /// Revoke the session a session token or an access token belongs to.
+    fn sign_out(token: String)
+        [token];
+    /// A user's live sessions, newest first.
+    fn list_sessions(user_id: Id)
+        [user_id];
+    /// Revoke one of a user's sessions (idempotent).
+    fn revoke_session(user_id: Id, session_id: Id, reason: String)
+        [user_id, session_id, *, reason = "sign_out".to_owned()];
+    /// Revoke every session of a user except `except_session`; returns how many.
+    fn revoke_all_sessions(user_id: Id, except_session: Option<Id>, reason: String)
+        [user_id, *, except_session = None, reason = "sign_out_everywhere".to_owned()];
+    /// Change a user's password after checking the current one; every other
+    /// session of the user (all but `keep_session`) is revoked.
+    fn change_password(user_id: Id, current_password: String, new_password: String, keep_session: Option<Id>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, current_password, new_password, *, keep_session = None, app = None, ip = None, user_agent = None];
+    /// A user by id (`NotFound` if there is none).
+    fn get_user(user_id: Id)
+        [user_id];
+    /// A user of the app's pool by email, or `None`.
+    fn find_user_by_email(email: String, app: Option<String>)
+        [email, *, app = None];
+    /// Users of the app's pool ordered by id; pass the last id of a page as
+    /// `after=` for the next. `limit` is at most 1000.
+    fn list_users(app: Option<String>, email_contains: Option<String>, after: Option<Id>, limit: u32)
+        [*, app = None, email_contains = None, after = None, limit = 100];
+    /// Change a user; only the arguments given change (`name=""` clears the
+    /// name). Disabling revokes the user's sessions.
+    fn update_user(user_id: Id, email: Option<String>, email_verified: Option<bool>, name: Option<String>, metadata: Option<Json>, disabled: Option<bool>)
+        [user_id, *, email = None, email_verified = None, name = None, metadata = None, disabled = None];
+    /// Delete a user and their sessions and credentials.
+    fn delete_user(user_id: Id)
+        [user_id];
+    /// The `default` app.
+    fn default_app()
+        [];
+    /// An app by id or slug.
+    fn get_app(app: String)
+        [app];
+    /// All apps (or one pool's), oldest first.
+    fn list_apps(pool_id: Option<Id>)
+        [*, pool_id = None];
+    /// Create an app; `settings` is a dict of app settings (defaults for the rest).
+    fn create_app(slug: String, name: String, settings: Option<Json>, pool_id: Option<Id>)
+        [slug, name, *, settings = None, pool_id = None];
+    /// Change an app's name, slug or settings (merged into the current ones).
+    fn update_app(app: String, name: Option<String>, slug: Option<String>, settings: Option<Json>)
+        [app, *, name = None, slug = None, settings = None];
+    /// Delete an app and its sessions (not the `default` app).
+    fn delete_app(app: String)
+        [app];
+    /// All pools, oldest first.
+    fn list_pools()
+        [];
+    /// Create a pool (a separate set of users).
+    fn create_pool(slug: String, name: String)
+        [slug, name];
+    /// Create an admin API key; its `secret` is in the answer and nowhere else.
+    fn create_api_key(name: String, scopes: Vec<String>, expires_at: Option<DateTime<Utc>>)
+        [name, scopes, *, expires_at = None];
+    /// The live key for `secret`, checked to carry `scope` (or `admin`).
+    fn authenticate_api_key(secret: String, scope: String)
+        [secret, scope];
+    /// All API keys (without secrets), oldest first.
+    fn list_api_keys()
+        [];
+    /// Revoke an API key (idempotent).
+    fn revoke_api_key(key_id: Id)
+        [key_id];
+    /// Audit events, newest first, filtered; pass the last id of a page as
+    /// `before=` for the next.
+    fn list_audit_events(user_id: Option<Id>, app: Option<String>, pool_id: Option<Id>, r#type: Option<String>, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, before: Option<Id>, limit: u32)
+        [*, user_id = None, app = None, pool_id = None, r#type = None, since = None, until = None, before = None, limit = 100];
+    /// The published key set, `{"keys": [...]}`.
+    fn jwks()
+        [];
+    /// The id of the key new tokens are signed with.
+    fn current_kid()
+        [];
+    /// Make a new signing key (of `alg`: `EdDSA`, `ES256`, `RS256`) the
+    /// current one; the old one stays published while its tokens live.
+    fn rotate_signing_key(alg: Option<String>)
+        [alg = None];
+}
