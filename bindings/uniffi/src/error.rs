@@ -1,0 +1,285 @@
+//! The one error of the binding: a variant per code family, each carrying the
+//! stable `code` and a human `detail`.
+//!
+//! Kotlin sees `sealed class TesseraException` (uniffi renames `…Error` to
+//! `…Exception`) with one subclass per variant, so callers can `catch` a
+//! specific case or read `e.code` (an extension property in the Kotlin
+//! sources) on any of them. The human text is called `detail`, not `message`:
+//! Kotlin's `Throwable.message` already exists, and uniffi 0.32 generates
+//! uncompilable Kotlin for an error field named `message`. The generated
+//! `message` reads `code=…, detail=…`.
+
+use tessera_core::{Error, ErrorKind};
+
+/// A Tessera failure, by code family. `code` is always
+/// [`tessera_core::ErrorKind::code`] (`invalid_credentials`, …), also for
+/// [`TesseraError::Other`], which holds every code without a variant of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
+pub enum TesseraError {
+    /// Email or password wrong, or no such account (`invalid_credentials`).
+    #[error("{code}: {detail}")]
+    InvalidCredentials {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// Too many attempts (`rate_limited`); retry after `retry_after_secs`.
+    #[error("{code}: {detail}")]
+    RateLimited {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+        /// Seconds to wait before trying again (rounded up).
+        retry_after_secs: i64,
+    },
+    /// Another account of the pool uses this email (`email_taken`).
+    #[error("{code}: {detail}")]
+    EmailTaken {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// A token is malformed, forged or unknown (`invalid_token`).
+    #[error("{code}: {detail}")]
+    InvalidToken {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// A token was valid once and has expired (`token_expired`).
+    #[error("{code}: {detail}")]
+    TokenExpired {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// A spent refresh token was presented again; its session is now revoked
+    /// (`refresh_token_reused`).
+    #[error("{code}: {detail}")]
+    RefreshTokenReused {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The session was revoked or has expired (`session_expired`).
+    #[error("{code}: {detail}")]
+    SessionExpired {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// No credentials, or they identify no one (`unauthenticated`), e.g. an
+    /// unknown session token.
+    #[error("{code}: {detail}")]
+    Unauthenticated {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The caller may not do this (`forbidden`), e.g. an API key without the scope.
+    #[error("{code}: {detail}")]
+    Forbidden {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The password breaks the policy (`weak_password`).
+    #[error("{code}: {detail}")]
+    WeakPassword {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The email address is not acceptable (`invalid_email`).
+    #[error("{code}: {detail}")]
+    InvalidEmail {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// An argument failed validation (`invalid_input`); `field` names it.
+    #[error("{code}: {detail}")]
+    InvalidInput {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+        /// The offending field or argument (`email`, `user_id`, …).
+        field: String,
+    },
+    /// The thing asked for does not exist (`not_found`).
+    #[error("{code}: {detail}")]
+    NotFound {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// A unique value (slug, name) is taken (`conflict`).
+    #[error("{code}: {detail}")]
+    Conflict {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The account is disabled (`user_disabled`).
+    #[error("{code}: {detail}")]
+    UserDisabled {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The account must verify its email first (`email_not_verified`).
+    #[error("{code}: {detail}")]
+    EmailNotVerified {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// A second factor is required (`mfa_required`). No password flow of the
+    /// core asks for one yet.
+    #[error("{code}: {detail}")]
+    MfaRequired {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The sign-in method is not enabled for the app (`method_disabled`).
+    #[error("{code}: {detail}")]
+    MethodDisabled {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// Every other code: `bad_request`, `identity_taken`, `too_large`,
+    /// `storage_error`, `config_error`, `internal_error`, and kinds added later.
+    #[error("{code}: {detail}")]
+    Other {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show (generic for server errors).
+        detail: String,
+    },
+}
+
+impl TesseraError {
+    /// The stable machine code, e.g. `invalid_credentials`.
+    pub fn code(&self) -> &str {
+        match self {
+            TesseraError::InvalidCredentials { code, .. }
+            | TesseraError::RateLimited { code, .. }
+            | TesseraError::EmailTaken { code, .. }
+            | TesseraError::InvalidToken { code, .. }
+            | TesseraError::TokenExpired { code, .. }
+            | TesseraError::RefreshTokenReused { code, .. }
+            | TesseraError::SessionExpired { code, .. }
+            | TesseraError::Unauthenticated { code, .. }
+            | TesseraError::Forbidden { code, .. }
+            | TesseraError::WeakPassword { code, .. }
+            | TesseraError::InvalidEmail { code, .. }
+            | TesseraError::InvalidInput { code, .. }
+            | TesseraError::NotFound { code, .. }
+            | TesseraError::Conflict { code, .. }
+            | TesseraError::UserDisabled { code, .. }
+            | TesseraError::EmailNotVerified { code, .. }
+            | TesseraError::MfaRequired { code, .. }
+            | TesseraError::MethodDisabled { code, .. }
+            | TesseraError::Other { code, .. } => code,
+        }
+    }
+
+    /// An `invalid_input` error for an argument of the binding itself (a
+    /// malformed id, bad JSON).
+    pub(crate) fn invalid(field: &str, detail: impl Into<String>) -> Self {
+        TesseraError::InvalidInput {
+            code: ErrorKind::InvalidInput { field: "" }.code().to_owned(),
+            detail: detail.into(),
+            field: field.to_owned(),
+        }
+    }
+}
+
+impl From<Error> for TesseraError {
+    fn from(e: Error) -> Self {
+        let code = e.code().to_owned();
+        let detail = e.message().to_owned();
+        match e.kind() {
+            ErrorKind::InvalidCredentials => TesseraError::InvalidCredentials { code, detail },
+            ErrorKind::RateLimited { retry_after } => TesseraError::RateLimited {
+                code,
+                detail,
+                retry_after_secs: i64::try_from(
+                    retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+                )
+                .unwrap_or(i64::MAX),
+            },
+            ErrorKind::EmailTaken => TesseraError::EmailTaken { code, detail },
+            ErrorKind::InvalidToken => TesseraError::InvalidToken { code, detail },
+            ErrorKind::TokenExpired => TesseraError::TokenExpired { code, detail },
+            ErrorKind::RefreshTokenReused => TesseraError::RefreshTokenReused { code, detail },
+            ErrorKind::SessionExpired => TesseraError::SessionExpired { code, detail },
+            ErrorKind::Unauthenticated => TesseraError::Unauthenticated { code, detail },
+            ErrorKind::Forbidden => TesseraError::Forbidden { code, detail },
+            ErrorKind::WeakPassword => TesseraError::WeakPassword { code, detail },
+            ErrorKind::InvalidEmail => TesseraError::InvalidEmail { code, detail },
+            ErrorKind::InvalidInput { field } => TesseraError::InvalidInput {
+                code,
+                detail,
+                field: (*field).to_owned(),
+            },
+            ErrorKind::NotFound => TesseraError::NotFound { code, detail },
+            ErrorKind::Conflict => TesseraError::Conflict { code, detail },
+            ErrorKind::UserDisabled => TesseraError::UserDisabled { code, detail },
+            ErrorKind::EmailNotVerified => TesseraError::EmailNotVerified { code, detail },
+            ErrorKind::MfaRequired => TesseraError::MfaRequired { code, detail },
+            ErrorKind::MethodDisabled => TesseraError::MethodDisabled { code, detail },
+            _ => TesseraError::Other { code, detail },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn keeps_code_and_rounds_retry_after_up() {
+        let e: TesseraError = Error::new(ErrorKind::RateLimited {
+            retry_after: Duration::from_millis(1500),
+        })
+        .into();
+        assert_eq!(e.code(), "rate_limited");
+        assert!(matches!(
+            e,
+            TesseraError::RateLimited {
+                retry_after_secs: 2,
+                ..
+            }
+        ));
+        let e: TesseraError = Error::internal("secret detail").into();
+        assert_eq!(e.code(), "internal_error");
+        assert!(!e.to_string().contains("secret detail"));
+        assert_eq!(
+            TesseraError::invalid("user_id", "not a UUID").code(),
+            "invalid_input"
+        );
+    }
+}
