@@ -14,6 +14,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use tessera_core::crypto::{KeyRing, PasswordParams};
+use tessera_core::mail::{LogMailer, Mailer, SmtpMailer};
 
 use crate::bridge::{block_on, runtime, spawn};
 use crate::convert::{Id, Json, ToPy, repr_str};
@@ -40,6 +41,8 @@ pub(crate) struct OpenArgs {
     issuer: Option<String>,
     params: PasswordParams,
     migrate: bool,
+    smtp_url: Option<String>,
+    mail_from: String,
 }
 
 fn key_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -63,6 +66,8 @@ fn open_args(
     issuer: Option<String>,
     password_hashing: &str,
     migrate: bool,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
 ) -> PyResult<OpenArgs> {
     let config = |m: String| to_py_err(py, &tessera_core::Error::config(m));
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -105,6 +110,10 @@ fn open_args(
         issuer,
         params,
         migrate,
+        smtp_url: smtp_url.or_else(|| env("TESSERA_SMTP_URL")),
+        mail_from: mail_from
+            .or_else(|| env("TESSERA_MAIL_FROM"))
+            .unwrap_or_else(|| "Tessera <no-reply@localhost>".to_owned()),
     })
 }
 
@@ -123,7 +132,21 @@ async fn open(args: OpenArgs) -> tessera_core::Result<tessera_core::Tessera> {
     if let Some(issuer) = args.issuer {
         builder = builder.issuer(issuer);
     }
-    builder.build().await
+    let core = builder.build().await?;
+    // Mail queued by the email flows is delivered in the background: through
+    // SMTP when configured, else written to the log (development).
+    let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
+        Some(url) => std::sync::Arc::new(SmtpMailer::from_url(url, &args.mail_from)?),
+        None => std::sync::Arc::new(LogMailer),
+    };
+    let worker = core.clone();
+    runtime().spawn(async move {
+        worker
+            .emails()
+            .run_worker(mailer, std::time::Duration::from_secs(2))
+            .await;
+    });
+    Ok(core)
 }
 
 /// An opened core, to become an `AsyncTessera` under the GIL.
@@ -192,6 +215,7 @@ pub(crate) fn _bench_validate_session(
 
 /// The capabilities, as async functions of the core and owned arguments.
 mod flows {
+    pub(super) use super::email_flows::*;
     use serde_json::Value;
     use tessera_core::model::{App, AuditQuery, ClientInfo, SigningAlg, UserPatch, UserQuery};
     use tessera_core::{Error, NewApp, Result, SignUpOutcome, Tessera};
@@ -566,6 +590,150 @@ mod flows {
     }
 }
 
+/// The email flows, as async functions of the core and owned arguments.
+mod email_flows {
+    use tessera_core::model::ClientInfo;
+    use tessera_core::{Result, Tessera};
+
+    use super::Id;
+
+    async fn app_of(core: &Tessera, app: Option<&str>) -> Result<tessera_core::model::App> {
+        match app {
+            None => core.apps().default_app().await,
+            Some(a) => core.apps().resolve(a).await,
+        }
+    }
+
+    fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
+        ClientInfo { ip, user_agent }
+    }
+
+    pub(super) async fn send_verification(
+        core: Tessera,
+        user_id: Id,
+        app: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails().send_verification(&app, user_id.0).await
+    }
+
+    pub(super) async fn verify_email(
+        core: Tessera,
+        token: String,
+    ) -> Result<tessera_core::model::User> {
+        core.emails().verify_email(&token).await
+    }
+
+    pub(super) async fn send_password_reset(
+        core: Tessera,
+        email: String,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails()
+            .send_password_reset(&app, &email, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn reset_password(
+        core: Tessera,
+        token: String,
+        new_password: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        core.emails()
+            .reset_password(&token, &new_password, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn send_sign_in_code(
+        core: Tessera,
+        email: String,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails()
+            .send_sign_in_code(&app, &email, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn sign_in_with_code(
+        core: Tessera,
+        email: String,
+        code: String,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<tessera_core::SignInOutcome> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails()
+            .sign_in_with_code(&app, &email, &code, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn send_magic_link(
+        core: Tessera,
+        email: String,
+        redirect_uri: Option<String>,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails()
+            .send_magic_link(
+                &app,
+                &email,
+                redirect_uri.as_deref(),
+                &client(ip, user_agent),
+            )
+            .await
+    }
+
+    pub(super) async fn sign_in_with_magic_link(
+        core: Tessera,
+        token: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<tessera_core::SignInOutcome> {
+        Ok(core
+            .emails()
+            .sign_in_with_magic_link(&token, &client(ip, user_agent))
+            .await?
+            .outcome)
+    }
+
+    pub(super) async fn request_email_change(
+        core: Tessera,
+        user_id: Id,
+        new_email: String,
+        app: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<()> {
+        let app = app_of(&core, app.as_deref()).await?;
+        core.emails()
+            .request_email_change(&app, user_id.0, &new_email, &client(ip, user_agent))
+            .await
+    }
+
+    pub(super) async fn confirm_email_change(
+        core: Tessera,
+        token: String,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<tessera_core::model::User> {
+        core.emails()
+            .confirm_email_change(&token, &client(ip, user_agent))
+            .await
+    }
+}
+
 /// Sign-in outcomes: a session, or `MfaRequired` raised with its challenge.
 impl ToPy for tessera_core::SignInOutcome {
     fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -625,10 +793,14 @@ methods! {
         /// `migrate=False`. `key_encryption_key` seals signing keys at rest:
         /// a base64 str or 32 raw bytes; by default the server's
         /// `TESSERA_KEY_ENCRYPTION_KEY` (and `…_OLD`) from the environment.
-        /// `password_hashing="fast"` is for tests only.
+        /// `password_hashing="fast"` is for tests only. Mail of the email flows
+        /// is delivered in the background through `smtp_url`
+        /// (`smtp://user:pass@host:587`, `smtps://…`, `?tls=none` for a
+        /// loopback relay; default `TESSERA_SMTP_URL`) from `mail_from`, or,
+        /// without one, written to the log.
         #[staticmethod]
         #[allow(clippy::too_many_arguments)]
-        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true))]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None))]
         fn open(
             py: Python<'_>,
             url: String,
@@ -637,8 +809,10 @@ methods! {
             issuer: Option<String>,
             password_hashing: &str,
             migrate: bool,
+            smtp_url: Option<String>,
+            mail_from: Option<String>,
         ) -> PyResult<Tessera> {
-            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate)?;
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from)?;
             let core = py
                 .detach(|| runtime().block_on(open(args)))
                 .map_err(|e| to_py_err(py, &e))?;
@@ -670,7 +844,7 @@ methods! {
         /// Open Tessera on the store `url` names (awaitable); see `Tessera.open`.
         #[staticmethod]
         #[allow(clippy::too_many_arguments)]
-        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true))]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None))]
         fn open<'py>(
             py: Python<'py>,
             url: String,
@@ -679,8 +853,10 @@ methods! {
             issuer: Option<String>,
             password_hashing: &str,
             migrate: bool,
+            smtp_url: Option<String>,
+            mail_from: Option<String>,
         ) -> PyResult<Bound<'py, PyAny>> {
-            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate)?;
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from)?;
             spawn(py, async move { open(args).await.map(Opened) })
         }
 
@@ -811,4 +987,36 @@ methods! {
     /// current one; the old one stays published while its tokens live.
     fn rotate_signing_key(alg: Option<String>)
         [alg = None];
+    /// Queue a verification link for the user (nothing if already verified).
+    fn send_verification(user_id: Id, app: Option<String>)
+        [user_id, *, app = None];
+    /// Verify an address with the token of a verification link: the `User`.
+    fn verify_email(token: String)
+        [token];
+    /// Queue a password-reset link, if the address has an account (the
+    /// answer is the same either way).
+    fn send_password_reset(email: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, *, app = None, ip = None, user_agent = None];
+    /// Set a new password with a reset token; every session is revoked.
+    fn reset_password(token: String, new_password: String, ip: Option<String>, user_agent: Option<String>)
+        [token, new_password, *, ip = None, user_agent = None];
+    /// Queue a six-digit sign-in code, if the address has an account.
+    fn send_sign_in_code(email: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, *, app = None, ip = None, user_agent = None];
+    /// Sign in with an emailed code (once, 10 minutes, 5 wrong tries).
+    fn sign_in_with_code(email: String, code: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, code, *, app = None, ip = None, user_agent = None];
+    /// Queue a magic sign-in link, if the address has an account; with
+    /// `redirect_uri` (registered) the link goes there with `?token=`.
+    fn send_magic_link(email: String, redirect_uri: Option<String>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [email, *, redirect_uri = None, app = None, ip = None, user_agent = None];
+    /// Sign in with the token of a magic link.
+    fn sign_in_with_magic_link(token: String, ip: Option<String>, user_agent: Option<String>)
+        [token, *, ip = None, user_agent = None];
+    /// Ask to change a user's address; confirmed from the new address.
+    fn request_email_change(user_id: Id, new_email: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, new_email, *, app = None, ip = None, user_agent = None];
+    /// Confirm an address change with the token sent to the new address: the `User`.
+    fn confirm_email_change(token: String, ip: Option<String>, user_agent: Option<String>)
+        [token, *, ip = None, user_agent = None];
 }
