@@ -60,7 +60,11 @@ async fn sign_up(t: &Tessera, app: &App, email: &str) -> AuthSession {
 
 fn owasp_argon2() -> Argon2<'static> {
     let p = PasswordParams::default();
-    assert_eq!((p.m_cost, p.t_cost, p.p_cost), (19_456, 2, 1), "OWASP defaults");
+    assert_eq!(
+        (p.m_cost, p.t_cost, p.p_cost),
+        (19_456, 2, 1),
+        "OWASP defaults"
+    );
     Argon2::new(
         Algorithm::Argon2id,
         Version::V0x13,
@@ -87,7 +91,11 @@ fn passwords(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(2));
 
     g.bench_function("argon2id_hash_raw", |b| {
-        b.iter(|| argon2.hash_password(black_box(PASSWORD.as_bytes())).expect("hash"))
+        b.iter(|| {
+            argon2
+                .hash_password(black_box(PASSWORD.as_bytes()))
+                .expect("hash")
+        })
     });
     g.bench_function("argon2id_verify_raw", |b| {
         b.iter(|| {
@@ -113,7 +121,12 @@ fn passwords(c: &mut Criterion) {
             let i = n.fetch_add(1, Ordering::Relaxed);
             let _ = t
                 .passwords()
-                .sign_in(&app, &format!("nobody{i}@example.com"), PASSWORD, &ClientInfo::default())
+                .sign_in(
+                    &app,
+                    &format!("nobody{i}@example.com"),
+                    PASSWORD,
+                    &ClientInfo::default(),
+                )
                 .await;
         })
     });

@@ -131,9 +131,14 @@ fn client() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-async fn spawn_server(args: &Args, bin: &PathBuf) -> Result<(Server, Duration), Box<dyn std::error::Error>> {
+async fn spawn_server(
+    args: &Args,
+    bin: &PathBuf,
+) -> Result<(Server, Duration), Box<dyn std::error::Error>> {
     let base = format!("http://127.0.0.1:{}", args.port);
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("tessera-bench-{}.log", args.port)))?;
+    let log = std::fs::File::create(
+        std::env::temp_dir().join(format!("tessera-bench-{}.log", args.port)),
+    )?;
     let t0 = Instant::now();
     let child = Command::new(bin)
         .arg("serve")
@@ -200,7 +205,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let pid = server.pid();
     if let Some(d) = startup {
-        println!("\n## startup\n\nspawn → first 200 from /healthz: **{}** ({})", fmt_dur(d), args.db);
+        println!(
+            "\n## startup\n\nspawn → first 200 from /healthz: **{}** ({})",
+            fmt_dur(d),
+            args.db
+        );
     }
     if let Some(pid) = pid {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -336,8 +345,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             signins.merge(s?);
         }
         println!("{}", Summary::header("run"));
-        println!("{} {cpu}", probes.summary(wall).row("GET /healthz every 10 ms (probe)"));
-        println!("{}", signins.summary(secs).row(&format!("sign-in · {c} (background)")));
+        println!(
+            "{} {cpu}",
+            probes.summary(wall).row("GET /healthz every 10 ms (probe)")
+        );
+        println!(
+            "{}",
+            signins
+                .summary(secs)
+                .row(&format!("sign-in · {c} (background)"))
+        );
     }
 
     if let Some(pid) = pid {
@@ -435,7 +452,10 @@ async fn sign_up_accounts(
     for k in 0..n {
         let http = http.clone();
         let url = format!("{base}/v1/sign-up");
-        let email = format!("load-{tag}-{run}-{k}-{}@bench.example", chrono::Utc::now().timestamp_micros());
+        let email = format!(
+            "load-{tag}-{run}-{k}-{}@bench.example",
+            chrono::Utc::now().timestamp_micros()
+        );
         tasks.spawn(async move {
             let r = http
                 .post(url)
@@ -462,7 +482,10 @@ async fn sign_up_accounts(
 /// cores, back to back, with the OWASP parameters the server uses.
 async fn argon2_ceiling(secs: u64) {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    println!("\n## raw argon2id ceiling (m=19456 KiB, t=2, p=1) — {}", machine_note());
+    println!(
+        "\n## raw argon2id ceiling (m=19456 KiB, t=2, p=1) — {}",
+        machine_note()
+    );
     println!("| threads | verifies | verifies/s | mean per verify |\n|---:|---:|---:|---:|");
     for threads in [1, cores] {
         let p = PasswordParams::default();
@@ -471,7 +494,10 @@ async fn argon2_ceiling(secs: u64) {
             Version::V0x13,
             Params::new(p.m_cost, p.t_cost, p.p_cost, None).expect("params"),
         );
-        let phc = argon2.hash_password(PASSWORD.as_bytes()).expect("hash").to_string();
+        let phc = argon2
+            .hash_password(PASSWORD.as_bytes())
+            .expect("hash")
+            .to_string();
         let stop = Instant::now() + Duration::from_secs(secs);
         let start = Instant::now();
         let handles: Vec<_> = (0..threads)
@@ -481,7 +507,9 @@ async fn argon2_ceiling(secs: u64) {
                     let mut n = 0u64;
                     while Instant::now() < stop {
                         let parsed = PasswordHash::new(&phc).expect("phc");
-                        argon2.verify_password(PASSWORD.as_bytes(), &parsed).expect("verify");
+                        argon2
+                            .verify_password(PASSWORD.as_bytes(), &parsed)
+                            .expect("verify");
                         n += 1;
                     }
                     n
@@ -493,7 +521,9 @@ async fn argon2_ceiling(secs: u64) {
         println!(
             "| {threads} | {n} | {:.1} | {} |",
             n as f64 / wall,
-            fmt_dur(Duration::from_secs_f64(wall * threads as f64 / n.max(1) as f64))
+            fmt_dur(Duration::from_secs_f64(
+                wall * threads as f64 / n.max(1) as f64
+            ))
         );
     }
 }

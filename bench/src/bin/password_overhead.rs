@@ -54,7 +54,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let app = t.apps().default_app().await?;
     t.passwords()
-        .sign_up(&app, "ada@example.com", PASSWORD, None, &ClientInfo::default())
+        .sign_up(
+            &app,
+            "ada@example.com",
+            PASSWORD,
+            None,
+            &ClientInfo::default(),
+        )
         .await?;
     // Warm up: the signing key is generated on first use, caches fill.
     for _ in 0..3 {
@@ -108,7 +114,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         median(&mut diff),
         median(&mut ratio),
     );
-    println!("\n| pairs | raw verify (median) | sign-in path (median) | median of per-pair (path − raw) | median of per-pair path/raw |");
+    println!(
+        "\n| pairs | raw verify (median) | sign-in path (median) | median of per-pair (path − raw) | median of per-pair path/raw |"
+    );
     println!("|---:|---:|---:|---:|---:|");
     println!(
         "| {} | {} | {} | {}{} | {:.3} ({:+.1} %) |",
@@ -127,7 +135,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         median(&mut wait_raw),
         median(&mut wait_path),
     );
-    println!("\n| CPU time, all threads (median) raw | path | median per-pair CPU (path − raw) | CPU path/raw | run-queue wait (median) raw | path |");
+    println!(
+        "\n| CPU time, all threads (median) raw | path | median per-pair CPU (path − raw) | CPU path/raw | run-queue wait (median) raw | path |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|");
     println!(
         "| {} | {} | {}{} | {:.3} ({:+.1} %) | {} | {} |",

@@ -150,7 +150,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await;
 
     // ---- session lookup: store vs raw sqlx (read-only) ----
-    println!("\n## session lookup by token ({n} sessions) — {}", machine_note());
+    println!(
+        "\n## session lookup by token ({n} sessions) — {}",
+        machine_note()
+    );
     println!("{}", Summary::header("caller · concurrency"));
     let mut ratio_rows = Vec::new();
     for &c in &args.concurrency {
@@ -185,7 +188,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // ---- sign-in lookup: store vs raw sqlx ----
-    println!("\n## sign-in lookup find_user_with_password ({n} users) — {}", machine_note());
+    println!(
+        "\n## sign-in lookup find_user_with_password ({n} users) — {}",
+        machine_note()
+    );
     println!("{}", Summary::header("caller · concurrency"));
     let pool_id = app.pool_id;
     for &c in args.concurrency.iter().filter(|&&c| c <= 8) {
@@ -202,12 +208,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .await;
-        println!("{}", st.row(&format!("store find_user_with_password · {c}")));
+        println!(
+            "{}",
+            st.row(&format!("store find_user_with_password · {c}"))
+        );
         if let Some(r) = &raw {
             let r = r.clone();
             let rw = measure(c, secs, n, move |i| {
                 let r = r.clone();
-                async move { r.find_user(pool_id, &seeded_email(i)).await.unwrap_or(false) }
+                async move {
+                    r.find_user(pool_id, &seeded_email(i))
+                        .await
+                        .unwrap_or(false)
+                }
             })
             .await;
             println!("{}", rw.row(&format!("raw sqlx same SELECT · {c}")));
@@ -217,7 +230,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if !ratio_rows.is_empty() {
         println!("\n## overhead of the store layer over raw sqlx (same SELECT)");
-        println!("| query · concurrency | store p50 / raw p50 | store p99 / raw p99 | raw ops/s / store ops/s |");
+        println!(
+            "| query · concurrency | store p50 / raw p50 | store p99 / raw p99 | raw ops/s / store ops/s |"
+        );
         println!("|---|---:|---:|---:|");
         for (label, st, rw) in &ratio_rows {
             println!(
@@ -343,7 +358,10 @@ async fn connect(args: &Args) -> Result<(String, Option<Raw>), Box<dyn std::erro
                     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
                     std::fs::create_dir_all(&dir)?;
                     let dir = dir.canonicalize()?;
-                    format!("sqlite://{}", dir.join(format!("scale-{}.db", args.users)).display())
+                    format!(
+                        "sqlite://{}",
+                        dir.join(format!("scale-{}.db", args.users)).display()
+                    )
                 }
             };
             let path = url
@@ -381,7 +399,8 @@ async fn connect(args: &Args) -> Result<(String, Option<Raw>), Box<dyn std::erro
                 .find_map(|kv| kv.strip_prefix("schema="))
                 .map_or(schema, str::to_owned);
             let url = format!("{plain}?schema={schema}");
-            let opts = PgConnectOptions::from_str(plain)?.options([("search_path", schema.as_str())]);
+            let opts =
+                PgConnectOptions::from_str(plain)?.options([("search_path", schema.as_str())]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .connect_with(opts)
@@ -398,20 +417,50 @@ fn pg_url_from_env() -> Option<String> {
     let user = std::env::var("PGUSER").unwrap_or_else(|_| "postgres".into());
     let password = std::env::var("PGPASSWORD").unwrap_or_default();
     let db = std::env::var("PGDATABASE").unwrap_or_else(|_| "postgres".into());
-    let host = if host.starts_with('/') { "localhost".to_owned() } else { host };
+    let host = if host.starts_with('/') {
+        "localhost".to_owned()
+    } else {
+        host
+    };
     Some(format!("postgres://{user}:{password}@{host}:{port}/{db}"))
 }
 
 const SESSION_COLS: &[&str] = &[
-    "id", "pool_id", "app_id", "user_id", "token_hash", "amr", "user_agent", "ip", "created_at",
-    "last_seen_at", "idle_timeout_secs", "expires_at", "revoked_at", "revoke_reason",
+    "id",
+    "pool_id",
+    "app_id",
+    "user_id",
+    "token_hash",
+    "amr",
+    "user_agent",
+    "ip",
+    "created_at",
+    "last_seen_at",
+    "idle_timeout_secs",
+    "expires_at",
+    "revoked_at",
+    "revoke_reason",
 ];
 const USER_COLS: &[&str] = &[
-    "id", "pool_id", "email", "email_verified", "name", "metadata", "disabled", "created_at",
+    "id",
+    "pool_id",
+    "email",
+    "email_verified",
+    "name",
+    "metadata",
+    "disabled",
+    "created_at",
     "updated_at",
 ];
 const CREDENTIAL_COLS: &[&str] = &[
-    "id", "user_id", "kind", "name", "secret", "data", "created_at", "last_used_at",
+    "id",
+    "user_id",
+    "kind",
+    "name",
+    "secret",
+    "data",
+    "created_at",
+    "last_used_at",
 ];
 
 fn cols(alias: &str, prefix: &str, names: &[&str]) -> String {
@@ -505,7 +554,11 @@ impl Raw {
         let sql = SESSION_SQL.as_str();
         match self {
             Raw::Sqlite(p) => {
-                let Some(r) = sqlx::query(AssertSqlSafe(sql)).bind(hash).fetch_optional(p).await? else {
+                let Some(r) = sqlx::query(AssertSqlSafe(sql))
+                    .bind(hash)
+                    .fetch_optional(p)
+                    .await?
+                else {
                     return Ok(false);
                 };
                 decode_session!(&r, i64, String);
@@ -515,7 +568,11 @@ impl Raw {
                 Ok(true)
             }
             Raw::Pg(p) => {
-                let Some(r) = sqlx::query(AssertSqlSafe(sql)).bind(hash).fetch_optional(p).await? else {
+                let Some(r) = sqlx::query(AssertSqlSafe(sql))
+                    .bind(hash)
+                    .fetch_optional(p)
+                    .await?
+                else {
                     return Ok(false);
                 };
                 decode_session!(&r, DateTime<Utc>, serde_json::Value);
@@ -571,7 +628,9 @@ impl Raw {
         match self {
             Raw::Sqlite(p) => {
                 sqlx::query("ANALYZE").execute(p).await?;
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(p).await?;
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(p)
+                    .await?;
             }
             Raw::Pg(p) => {
                 sqlx::query("ANALYZE").execute(p).await?;
@@ -704,7 +763,10 @@ async fn seed_sql(
                     .timestamp_micros());
                 at = to;
                 if last_report.elapsed() > Duration::from_secs(15) {
-                    eprintln!("  seeded {at} ({:.0} users/s)", (at - from) as f64 / t0.elapsed().as_secs_f64());
+                    eprintln!(
+                        "  seeded {at} ({:.0} users/s)",
+                        (at - from) as f64 / t0.elapsed().as_secs_f64()
+                    );
                     last_report = Instant::now();
                 }
             }
@@ -732,7 +794,14 @@ async fn seed_sql(
                         let to = (at + batch).min(users);
                         let rows = seed_rows(at, to, Utc::now());
                         let r: Result<(), sqlx::Error> = async {
-                            insert_chunk!(pool, &rows, &app, phc.as_str(), Utc::now(), |t: DateTime<Utc>| t);
+                            insert_chunk!(
+                                pool,
+                                &rows,
+                                &app,
+                                phc.as_str(),
+                                Utc::now(),
+                                |t: DateTime<Utc>| t
+                            );
                             Ok(())
                         }
                         .await;

@@ -123,7 +123,10 @@ impl Tessera {
         let mailer: Arc<dyn tessera_core::mail::Mailer> = match &options.smtp_url {
             Some(url) => Arc::new(tessera_core::mail::SmtpMailer::from_url(
                 url,
-                options.mail_from.as_deref().unwrap_or("Tessera <no-reply@localhost>"),
+                options
+                    .mail_from
+                    .as_deref()
+                    .unwrap_or("Tessera <no-reply@localhost>"),
             )?),
             None => Arc::new(tessera_core::mail::LogMailer),
         };
@@ -157,33 +160,70 @@ impl Tessera {
     /// Queue a password-reset link, if the address has an account (the same
     /// answer either way).
     #[uniffi::method(default(app = None, client = None))]
-    pub async fn send_password_reset(&self, email: String, app: Option<String>, client: Option<ClientInfo>) -> Result<()> {
+    pub async fn send_password_reset(
+        &self,
+        email: String,
+        app: Option<String>,
+        client: Option<ClientInfo>,
+    ) -> Result<()> {
         let app = self.app(app).await?;
-        Ok(self.core.emails().send_password_reset(&app, &email, &client_info(client)).await?)
+        Ok(self
+            .core
+            .emails()
+            .send_password_reset(&app, &email, &client_info(client))
+            .await?)
     }
 
     /// Set a new password with a reset token; every session is revoked.
     ///
     /// Errors: `invalid_token`, `token_expired`, `weak_password`.
     #[uniffi::method(default(client = None))]
-    pub async fn reset_password(&self, token: String, new_password: String, client: Option<ClientInfo>) -> Result<()> {
-        Ok(self.core.emails().reset_password(&token, &new_password, &client_info(client)).await?)
+    pub async fn reset_password(
+        &self,
+        token: String,
+        new_password: String,
+        client: Option<ClientInfo>,
+    ) -> Result<()> {
+        Ok(self
+            .core
+            .emails()
+            .reset_password(&token, &new_password, &client_info(client))
+            .await?)
     }
 
     /// Queue a six-digit sign-in code, if the address has an account.
     #[uniffi::method(default(app = None, client = None))]
-    pub async fn send_sign_in_code(&self, email: String, app: Option<String>, client: Option<ClientInfo>) -> Result<()> {
+    pub async fn send_sign_in_code(
+        &self,
+        email: String,
+        app: Option<String>,
+        client: Option<ClientInfo>,
+    ) -> Result<()> {
         let app = self.app(app).await?;
-        Ok(self.core.emails().send_sign_in_code(&app, &email, &client_info(client)).await?)
+        Ok(self
+            .core
+            .emails()
+            .send_sign_in_code(&app, &email, &client_info(client))
+            .await?)
     }
 
     /// Sign in with an emailed code (once, 10 minutes, 5 wrong tries).
     ///
     /// Errors: `invalid_credentials` for every failure.
     #[uniffi::method(default(app = None, client = None))]
-    pub async fn sign_in_with_code(&self, email: String, code: String, app: Option<String>, client: Option<ClientInfo>) -> Result<AuthSession> {
+    pub async fn sign_in_with_code(
+        &self,
+        email: String,
+        code: String,
+        app: Option<String>,
+        client: Option<ClientInfo>,
+    ) -> Result<AuthSession> {
         let app = self.app(app).await?;
-        let outcome = self.core.emails().sign_in_with_code(&app, &email, &code, &client_info(client)).await?;
+        let outcome = self
+            .core
+            .emails()
+            .sign_in_with_code(&app, &email, &code, &client_info(client))
+            .await?;
         outcome
             .session()
             .map(Into::into)
@@ -193,7 +233,13 @@ impl Tessera {
     /// Queue a magic sign-in link, if the address has an account; with a
     /// registered `redirect_uri` the link goes there with `?token=`.
     #[uniffi::method(default(redirect_uri = None, app = None, client = None))]
-    pub async fn send_magic_link(&self, email: String, redirect_uri: Option<String>, app: Option<String>, client: Option<ClientInfo>) -> Result<()> {
+    pub async fn send_magic_link(
+        &self,
+        email: String,
+        redirect_uri: Option<String>,
+        app: Option<String>,
+        client: Option<ClientInfo>,
+    ) -> Result<()> {
         let app = self.app(app).await?;
         Ok(self
             .core
@@ -206,8 +252,16 @@ impl Tessera {
     ///
     /// Errors: `invalid_token`, `token_expired`, `user_disabled`.
     #[uniffi::method(default(client = None))]
-    pub async fn sign_in_with_magic_link(&self, token: String, client: Option<ClientInfo>) -> Result<AuthSession> {
-        let done = self.core.emails().sign_in_with_magic_link(&token, &client_info(client)).await?;
+    pub async fn sign_in_with_magic_link(
+        &self,
+        token: String,
+        client: Option<ClientInfo>,
+    ) -> Result<AuthSession> {
+        let done = self
+            .core
+            .emails()
+            .sign_in_with_magic_link(&token, &client_info(client))
+            .await?;
         done.outcome
             .session()
             .map(Into::into)
@@ -216,7 +270,13 @@ impl Tessera {
 
     /// Ask to change a user's address; confirmed from the new address.
     #[uniffi::method(default(app = None, client = None))]
-    pub async fn request_email_change(&self, user_id: String, new_email: String, app: Option<String>, client: Option<ClientInfo>) -> Result<()> {
+    pub async fn request_email_change(
+        &self,
+        user_id: String,
+        new_email: String,
+        app: Option<String>,
+        client: Option<ClientInfo>,
+    ) -> Result<()> {
         let user_id = parse_id("user_id", &user_id)?;
         let app = self.app(app).await?;
         Ok(self
@@ -230,8 +290,17 @@ impl Tessera {
     ///
     /// Errors: `invalid_token`, `token_expired`, `email_taken`.
     #[uniffi::method(default(client = None))]
-    pub async fn confirm_email_change(&self, token: String, client: Option<ClientInfo>) -> Result<User> {
-        Ok(self.core.emails().confirm_email_change(&token, &client_info(client)).await?.into())
+    pub async fn confirm_email_change(
+        &self,
+        token: String,
+        client: Option<ClientInfo>,
+    ) -> Result<User> {
+        Ok(self
+            .core
+            .emails()
+            .confirm_email_change(&token, &client_info(client))
+            .await?
+            .into())
     }
 
     /// The token issuer (the public base URL).
