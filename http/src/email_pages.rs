@@ -186,6 +186,7 @@ fn check_your_email(app: &App) -> Response {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn email_form(
     app: &App,
     csrf: &str,
@@ -636,6 +637,7 @@ async fn magic_request_submit(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn confirm_form(
     app: &App,
     csrf: &str,

@@ -769,6 +769,8 @@ mod tests {
             migrate: true,
             hash_concurrency: None,
             insecure_fast_password_hashing_for_tests: true,
+            smtp_url: None,
+            mail_from: None,
         };
         Tessera::open(
             "memory://".into(),
