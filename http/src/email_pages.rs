@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
+use tessera_core::ErrorKind;
 use tessera_core::model::App;
-use tessera_core::{ErrorKind, SignInOutcome};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,8 +23,7 @@ use utoipa_axum::routes;
 use crate::extract::Client;
 use crate::limits::Action;
 use crate::pages::{
-    PageParams, after_sign_in, csrf_ok, csrf_refused, ensure_csrf, html, message, page_context,
-    with_session_cookies,
+    PageParams, csrf_ok, csrf_refused, ensure_csrf, html, message, page_context, signed_in_page,
 };
 use crate::state::AppState;
 
@@ -566,8 +565,7 @@ async fn code_verify(
         Err(e) => Err(e),
     };
     match result {
-        Ok(SignInOutcome::Complete(s)) => (with_session_cookies(&state, jar, &s), after_sign_in(&p)).into_response(),
-        Ok(SignInOutcome::MfaRequired(_)) => message(StatusCode::UNAUTHORIZED, &app.name, "Second factor required", "This account needs a second factor to sign in.", None),
+        Ok(outcome) => signed_in_page(&state, jar, &app, &p, outcome),
         Err(e) => code_form(&app, crate::error::status_of(e.kind()), &f.csrf, &p, &f.email, Some("That code is not right, or it has expired. Check the latest email, or ask for a new code.".into())),
     }
 }
@@ -718,16 +716,7 @@ async fn magic_submit(
         Err(e) => Err(e),
     };
     match done.map(|d| d.outcome) {
-        Ok(SignInOutcome::Complete(s)) => {
-            (with_session_cookies(&state, jar, &s), after_sign_in(&p)).into_response()
-        }
-        Ok(SignInOutcome::MfaRequired(_)) => message(
-            StatusCode::UNAUTHORIZED,
-            &app.name,
-            "Second factor required",
-            "This account needs a second factor to sign in.",
-            None,
-        ),
+        Ok(outcome) => signed_in_page(&state, jar, &app, &p, outcome),
         Err(e) => message(
             crate::error::status_of(e.kind()),
             &app.name,

@@ -224,7 +224,7 @@ fn time_duration(secs: i64) -> cookie::time::Duration {
 }
 
 /// Set the session cookies of a fresh sign-in.
-pub(crate) fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
+fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
     let lifetime = (s.session.expires_at - s.session.created_at).num_seconds();
     let mut jar = jar;
     if let Some(token) = &s.session_token {
@@ -253,7 +253,30 @@ pub(crate) fn clear_session_cookies(state: &AppState, headers: &mut HeaderMap) {
     }
 }
 
-pub(crate) fn after_sign_in(p: &PageParams) -> Response {
+/// The answer of a finished hosted sign-in: session cookies and a redirect,
+/// or a page saying a second factor is needed.
+pub(crate) fn signed_in_page(
+    state: &AppState,
+    jar: CookieJar,
+    app: &App,
+    p: &PageParams,
+    outcome: SignInOutcome,
+) -> Response {
+    match outcome {
+        SignInOutcome::Complete(s) => {
+            (with_session_cookies(state, jar, &s), after_sign_in(p)).into_response()
+        }
+        SignInOutcome::MfaRequired(_) => message(
+            StatusCode::UNAUTHORIZED,
+            &app.name,
+            "Second factor required",
+            "This account needs a second factor to sign in.",
+            None,
+        ),
+    }
+}
+
+fn after_sign_in(p: &PageParams) -> Response {
     match &p.redirect_uri {
         // Checked against the app's registered URIs in `page_context`.
         Some(uri) => Redirect::to(uri).into_response(),
@@ -334,18 +357,10 @@ async fn sign_in_submit(
         Err(e) => Err(e),
     };
     match result {
-        Ok(SignInOutcome::Complete(s)) => {
+        Ok(outcome) => {
             crate::metrics::sign_in("password", "succeeded");
-            let jar = with_session_cookies(&state, jar, &s);
-            (jar, after_sign_in(&p)).into_response()
+            signed_in_page(&state, jar, &app, &p, outcome)
         }
-        Ok(SignInOutcome::MfaRequired(_)) => message(
-            StatusCode::UNAUTHORIZED,
-            &app.name,
-            "Second factor required",
-            "This account needs a second factor to sign in.",
-            None,
-        ),
         Err(e) => {
             crate::metrics::sign_in("password", e.code());
             let status = crate::error::status_of(e.kind());
