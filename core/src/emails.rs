@@ -256,6 +256,11 @@ impl<'a> Emails<'a> {
     /// Send `user_id` a link that verifies their address (nothing if it is verified).
     pub async fn send_verification(&self, app: &App, user_id: UserId) -> Result<()> {
         let user = self.inner.store.users().get_user(user_id).await?;
+        self.send_verification_to(app, &user).await
+    }
+
+    /// [`send_verification`](Self::send_verification) for a user already at hand.
+    pub(crate) async fn send_verification_to(&self, app: &App, user: &User) -> Result<()> {
         if user.email_verified
             || user.pool_id != app.pool_id
             || !self.may_send(app, &user.email).await?
@@ -267,7 +272,7 @@ impl<'a> Emails<'a> {
             hash,
             purpose::VERIFY_EMAIL,
             app,
-            Some(&user),
+            Some(user),
             &user.email,
             VERIFY_TTL,
         );

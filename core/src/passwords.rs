@@ -164,7 +164,7 @@ impl<'a> Passwords<'a> {
             )
             .await?;
         crate::Emails::new(self.inner)
-            .send_verification(app, user.id)
+            .send_verification_to(app, &user)
             .await?;
         if app.settings.require_verified_email {
             return Ok(SignUpOutcome::VerificationRequired);

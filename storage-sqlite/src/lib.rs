@@ -76,20 +76,36 @@ impl SqliteStore {
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true)
         .synchronous(SqliteSynchronous::Normal);
-        let pool = if memory {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
-        }
-        .connect_with(connect)
-        .await
-        .map_err(|e| {
-            Error::config(format!("cannot open the SQLite database {path:?}")).with_source(e)
-        })?;
+        let pool_options = || {
+            if memory {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+            } else {
+                SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
+            }
+        };
+        // Switching a fresh file to WAL takes an exclusive lock that
+        // `busy_timeout` does not wait for: several processes opening the
+        // same new file at once can see "database is locked". Wait and retry.
+        let mut attempt = 0u32;
+        let pool = loop {
+            match pool_options().connect_with(connect.clone()).await {
+                Ok(pool) => break pool,
+                Err(e) if attempt < 10 && e.to_string().contains("database is locked") => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                }
+                Err(e) => {
+                    return Err(
+                        Error::config(format!("cannot open the SQLite database {path:?}"))
+                            .with_source(e),
+                    );
+                }
+            }
+        };
         let sql = SqlStore::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))?;
         if options.migrate {
             sql.migrate().await?;
