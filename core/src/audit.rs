@@ -54,6 +54,36 @@ pub mod event {
     pub const API_KEY_CREATED: &str = "api_key.created";
     /// An API key was revoked.
     pub const API_KEY_REVOKED: &str = "api_key.revoked";
+    /// An app's OAuth provider was configured or removed (`data.provider`, `data.action`).
+    pub const OAUTH_PROVIDER_CHANGED: &str = "oauth.provider_changed";
+    /// An OAuth sign-in was started (`data.provider`).
+    pub const OAUTH_STARTED: &str = "oauth.started";
+    /// An OAuth callback failed (`data.provider`, `data.reason`).
+    pub const OAUTH_FAILED: &str = "oauth.failed";
+    /// An external identity was linked (`data.provider`, `data.how`).
+    pub const IDENTITY_LINKED: &str = "identity.linked";
+    /// An external identity was unlinked (`data.provider`).
+    pub const IDENTITY_UNLINKED: &str = "identity.unlinked";
+    /// A passkey was registered.
+    pub const PASSKEY_REGISTERED: &str = "passkey.registered";
+    /// A passkey was renamed.
+    pub const PASSKEY_RENAMED: &str = "passkey.renamed";
+    /// A passkey was deleted.
+    pub const PASSKEY_DELETED: &str = "passkey.deleted";
+    /// TOTP enrolment began (not active until confirmed).
+    pub const TOTP_ENROLLMENT_STARTED: &str = "totp.enrollment_started";
+    /// TOTP was confirmed and is active.
+    pub const TOTP_ENABLED: &str = "totp.enabled";
+    /// TOTP was disabled.
+    pub const TOTP_DISABLED: &str = "totp.disabled";
+    /// New recovery codes were issued (the old ones stopped working).
+    pub const RECOVERY_CODES_GENERATED: &str = "mfa.recovery_codes_generated";
+    /// A recovery code was spent (`data.remaining`).
+    pub const RECOVERY_CODE_USED: &str = "mfa.recovery_code_used";
+    /// A sign-in stopped for a second factor (`data.methods`).
+    pub const MFA_CHALLENGED: &str = "mfa.challenged";
+    /// A second factor failed (`data.method`, `data.reason`).
+    pub const MFA_FAILED: &str = "mfa.failed";
 }
 
 /// The audit log capability; see [`crate::Tessera::audit`].

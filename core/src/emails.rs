@@ -553,10 +553,9 @@ impl<'a> Emails<'a> {
         }
         // The code or link reached the address: it is verified now.
         let user = self.mark_verified(user).await?;
-        let session = Sessions::new(self.inner)
-            .start(app, &user, vec!["otp".into()], client, method)
-            .await?;
-        Ok(SignInOutcome::Complete(Box::new(session)))
+        Sessions::new(self.inner)
+            .finish_first_factor(app, &user, vec!["otp".into()], client, method)
+            .await
     }
 
     /// Send a magic sign-in link to `email`, if it has an account. With a

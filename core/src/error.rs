@@ -63,6 +63,15 @@ pub enum ErrorKind {
     },
     /// A second factor is required to finish signing in.
     MfaRequired,
+    /// An account with the external identity's email exists, but it may not be
+    /// linked automatically: sign in to that account first and link explicitly.
+    AccountLinkRequired,
+    /// The credential or identity is the user's last way to sign in.
+    LastSignInMethod,
+    /// The action needs a recent sign-in or the current password again.
+    ReauthenticationRequired,
+    /// An external provider failed or answered something unusable.
+    ProviderError,
     /// The sign-in method is not enabled for this app.
     MethodDisabled,
     /// The value is larger than allowed.
@@ -98,6 +107,10 @@ impl ErrorKind {
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::RateLimited { .. } => "rate_limited",
             ErrorKind::MfaRequired => "mfa_required",
+            ErrorKind::AccountLinkRequired => "account_link_required",
+            ErrorKind::LastSignInMethod => "last_sign_in_method",
+            ErrorKind::ReauthenticationRequired => "reauthentication_required",
+            ErrorKind::ProviderError => "provider_error",
             ErrorKind::MethodDisabled => "method_disabled",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Storage => "storage_error",
@@ -130,6 +143,14 @@ impl ErrorKind {
             ErrorKind::Forbidden => "You are not allowed to do this.",
             ErrorKind::RateLimited { .. } => "Too many attempts. Try again later.",
             ErrorKind::MfaRequired => "A second factor is required.",
+            ErrorKind::AccountLinkRequired => {
+                "An account with this email exists. Sign in to it first, then link this provider."
+            }
+            ErrorKind::LastSignInMethod => {
+                "This is the account's last way to sign in; add another one first."
+            }
+            ErrorKind::ReauthenticationRequired => "Confirm it is you to do this.",
+            ErrorKind::ProviderError => "The sign-in provider failed. Try again.",
             ErrorKind::MethodDisabled => "This sign-in method is not enabled for this app.",
             ErrorKind::TooLarge => "The value is too large.",
             ErrorKind::Storage => "The store is unavailable.",

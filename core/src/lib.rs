@@ -42,11 +42,15 @@ pub mod crypto;
 mod emails;
 mod error;
 pub mod mail;
+mod mfa;
 pub mod model;
+mod oauth;
+mod passkeys;
 mod passwords;
 mod sessions;
 pub mod store;
 mod tokens;
+mod totp;
 mod users;
 pub mod validate;
 pub mod webhooks;
@@ -63,9 +67,13 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, purpose,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use mfa::Mfa;
+pub use oauth::OAuth;
+pub use passkeys::Passkeys;
 pub use passwords::{Passwords, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
+pub use totp::Totp;
 pub use users::Users;
 
 use clock::{Clock, SystemClock};
@@ -133,6 +141,27 @@ impl Tessera {
     /// and the delivery of queued mail.
     pub fn emails(&self) -> Emails<'_> {
         Emails::new(&self.inner)
+    }
+
+    /// Sign-in through external OAuth 2.0 / OpenID Connect providers, and the
+    /// identities they link.
+    pub fn oauth(&self) -> OAuth<'_> {
+        OAuth::new(&self.inner)
+    }
+
+    /// WebAuthn passkeys.
+    pub fn passkeys(&self) -> Passkeys<'_> {
+        Passkeys::new(&self.inner)
+    }
+
+    /// TOTP and recovery codes.
+    pub fn totp(&self) -> Totp<'_> {
+        Totp::new(&self.inner)
+    }
+
+    /// Completing a sign-in that needs a second factor.
+    pub fn mfa(&self) -> Mfa<'_> {
+        Mfa::new(&self.inner)
     }
 
     /// Users: look up, list, update, disable, delete.

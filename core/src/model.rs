@@ -95,6 +95,31 @@ pub struct AppSettings {
     pub notify_unknown_addresses: bool,
     /// Whether sign-in waits until the email address is verified.
     pub require_verified_email: bool,
+    /// Whether a second factor is optional (used when the user enrolled one)
+    /// or required of everyone (enrolment is forced at the next sign-in).
+    pub mfa: MfaPolicy,
+    /// Whether a first sign-in through an external provider links to an
+    /// existing account with the same email, when the provider asserts the
+    /// email is verified (and the account's own email is verified). Off: the
+    /// user must sign in to the account first and link the provider there.
+    pub link_accounts_by_email: bool,
+    /// WebAuthn relying-party id for passkeys (a registrable domain, e.g.
+    /// `example.com`); `None` uses the install-wide default.
+    pub webauthn_rp_id: Option<String>,
+    /// Origins allowed to run WebAuthn ceremonies (e.g. `https://app.example.com`);
+    /// empty uses the install-wide default.
+    pub webauthn_origins: Vec<String>,
+}
+
+/// Whether an app asks for a second factor at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaPolicy {
+    /// Asked only of users who enrolled a second factor.
+    #[default]
+    Optional,
+    /// Asked of everyone; users without one enrol at their next sign-in.
+    Required,
 }
 
 /// Most seconds a spent refresh token may be answered consistently.
@@ -120,6 +145,10 @@ impl Default for AppSettings {
             require_verified_email: false,
             mail_templates: Default::default(),
             notify_unknown_addresses: false,
+            mfa: MfaPolicy::Optional,
+            link_accounts_by_email: true,
+            webauthn_rp_id: None,
+            webauthn_origins: Vec::new(),
         }
     }
 }

@@ -267,10 +267,9 @@ impl<'a> Passwords<'a> {
                 .set_password(user.id, &phc, now)
                 .await?;
         }
-        let session = Sessions::new(self.inner)
-            .start(app, &user, vec!["pwd".into()], client, "password")
-            .await?;
-        Ok(SignInOutcome::Complete(Box::new(session)))
+        Sessions::new(self.inner)
+            .finish_first_factor(app, &user, vec!["pwd".into()], client, "password")
+            .await
     }
 
     /// Change a signed-in user's password after checking the current one; every

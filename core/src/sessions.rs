@@ -132,6 +132,22 @@ impl<'a> Sessions<'a> {
         token_from_secret(prefix::REFRESH, &secret)
     }
 
+    /// Every first-factor sign-in (password, email code, magic link, OAuth)
+    /// ends here: it starts the session, or, when the user has a second factor
+    /// or the app requires one, answers an MFA challenge instead (see
+    /// [`crate::Mfa`]). `amr` lists the methods used so far.
+    pub(crate) async fn finish_first_factor(
+        &self,
+        app: &App,
+        user: &User,
+        amr: Vec<String>,
+        client: &ClientInfo,
+        method: &str,
+    ) -> Result<SignInOutcome> {
+        let session = self.start(app, user, amr, client, method).await?;
+        Ok(SignInOutcome::Complete(Box::new(session)))
+    }
+
     /// Start a session for `user` on `app` after a successful first (and, when
     /// needed, second) factor; `amr` lists the methods used (RFC 8176).
     pub(crate) async fn start(

@@ -55,9 +55,12 @@ pub fn status_of(kind: &ErrorKind) -> StatusCode {
         ErrorKind::InvalidInput { .. } | ErrorKind::InvalidEmail | ErrorKind::WeakPassword => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        ErrorKind::EmailTaken | ErrorKind::IdentityTaken | ErrorKind::Conflict => {
-            StatusCode::CONFLICT
-        }
+        ErrorKind::EmailTaken
+        | ErrorKind::IdentityTaken
+        | ErrorKind::Conflict
+        | ErrorKind::AccountLinkRequired
+        | ErrorKind::LastSignInMethod => StatusCode::CONFLICT,
+        ErrorKind::ProviderError => StatusCode::BAD_GATEWAY,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::InvalidCredentials
         | ErrorKind::InvalidToken
@@ -65,7 +68,8 @@ pub fn status_of(kind: &ErrorKind) -> StatusCode {
         | ErrorKind::RefreshTokenReused
         | ErrorKind::SessionExpired
         | ErrorKind::Unauthenticated
-        | ErrorKind::MfaRequired => StatusCode::UNAUTHORIZED,
+        | ErrorKind::MfaRequired
+        | ErrorKind::ReauthenticationRequired => StatusCode::UNAUTHORIZED,
         ErrorKind::UserDisabled
         | ErrorKind::EmailNotVerified
         | ErrorKind::Forbidden
