@@ -67,13 +67,24 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, purpose,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use mfa::Mfa;
-pub use oauth::OAuth;
-pub use passkeys::Passkeys;
+pub use mfa::{
+    EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, PendingMfa, method as mfa_method,
+};
+pub use oauth::{
+    AMR_FEDERATED, Authorization, CallbackOutcome, CallbackParams, CallbackResult, ClaimMapping,
+    EXCHANGE_CODE_PREFIX, ExternalProfile, OAuth, ProviderInput, ProviderKind, ProviderSettings,
+    ProviderView, StartOptions, TokenAuth,
+};
+pub use passkeys::{
+    MAX_PASSKEY_NAME_CHARS, MAX_PASSKEYS_PER_USER, PasskeyChallenge, PasskeyInfo, Passkeys,
+    WebauthnDefaults,
+};
 pub use passwords::{Passwords, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
-pub use totp::Totp;
+pub use totp::{
+    MfaStatus, RECOVERY_CODE_COUNT, TOTP_DIGITS, TOTP_PERIOD_SECS, Totp, TotpEnrollment,
+};
 pub use users::Users;
 
 use clock::{Clock, SystemClock};
@@ -108,6 +119,10 @@ pub(crate) struct Inner {
     pub(crate) refresh_key: [u8; 32],
     /// Woken when this instance queues mail, so its worker sends at once.
     pub(crate) mail_ready: tokio::sync::Notify,
+    /// Install-wide WebAuthn relying party (apps may override).
+    pub(crate) webauthn: WebauthnDefaults,
+    /// The HTTP client for OAuth providers and its discovery cache.
+    pub(crate) oauth: oauth::Runtime,
 }
 
 impl Inner {
@@ -241,6 +256,8 @@ pub struct TesseraBuilder {
     password_params: PasswordParams,
     hash_concurrency: Option<usize>,
     signing_alg: SigningAlg,
+    webauthn: WebauthnDefaults,
+    development: bool,
 }
 
 impl TesseraBuilder {
@@ -288,6 +305,29 @@ impl TesseraBuilder {
         self
     }
 
+    /// The install-wide WebAuthn relying-party id for passkeys (a registrable
+    /// domain such as `example.com`; default: the issuer's host). Apps
+    /// override it with `settings.webauthn_rp_id`.
+    pub fn webauthn_rp_id(mut self, rp_id: impl Into<String>) -> Self {
+        self.webauthn.rp_id = Some(rp_id.into());
+        self
+    }
+
+    /// The install-wide origins allowed to run WebAuthn ceremonies (default:
+    /// the issuer's origin). Apps override them with `settings.webauthn_origins`.
+    pub fn webauthn_origins(mut self, origins: impl IntoIterator<Item = String>) -> Self {
+        self.webauthn.origins = origins.into_iter().collect();
+        self
+    }
+
+    /// Development mode (default off): OAuth provider endpoints may be plain
+    /// `http://` on loopback hosts, for providers run locally in tests.
+    /// `tessera serve` sets it from `TESSERA_DEV`.
+    pub fn development(mut self, on: bool) -> Self {
+        self.development = on;
+        self
+    }
+
     /// Build, making sure the `default` pool and app exist.
     pub async fn build(self) -> Result<Tessera> {
         let store = self
@@ -315,6 +355,8 @@ impl TesseraBuilder {
             key_cache: tokens::KeyCache::default(),
             refresh_key,
             mail_ready: tokio::sync::Notify::new(),
+            webauthn: self.webauthn,
+            oauth: oauth::Runtime::new(self.development)?,
         };
         ensure_defaults(&inner).await?;
         Ok(Tessera {

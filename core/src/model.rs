@@ -216,6 +216,38 @@ impl AppSettings {
                 ));
             }
         }
+        if self.webauthn_origins.len() > 20 {
+            return Err(Error::invalid(
+                "webauthn_origins",
+                "at most 20 WebAuthn origins",
+            ));
+        }
+        for origin in &self.webauthn_origins {
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && is_absolute_uri(origin)
+                && !origin["https://".len().min(origin.len())..].contains('/');
+            if !ok {
+                return Err(Error::invalid(
+                    "webauthn_origins",
+                    "each WebAuthn origin must look like https://host[:port] with no path",
+                ));
+            }
+        }
+        if let Some(rp_id) = &self.webauthn_rp_id {
+            let ok = !rp_id.is_empty()
+                && rp_id.len() <= 253
+                && !rp_id.starts_with('.')
+                && !rp_id.ends_with('.')
+                && rp_id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            if !ok {
+                return Err(Error::invalid(
+                    "webauthn_rp_id",
+                    "the WebAuthn relying-party id must be a domain such as example.com",
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -772,4 +804,33 @@ pub struct OutboxMail {
     pub leased_until: Option<DateTime<Utc>>,
     /// Why the last attempt failed (never the content).
     pub last_error: Option<String>,
+}
+
+/// An app's configuration of one external OAuth 2.0 / OpenID Connect
+/// provider, as stored. The client secret is sealed under the key-encryption
+/// key; everything kind-specific (issuer, endpoints, scopes, claim mapping,
+/// Apple's team and key ids, …) lives in `config`, which the core validates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthProviderRecord {
+    /// The app it belongs to.
+    pub app_id: AppId,
+    /// The provider's name within the app (`google`, `okta`, …): the
+    /// `{provider}` of the routes.
+    pub name: String,
+    /// The kind (`google`, `apple`, `microsoft`, `github`, `kakao`, `naver`,
+    /// `oidc`, `oauth2`).
+    pub kind: String,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The client secret (Apple: the private key), sealed; `None` for public clients.
+    #[serde(skip)]
+    pub client_secret_sealed: Option<Vec<u8>>,
+    /// Kind-specific settings, as JSON.
+    pub config: serde_json::Value,
+    /// Whether sign-in through it is offered.
+    pub enabled: bool,
+    /// When it was first configured.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
 }

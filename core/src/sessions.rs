@@ -144,6 +144,12 @@ impl<'a> Sessions<'a> {
         client: &ClientInfo,
         method: &str,
     ) -> Result<SignInOutcome> {
+        if let Some(challenge) = crate::Mfa::new(self.inner)
+            .challenge_if_needed(app, user, &amr, client, method)
+            .await?
+        {
+            return Ok(SignInOutcome::MfaRequired(challenge));
+        }
         let session = self.start(app, user, amr, client, method).await?;
         Ok(SignInOutcome::Complete(Box::new(session)))
     }

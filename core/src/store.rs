@@ -320,6 +320,29 @@ pub trait MailOutboxStore: Send + Sync {
     async fn pending_mail(&self) -> Result<u64>;
 }
 
+/// The external OAuth/OIDC providers configured per app.
+#[async_trait]
+pub trait OAuthProviderStore: Send + Sync {
+    /// Insert the provider `(app_id, name)`, or replace every field of the
+    /// existing one except `created_at`, which is kept; answers the row as
+    /// stored. `NotFound` if the app is missing.
+    async fn put_oauth_provider(
+        &self,
+        provider: &OAuthProviderRecord,
+    ) -> Result<OAuthProviderRecord>;
+    /// One of an app's providers by name.
+    async fn find_oauth_provider(
+        &self,
+        app_id: AppId,
+        name: &str,
+    ) -> Result<Option<OAuthProviderRecord>>;
+    /// An app's providers, ordered by name.
+    async fn list_oauth_providers(&self, app_id: AppId) -> Result<Vec<OAuthProviderRecord>>;
+    /// Remove one of an app's providers; `false` if there was none. (Deleting
+    /// the app removes its providers too.)
+    async fn delete_oauth_provider(&self, app_id: AppId, name: &str) -> Result<bool>;
+}
+
 /// Everything a backend provides, as one object the core holds.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -345,6 +368,8 @@ pub trait Store: Send + Sync + 'static {
     fn api_keys(&self) -> &dyn ApiKeyStore;
     /// The mail outbox.
     fn mail(&self) -> &dyn MailOutboxStore;
+    /// OAuth provider configurations.
+    fn oauth_providers(&self) -> &dyn OAuthProviderStore;
     /// A short backend name (`memory`, `sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
     /// Check the store is reachable.

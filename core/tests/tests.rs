@@ -8,3 +8,9 @@ mod flows;
 
 /// Email flows and the outbox, with a capturing mailer.
 mod emails;
+
+/// TOTP, recovery codes and multi-factor sign-in.
+mod mfa;
+
+/// Passkey ceremonies against a software authenticator.
+mod passkeys;

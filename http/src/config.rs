@@ -120,6 +120,10 @@ pub struct Config {
     pub mail_from: String,
     /// HTTP options (base URL, dev mode, cookies, limits, proxies).
     pub http: HttpOptions,
+    /// Install-wide WebAuthn relying-party id (`None`: the base URL's host).
+    pub webauthn_rp_id: Option<String>,
+    /// Install-wide WebAuthn origins (empty: the base URL's origin).
+    pub webauthn_origins: Vec<String>,
 }
 
 /// The file holding the development KEK of a SQLite database: `<db>.kek`.
@@ -210,6 +214,35 @@ impl RawConfig {
             })
             .collect::<Result<Vec<_>>>()?;
         let admin_api_key = self.admin_api_key.filter(|k| !k.is_empty());
+        let webauthn_rp_id = self
+            .webauthn_rp_id
+            .map(|id| id.trim().to_ascii_lowercase())
+            .filter(|id| !id.is_empty());
+        if let Some(id) = &webauthn_rp_id
+            && (id.contains(['/', ':']) || id.starts_with('.') || id.ends_with('.'))
+        {
+            return Err(Error::config(format!(
+                "TESSERA_WEBAUTHN_RP_ID must be a domain such as example.com, not {id:?}"
+            )));
+        }
+        let webauthn_origins = self
+            .webauthn_origin
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let ok = (o.starts_with("https://") || o.starts_with("http://"))
+                    && o.splitn(4, '/').nth(3).is_none_or(|path| path.is_empty());
+                if ok {
+                    Ok(o)
+                } else {
+                    Err(Error::config(format!(
+                        "TESSERA_WEBAUTHN_ORIGIN: {o:?} is not an origin like https://auth.example.com"
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Config {
             database_url,
             listen,
@@ -232,6 +265,8 @@ impl RawConfig {
                 body_limit: 64 * 1024,
                 request_timeout: Duration::from_secs(30),
             },
+            webauthn_rp_id,
+            webauthn_origins,
         })
     }
 }
@@ -249,6 +284,25 @@ mod tests {
         assert!(matches!(c.kek, KekSource::DevFile(ref p) if p.to_str() == Some("tessera.db.kek")));
         assert!(c.http.rate_limits);
         assert!(c.migrate);
+    }
+
+    #[test]
+    fn webauthn_defaults_are_parsed() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.webauthn_rp_id, None);
+        assert!(c.webauthn_origins.is_empty());
+        let c = RawConfig {
+            webauthn_rp_id: Some(" Example.COM ".into()),
+            webauthn_origin: Some("https://auth.example.com/, https://app.example.com".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(c.webauthn_rp_id.as_deref(), Some("example.com"));
+        assert_eq!(
+            c.webauthn_origins,
+            ["https://auth.example.com", "https://app.example.com"]
+        );
     }
 
     #[test]
@@ -283,6 +337,14 @@ mod tests {
             },
             RawConfig {
                 trusted_proxies: Some("10.0.0.0/99".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                webauthn_origin: Some("https://a.example/path".into()),
+                ..Default::default()
+            },
+            RawConfig {
+                webauthn_rp_id: Some("https://example.com".into()),
                 ..Default::default()
             },
         ] {

@@ -10,6 +10,7 @@
 //! security headers and error envelope → per-app CORS → routes.
 
 mod admin;
+mod admin_oauth;
 mod api;
 pub mod config;
 pub mod dto;
@@ -19,8 +20,13 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 mod metrics;
+mod mfa;
+mod mfa_pages;
+mod oauth;
 mod ops;
 mod pages;
+mod passkey_pages;
+mod passkeys;
 pub mod server;
 pub mod state;
 
@@ -45,6 +51,7 @@ pub use state::{AppState, HttpOptions};
         (name = "sessions", description = "Sessions, refresh and sign-out"),
         (name = "account", description = "The signed-in user"),
         (name = "email", description = "Email verification, password reset, codes, magic links, email change"),
+        (name = "passkeys", description = "WebAuthn passkeys: registration, sign-in, second factor, management"),
         (name = "admin", description = "Admin API (API key)"),
         (name = "pages", description = "Hosted pages (HTML)"),
         (name = "ops", description = "Health, metrics, keys")),
@@ -88,7 +95,13 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(email::routes())
         .merge(email_pages::routes())
         .merge(admin::routes())
+        .merge(admin_oauth::routes())
+        .merge(oauth::routes())
         .merge(pages::routes())
+        .merge(mfa::routes())
+        .merge(mfa_pages::routes())
+        .merge(passkeys::routes())
+        .merge(passkey_pages::routes())
         .merge(ops::routes())
         .split_for_parts();
     (router, doc)

@@ -69,6 +69,10 @@ struct SignInPage<'a> {
     csrf: &'a str,
     email: &'a str,
     error: Option<String>,
+    /// The passkey button (when the app allows passkeys).
+    passkey: Option<crate::passkey_pages::SignInButton>,
+    /// "Continue with …" links of the app's enabled OAuth providers.
+    providers: Vec<crate::oauth::ProviderButton>,
 }
 
 #[derive(Template)]
@@ -93,6 +97,8 @@ struct AccountPage<'a> {
     name: Option<&'a str>,
     sign_out_action: String,
     csrf: &'a str,
+    passkeys_href: String,
+    security_href: String,
 }
 
 #[derive(Template)]
@@ -224,7 +230,7 @@ fn time_duration(secs: i64) -> cookie::time::Duration {
 }
 
 /// Set the session cookies of a fresh sign-in.
-fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
+pub(crate) fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSession) -> CookieJar {
     let lifetime = (s.session.expires_at - s.session.created_at).num_seconds();
     let mut jar = jar;
     if let Some(token) = &s.session_token {
@@ -254,11 +260,11 @@ pub(crate) fn clear_session_cookies(state: &AppState, headers: &mut HeaderMap) {
 }
 
 /// The answer of a finished hosted sign-in: session cookies and a redirect,
-/// or a page saying a second factor is needed.
+/// or, when a second factor is needed, the MFA step (see `mfa_pages`).
 pub(crate) fn signed_in_page(
     state: &AppState,
     jar: CookieJar,
-    app: &App,
+    _app: &App,
     p: &PageParams,
     outcome: SignInOutcome,
 ) -> Response {
@@ -266,17 +272,11 @@ pub(crate) fn signed_in_page(
         SignInOutcome::Complete(s) => {
             (with_session_cookies(state, jar, &s), after_sign_in(p)).into_response()
         }
-        SignInOutcome::MfaRequired(_) => message(
-            StatusCode::UNAUTHORIZED,
-            &app.name,
-            "Second factor required",
-            "This account needs a second factor to sign in.",
-            None,
-        ),
+        SignInOutcome::MfaRequired(c) => crate::mfa_pages::mfa_step(state, jar, p, c),
     }
 }
 
-fn after_sign_in(p: &PageParams) -> Response {
+pub(crate) fn after_sign_in(p: &PageParams) -> Response {
     match &p.redirect_uri {
         // Checked against the app's registered URIs in `page_context`.
         Some(uri) => Redirect::to(uri).into_response(),
@@ -309,6 +309,8 @@ async fn sign_in_page(
         csrf: &csrf,
         email: "",
         error: None,
+        passkey: crate::passkey_pages::SignInButton::for_app(&app, &p, &csrf),
+        providers: crate::oauth::provider_buttons(&state, &app, &p).await,
     };
     (jar, html(StatusCode::OK, &page)).into_response()
 }
@@ -376,6 +378,8 @@ async fn sign_in_submit(
                 csrf: &csrf,
                 email: &form.email,
                 error: Some(e.message().to_owned()),
+                passkey: crate::passkey_pages::SignInButton::for_app(&app, &p, &csrf),
+                providers: crate::oauth::provider_buttons(&state, &app, &p).await,
             };
             let mut res = html(status, &page);
             if let ErrorKind::RateLimited { retry_after } = e.kind() {
@@ -519,6 +523,8 @@ async fn account_page(
         name: user.name.as_deref(),
         sign_out_action: format!("sign-out{}", p.query()),
         csrf: &csrf,
+        passkeys_href: format!("passkeys{}", p.query()),
+        security_href: format!("account-security{}", p.query()),
     };
     (jar, html(StatusCode::OK, &page)).into_response()
 }

@@ -76,13 +76,17 @@ pub async fn build(config: &Config) -> Result<Tessera> {
     )
     .await?;
     let keyring = load_keyring(&config.kek)?;
-    let tessera = Tessera::builder()
+    let mut builder = Tessera::builder()
         .store(store)
         .key_encryption_key(keyring)
         .issuer(config.http.base_url.clone())
         .signing_alg(config.signing_alg)
-        .build()
-        .await?;
+        .development(config.http.dev)
+        .webauthn_origins(config.webauthn_origins.clone());
+    if let Some(rp_id) = &config.webauthn_rp_id {
+        builder = builder.webauthn_rp_id(rp_id.clone());
+    }
+    let tessera = builder.build().await?;
     if let Some(secret) = &config.admin_api_key {
         tessera.api_keys().bootstrap(secret).await?;
     }

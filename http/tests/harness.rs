@@ -85,7 +85,7 @@ pub(crate) struct Server {
     pub(crate) base: String,
     pub(crate) tessera: Tessera,
     pub(crate) client: reqwest::Client,
-    _dir: Option<tempfile::TempDir>,
+    pub(crate) _dir: Option<tempfile::TempDir>,
 }
 
 pub(crate) fn options(rate_limits: bool) -> HttpOptions {

@@ -18,3 +18,12 @@ mod contract;
 
 /// The `tessera` binary itself.
 mod binary;
+
+/// Passkeys: JSON routes with a software authenticator, the hosted button and script.
+mod passkeys;
+
+/// TOTP, recovery codes and the MFA step: JSON routes and hosted pages.
+mod mfa;
+
+/// External OAuth/OIDC sign-in: provider admin, start, callback state, identities.
+mod oauth;

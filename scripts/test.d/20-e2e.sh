@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real `tessera` binary against real peers (an SMTP
-# server, aiosmtpd), in a virtualenv under e2e/.venv.
+# server, aiosmtpd; an OpenID Connect provider, oidc-provider on Node.js; a
+# GitHub-like OAuth2 server), in a virtualenv under e2e/.venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if [ -z "${TESSERA_BIN:-}" ]; then
@@ -11,4 +12,10 @@ if [ ! -x e2e/.venv/bin/python ]; then
   python3 -m venv e2e/.venv
 fi
 e2e/.venv/bin/pip install -q -r e2e/requirements.txt
+# The OpenID Connect provider of the OAuth tests (oidc-provider, pinned by the
+# lockfile): installed when missing or older than the lockfile.
+if [ ! -f e2e/oidc/node_modules/.package-lock.json ] \
+  || [ e2e/oidc/package-lock.json -nt e2e/oidc/node_modules/.package-lock.json ]; then
+  (cd e2e/oidc && npm ci --no-audit --no-fund --loglevel=error)
+fi
 e2e/.venv/bin/pytest -q e2e

@@ -47,6 +47,8 @@ struct State {
     throttles: HashMap<String, Throttle>,
     api_keys: BTreeMap<Uuid, ApiKey>,
     outbox: BTreeMap<Uuid, OutboxMail>,
+    /// (app, name) → provider configuration.
+    oauth_providers: BTreeMap<(Uuid, String), OAuthProviderRecord>,
 }
 
 impl MemoryStore {
@@ -203,6 +205,7 @@ impl AppStore for MemoryStore {
             return Err(not_found());
         }
         s.remove_sessions(|x| x.app_id == id);
+        s.oauth_providers.retain(|(app, _), _| *app != id);
         Ok(())
     }
 }
@@ -1029,10 +1032,64 @@ impl Store for MemoryStore {
     fn mail(&self) -> &dyn MailOutboxStore {
         self
     }
+    fn oauth_providers(&self) -> &dyn OAuthProviderStore {
+        self
+    }
     fn backend(&self) -> &'static str {
         "memory"
     }
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+}
+
+#[async_trait]
+impl OAuthProviderStore for MemoryStore {
+    async fn put_oauth_provider(
+        &self,
+        provider: &OAuthProviderRecord,
+    ) -> Result<OAuthProviderRecord> {
+        let mut s = self.lock();
+        if !s.apps.contains_key(&provider.app_id) {
+            return Err(not_found());
+        }
+        let key = (provider.app_id, provider.name.clone());
+        let mut row = provider.clone();
+        if let Some(old) = s.oauth_providers.get(&key) {
+            row.created_at = old.created_at;
+        }
+        s.oauth_providers.insert(key, row.clone());
+        Ok(row)
+    }
+
+    async fn find_oauth_provider(
+        &self,
+        app_id: AppId,
+        name: &str,
+    ) -> Result<Option<OAuthProviderRecord>> {
+        Ok(self
+            .lock()
+            .oauth_providers
+            .get(&(app_id, name.to_owned()))
+            .cloned())
+    }
+
+    async fn list_oauth_providers(&self, app_id: AppId) -> Result<Vec<OAuthProviderRecord>> {
+        // The map is ordered by (app, name): names come out sorted.
+        Ok(self
+            .lock()
+            .oauth_providers
+            .values()
+            .filter(|p| p.app_id == app_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn delete_oauth_provider(&self, app_id: AppId, name: &str) -> Result<bool> {
+        Ok(self
+            .lock()
+            .oauth_providers
+            .remove(&(app_id, name.to_owned()))
+            .is_some())
     }
 }

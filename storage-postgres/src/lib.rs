@@ -196,6 +196,9 @@ impl Store for PgStore {
     fn mail(&self) -> &dyn MailOutboxStore {
         self.sql.mail()
     }
+    fn oauth_providers(&self) -> &dyn OAuthProviderStore {
+        self.sql.oauth_providers()
+    }
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -24,6 +24,7 @@ mod dialect;
 mod exec;
 mod mail;
 pub mod migration;
+mod oauth;
 mod sessions;
 mod tokens;
 mod users;
@@ -144,6 +145,9 @@ impl Store for SqlStore {
         self
     }
     fn mail(&self) -> &dyn MailOutboxStore {
+        self
+    }
+    fn oauth_providers(&self) -> &dyn OAuthProviderStore {
         self
     }
     fn backend(&self) -> &'static str {

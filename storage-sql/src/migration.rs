@@ -24,7 +24,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Initial), Box::new(MailOutbox)]
+        vec![
+            Box::new(Initial),
+            Box::new(MailOutbox),
+            Box::new(OAuthProviders),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -113,6 +117,42 @@ async fn run(manager: &SchemaManager<'_>, ddl: &str) -> Result<(), DbErr> {
         manager.get_connection().execute_unprepared(stmt).await?;
     }
     Ok(())
+}
+
+/// External OAuth/OIDC providers per app (issue 8). The client secret is
+/// sealed by the core; kind-specific settings are one JSON document.
+struct OAuthProviders;
+
+impl MigrationName for OAuthProviders {
+    fn name(&self) -> &str {
+        "m20261122_000003_oauth_providers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for OAuthProviders {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "CREATE TABLE oauth_providers (
+                app_id {uuid} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+                name TEXT NOT NULL CHECK (length(name) <= 64),
+                kind TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                client_secret_sealed {bytes},
+                config {json} NOT NULL,
+                enabled {bool} NOT NULL,
+                created_at {ts} NOT NULL,
+                updated_at {ts} NOT NULL,
+                PRIMARY KEY (app_id, name)
+            )",
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, "DROP TABLE oauth_providers").await
+    }
 }
 
 /// The mail outbox (email flows).

@@ -165,6 +165,9 @@ impl Store for SqliteStore {
     fn mail(&self) -> &dyn MailOutboxStore {
         self.sql.mail()
     }
+    fn oauth_providers(&self) -> &dyn OAuthProviderStore {
+        self.sql.oauth_providers()
+    }
     fn backend(&self) -> &'static str {
         "sqlite"
     }

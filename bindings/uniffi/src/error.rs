@@ -11,6 +11,8 @@
 
 use tessera_core::{Error, ErrorKind};
 
+use crate::records::MfaChallenge;
+
 /// A Tessera failure, by code family. `code` is always
 /// [`tessera_core::ErrorKind::code`] (`invalid_credentials`, …), also for
 /// [`TesseraError::Other`], which holds every code without a variant of its own.
@@ -151,18 +153,59 @@ pub enum TesseraError {
         /// A message safe to show.
         detail: String,
     },
-    /// A second factor is required (`mfa_required`). No password flow of the
-    /// core asks for one yet.
+    /// A second factor is required (`mfa_required`): a first-factor sign-in
+    /// (password, email code, magic link, OAuth exchange) succeeded and
+    /// `challenge` says how to finish it (`completeMfaWithTotp`, …). In Kotlin
+    /// `e.mfaToken` and `e.methods` read it; the exception's message and
+    /// `toString()` never show the token.
     #[error("{code}: {detail}")]
     MfaRequired {
         /// The stable machine code.
         code: String,
         /// A message safe to show.
         detail: String,
+        /// The token to finish the sign-in with, and the factors it accepts.
+        challenge: MfaChallenge,
     },
     /// The sign-in method is not enabled for the app (`method_disabled`).
     #[error("{code}: {detail}")]
     MethodDisabled {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The external account's email matches an existing account that it
+    /// may not join on its own: sign in to that account and link the provider
+    /// there (`account_link_required`).
+    #[error("{code}: {detail}")]
+    AccountLinkRequired {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// Removing this would leave the user no way to sign in
+    /// (`last_sign_in_method`).
+    #[error("{code}: {detail}")]
+    LastSignInMethod {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// The action needs fresh proof (the password, or a TOTP code) beyond a
+    /// session (`reauthentication_required`).
+    #[error("{code}: {detail}")]
+    ReauthenticationRequired {
+        /// The stable machine code.
+        code: String,
+        /// A message safe to show.
+        detail: String,
+    },
+    /// An external sign-in provider failed or answered badly (`provider_error`).
+    #[error("{code}: {detail}")]
+    ProviderFailed {
         /// The stable machine code.
         code: String,
         /// A message safe to show.
@@ -201,6 +244,10 @@ impl TesseraError {
             | TesseraError::EmailNotVerified { code, .. }
             | TesseraError::MfaRequired { code, .. }
             | TesseraError::MethodDisabled { code, .. }
+            | TesseraError::AccountLinkRequired { code, .. }
+            | TesseraError::LastSignInMethod { code, .. }
+            | TesseraError::ReauthenticationRequired { code, .. }
+            | TesseraError::ProviderFailed { code, .. }
             | TesseraError::Other { code, .. } => code,
         }
     }
@@ -212,6 +259,18 @@ impl TesseraError {
             code: ErrorKind::InvalidInput { field: "" }.code().to_owned(),
             detail: detail.into(),
             field: field.to_owned(),
+        }
+    }
+}
+
+impl TesseraError {
+    /// `MfaRequired` carrying the challenge of a first-factor sign-in.
+    pub(crate) fn mfa_required(challenge: tessera_core::MfaChallenge) -> Self {
+        let kind = ErrorKind::MfaRequired;
+        TesseraError::MfaRequired {
+            code: kind.code().to_owned(),
+            detail: kind.default_message().to_owned(),
+            challenge: challenge.into(),
         }
     }
 }
@@ -248,8 +307,22 @@ impl From<Error> for TesseraError {
             ErrorKind::Conflict => TesseraError::Conflict { code, detail },
             ErrorKind::UserDisabled => TesseraError::UserDisabled { code, detail },
             ErrorKind::EmailNotVerified => TesseraError::EmailNotVerified { code, detail },
-            ErrorKind::MfaRequired => TesseraError::MfaRequired { code, detail },
+            // Only a sign-in outcome carries a challenge (see `mfa_required`).
+            ErrorKind::MfaRequired => TesseraError::MfaRequired {
+                code,
+                detail,
+                challenge: MfaChallenge {
+                    mfa_token: String::new(),
+                    methods: Vec::new(),
+                },
+            },
             ErrorKind::MethodDisabled => TesseraError::MethodDisabled { code, detail },
+            ErrorKind::AccountLinkRequired => TesseraError::AccountLinkRequired { code, detail },
+            ErrorKind::LastSignInMethod => TesseraError::LastSignInMethod { code, detail },
+            ErrorKind::ReauthenticationRequired => {
+                TesseraError::ReauthenticationRequired { code, detail }
+            }
+            ErrorKind::ProviderError => TesseraError::ProviderFailed { code, detail },
             _ => TesseraError::Other { code, detail },
         }
     }

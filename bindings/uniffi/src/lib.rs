@@ -19,19 +19,26 @@
 //! `spawn_blocking` for argon2, the SQL pool's tasks all find a runtime).
 
 mod error;
+mod factors;
+mod oauth;
 mod records;
+mod second_factor;
 
 use std::sync::Arc;
 
 use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::model::{DEFAULT_SLUG, SigningAlg, UserQuery};
-use tessera_core::{NewApp, SignUpOutcome};
+use tessera_core::{NewApp, SignInOutcome, SignUpOutcome};
 
 pub use error::TesseraError;
+pub use factors::{
+    EnrolledSignIn, Identity, MfaStatus, OAuthCallback, OAuthClaimMapping, OAuthProvider,
+    OAuthProviderConfig, PasskeyChallenge, PasskeyInfo, TotpEnrollment,
+};
 pub use records::{
     AccessClaims, AccessTokenInfo, ApiKey, App, AppSettings, AuditEvent, AuditQuery, AuthSession,
-    ClientInfo, CreatedApiKey, OpenOptions, Session, SessionInfo, SweepReport, User, UserPage,
-    UserPatch,
+    ClientInfo, CreatedApiKey, MfaChallenge, MfaPolicy, OpenOptions, Session, SessionInfo,
+    SweepReport, User, UserPage, UserPatch,
 };
 use records::{chrono_time, parse_id};
 
@@ -77,6 +84,15 @@ fn client_info(c: Option<ClientInfo>) -> tessera_core::model::ClientInfo {
     c.map(Into::into).unwrap_or_default()
 }
 
+/// The session of a finished first-factor sign-in, or `MfaRequired`
+/// carrying the challenge to finish it with.
+fn signed_in(outcome: SignInOutcome) -> Result<AuthSession> {
+    match outcome {
+        SignInOutcome::Complete(session) => Ok((*session).into()),
+        SignInOutcome::MfaRequired(challenge) => Err(TesseraError::mfa_required(challenge)),
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Tessera {
     /// Open a Tessera on the store `url` names (`memory://`, `sqlite://PATH`,
@@ -97,6 +113,9 @@ impl Tessera {
             insecure_fast_password_hashing_for_tests: false,
             smtp_url: None,
             mail_from: None,
+            development: false,
+            webauthn_rp_id: None,
+            webauthn_origins: None,
         });
         let keyring = KeyRing::from_base64(
             &key_encryption_key,
@@ -115,6 +134,13 @@ impl Tessera {
         if let Some(n) = options.hash_concurrency {
             builder = builder.hash_concurrency(n.max(1) as usize);
         }
+        if let Some(rp_id) = options.webauthn_rp_id {
+            builder = builder.webauthn_rp_id(rp_id);
+        }
+        if let Some(origins) = options.webauthn_origins {
+            builder = builder.webauthn_origins(origins);
+        }
+        builder = builder.development(options.development);
         if options.insecure_fast_password_hashing_for_tests {
             builder = builder.password_params(PasswordParams::insecure_fast_for_tests());
         }
@@ -224,10 +250,7 @@ impl Tessera {
             .emails()
             .sign_in_with_code(&app, &email, &code, &client_info(client))
             .await?;
-        outcome
-            .session()
-            .map(Into::into)
-            .ok_or_else(|| tessera_core::Error::new(tessera_core::ErrorKind::MfaRequired).into())
+        signed_in(outcome)
     }
 
     /// Queue a magic sign-in link, if the address has an account; with a
@@ -262,10 +285,7 @@ impl Tessera {
             .emails()
             .sign_in_with_magic_link(&token, &client_info(client))
             .await?;
-        done.outcome
-            .session()
-            .map(Into::into)
-            .ok_or_else(|| tessera_core::Error::new(tessera_core::ErrorKind::MfaRequired).into())
+        signed_in(done.outcome)
     }
 
     /// Ask to change a user's address; confirmed from the new address.
@@ -361,10 +381,7 @@ impl Tessera {
             .passwords()
             .sign_in(&app, &email, &password, &client_info(client))
             .await?;
-        outcome
-            .session()
-            .map(Into::into)
-            .ok_or_else(|| tessera_core::Error::new(tessera_core::ErrorKind::MfaRequired).into())
+        signed_in(outcome)
     }
 
     /// Change a user's password after checking the current one; every other
@@ -627,9 +644,32 @@ impl Tessera {
             slug,
             name,
             pool_id: pool_id.map(|p| parse_id("pool_id", &p)).transpose()?,
-            settings: settings.map(TryInto::try_into).transpose()?,
+            settings: settings
+                .map(|s| s.apply_to(tessera_core::model::AppSettings::default()))
+                .transpose()?,
         };
         Ok(self.core.apps().create(new).await?.into())
+    }
+
+    /// Change an app's name, slug or settings (`app` = id or slug); `null`
+    /// leaves a part as it is. What the `AppSettings` record cannot express
+    /// (mail templates) is kept from the app's current settings.
+    ///
+    /// Errors: `not_found`, `invalid_input`, `conflict` (slug taken).
+    #[uniffi::method(default(name = None, slug = None, settings = None))]
+    pub async fn update_app(
+        &self,
+        app: String,
+        name: Option<String>,
+        slug: Option<String>,
+        settings: Option<AppSettings>,
+    ) -> Result<App> {
+        let apps = self.core.apps();
+        let current = apps.resolve(&app).await?;
+        let settings = settings
+            .map(|s| s.apply_to(current.settings.clone()))
+            .transpose()?;
+        Ok(apps.update(current.id, name, slug, settings).await?.into())
     }
 
     // --- API keys -------------------------------------------------------
@@ -771,6 +811,9 @@ mod tests {
             insecure_fast_password_hashing_for_tests: true,
             smtp_url: None,
             mail_from: None,
+            development: false,
+            webauthn_rp_id: None,
+            webauthn_origins: None,
         };
         Tessera::open(
             "memory://".into(),
@@ -804,7 +847,60 @@ mod tests {
         let ns = t.bench_validate_session_native(token, 10).await.unwrap();
         assert!(ns > 0);
         let settings = default_app_settings();
-        let back: tessera_core::model::AppSettings = settings.clone().try_into().unwrap();
+        let back = settings
+            .clone()
+            .apply_to(tessera_core::model::AppSettings::default())
+            .unwrap();
         assert_eq!(AppSettings::from(back), settings);
+    }
+
+    /// Regression: converting the settings record back used to reset what it
+    /// does not carry (mail templates) to the defaults on every update.
+    #[tokio::test]
+    async fn update_app_keeps_what_the_record_cannot_express() {
+        let t = open().await;
+        let app = t.core.apps().default_app().await.unwrap();
+        let mut settings = app.settings.clone();
+        settings.mail_templates.insert(
+            "magic_link".into(),
+            tessera_core::model::MailTemplate {
+                subject: "Your link".into(),
+                text: "{{ link }}".into(),
+                html: "<a href=\"{{ link }}\">sign in</a>".into(),
+            },
+        );
+        t.core
+            .apps()
+            .update(app.id, None, None, Some(settings))
+            .await
+            .unwrap();
+        let mut record = t.default_app().await.unwrap().settings;
+        record.mfa = MfaPolicy::Required;
+        record.link_accounts_by_email = false;
+        record.webauthn_rp_id = Some("example.com".into());
+        record.webauthn_origins = vec!["https://app.example.com".into()];
+        let updated = t
+            .update_app("default".into(), None, None, Some(record.clone()))
+            .await
+            .unwrap();
+        assert_eq!(updated.settings, record);
+        let stored = t.core.apps().default_app().await.unwrap().settings;
+        assert_eq!(stored.mfa, tessera_core::model::MfaPolicy::Required);
+        assert!(!stored.link_accounts_by_email);
+        assert_eq!(stored.mail_templates["magic_link"].subject, "Your link");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let c = MfaChallenge {
+            mfa_token: "tsf_secret".into(),
+            methods: vec!["totp".into()],
+        };
+        let e = TesseraError::MfaRequired {
+            code: "mfa_required".into(),
+            detail: "A second factor is required.".into(),
+            challenge: c.clone(),
+        };
+        assert!(!format!("{c:?} {e:?} {e}").contains("tsf_secret"));
     }
 }

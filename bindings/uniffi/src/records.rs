@@ -3,8 +3,11 @@
 //!
 //! Ids cross as strings (UUIDs), times as `SystemTime` (Kotlin
 //! `java.time.Instant`), free-form JSON as text. Kotlin makes each record a
-//! `data class`, so mind that its `toString()` prints every field, secrets
-//! included, for [`AuthSession`] and [`CreatedApiKey`].
+//! `data class`; records that carry secrets ([`AuthSession`],
+//! [`CreatedApiKey`], [`MfaChallenge`], [`TotpEnrollment`], …) export their
+//! Rust `Debug` (`#[uniffi::export(Debug)]`), which Kotlin uses as
+//! `toString()`, so printing or logging them never shows a secret; the
+//! secrets are still plain properties to read.
 
 use std::time::SystemTime;
 
@@ -63,6 +66,18 @@ pub struct OpenOptions {
     /// Sender address (default `Tessera <no-reply@localhost>`).
     #[uniffi(default)]
     pub mail_from: Option<String>,
+    /// Development mode (the server's `TESSERA_DEV`): OAuth provider
+    /// endpoints may be plain `http://` on loopback hosts. Never in production.
+    #[uniffi(default = false)]
+    pub development: bool,
+    /// Install-wide WebAuthn relying-party id for passkeys (apps may
+    /// override it); default: the issuer's host.
+    #[uniffi(default)]
+    pub webauthn_rp_id: Option<String>,
+    /// Install-wide origins allowed to run WebAuthn ceremonies (apps may
+    /// override them); default: the issuer's origin.
+    #[uniffi(default)]
+    pub webauthn_origins: Option<Vec<String>>,
 }
 
 /// Who is calling: kept on sessions and audit events. Both fields optional.
@@ -175,8 +190,10 @@ impl From<model::Session> for Session {
     }
 }
 
-/// A signed-in session and the secrets that carry it.
+/// A signed-in session and the secrets that carry it. `toString()` shows
+/// neither token.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct AuthSession {
     /// Access JWT (`Authorization: Bearer …`).
     pub access_token: String,
@@ -290,9 +307,38 @@ pub struct AccessTokenInfo {
     pub claims: AccessClaims,
 }
 
-/// Per-app settings; start from [`crate::default_app_settings`] and change
-/// what you need (`.copy(…)` in Kotlin). Mail templates are not exposed yet:
-/// apps created through the binding get the default ones.
+/// Whether an app asks for a second factor at sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MfaPolicy {
+    /// Asked only of users who enrolled a second factor.
+    Optional,
+    /// Asked of everyone; users without one enrol TOTP at their next sign-in
+    /// (the challenge's methods are then `["totp_enroll"]`).
+    Required,
+}
+
+impl From<model::MfaPolicy> for MfaPolicy {
+    fn from(p: model::MfaPolicy) -> Self {
+        match p {
+            model::MfaPolicy::Optional => MfaPolicy::Optional,
+            model::MfaPolicy::Required => MfaPolicy::Required,
+        }
+    }
+}
+
+impl From<MfaPolicy> for model::MfaPolicy {
+    fn from(p: MfaPolicy) -> Self {
+        match p {
+            MfaPolicy::Optional => model::MfaPolicy::Optional,
+            MfaPolicy::Required => model::MfaPolicy::Required,
+        }
+    }
+}
+
+/// Per-app settings; start from [`crate::default_app_settings`] (or an app's
+/// `settings`) and change what you need (`.copy(…)` in Kotlin). Mail
+/// templates are not exposed: apps created through the binding get the
+/// default ones, and [`crate::Tessera::update_app`] keeps an app's own.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AppSettings {
     /// Enabled sign-in methods: `password`, `email_code`, `magic_link`, `oauth`, `passkey`.
@@ -317,6 +363,16 @@ pub struct AppSettings {
     /// Whether a "send" flow (reset, code, link) for an address without an
     /// account sends a short note saying so.
     pub notify_unknown_addresses: bool,
+    /// Whether a second factor is optional or required of everyone.
+    pub mfa: MfaPolicy,
+    /// Whether a first sign-in through an external provider links to an
+    /// existing account with the same (provider-verified) email.
+    pub link_accounts_by_email: bool,
+    /// WebAuthn relying-party id for passkeys (a registrable domain, e.g.
+    /// `example.com`); `null` uses the install-wide default.
+    pub webauthn_rp_id: Option<String>,
+    /// Origins allowed to run WebAuthn ceremonies; empty uses the install-wide default.
+    pub webauthn_origins: Vec<String>,
 }
 
 impl From<model::AppSettings> for AppSettings {
@@ -339,15 +395,24 @@ impl From<model::AppSettings> for AppSettings {
             min_password_score: s.min_password_score.into(),
             require_verified_email: s.require_verified_email,
             notify_unknown_addresses: s.notify_unknown_addresses,
+            mfa: s.mfa.into(),
+            link_accounts_by_email: s.link_accounts_by_email,
+            webauthn_rp_id: s.webauthn_rp_id,
+            webauthn_origins: s.webauthn_origins,
         }
     }
 }
 
-impl TryFrom<AppSettings> for model::AppSettings {
-    type Error = TesseraError;
-
-    fn try_from(s: AppSettings) -> Result<Self, TesseraError> {
-        let sign_in_methods = s
+impl AppSettings {
+    /// These settings laid over `base`: every field this record carries
+    /// replaces `base`'s, and what it cannot express (mail templates, and
+    /// settings the core adds before the binding learns them) stays as in
+    /// `base` — an app's current settings on update, the defaults on create.
+    pub(crate) fn apply_to(
+        self,
+        base: model::AppSettings,
+    ) -> Result<model::AppSettings, TesseraError> {
+        let sign_in_methods = self
             .sign_in_methods
             .into_iter()
             .map(|m| {
@@ -361,19 +426,21 @@ impl TryFrom<AppSettings> for model::AppSettings {
             .collect::<Result<Vec<model::SignInMethod>, _>>()?;
         Ok(model::AppSettings {
             sign_in_methods,
-            session_idle_timeout_secs: s.session_idle_timeout_secs,
-            session_lifetime_secs: s.session_lifetime_secs,
-            access_token_ttl_secs: s.access_token_ttl_secs,
-            refresh_reuse_grace_secs: s.refresh_reuse_grace_secs,
-            redirect_uris: s.redirect_uris,
-            cors_origins: s.cors_origins,
-            min_password_score: u8::try_from(s.min_password_score)
+            session_idle_timeout_secs: self.session_idle_timeout_secs,
+            session_lifetime_secs: self.session_lifetime_secs,
+            access_token_ttl_secs: self.access_token_ttl_secs,
+            refresh_reuse_grace_secs: self.refresh_reuse_grace_secs,
+            redirect_uris: self.redirect_uris,
+            cors_origins: self.cors_origins,
+            min_password_score: u8::try_from(self.min_password_score)
                 .map_err(|_| TesseraError::invalid("min_password_score", "must be 0 to 4"))?,
-            require_verified_email: s.require_verified_email,
-            notify_unknown_addresses: s.notify_unknown_addresses,
-            // Not exposed yet (mail templates); and settings the core adds
-            // later keep their defaults until the binding learns them.
-            ..model::AppSettings::default()
+            require_verified_email: self.require_verified_email,
+            notify_unknown_addresses: self.notify_unknown_addresses,
+            mfa: self.mfa.into(),
+            link_accounts_by_email: self.link_accounts_by_email,
+            webauthn_rp_id: self.webauthn_rp_id,
+            webauthn_origins: self.webauthn_origins,
+            ..base
         })
     }
 }
@@ -501,7 +568,9 @@ impl From<model::ApiKey> for ApiKey {
 }
 
 /// A key just created: the secret is here and nowhere else, ever.
+/// `toString()` does not show it.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct CreatedApiKey {
     /// The stored record.
     pub key: ApiKey,
@@ -633,6 +702,36 @@ impl From<tessera_core::SweepReport> for SweepReport {
             tokens: count(r.tokens),
             throttles: count(r.throttles),
             keys: count(r.keys),
+        }
+    }
+}
+
+/// A sign-in that needs a second factor: carried by
+/// `TesseraException.MfaRequired` (`e.mfaToken`, `e.methods` in Kotlin).
+/// `toString()` does not show the token.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct MfaChallenge {
+    /// Short-lived token (`tsf_…`, 5 minutes) to present with the second factor.
+    pub mfa_token: String,
+    /// How it can be completed: `totp`, `recovery_code`, `passkey`, or
+    /// `totp_enroll` (the app requires a second factor the user lacks).
+    pub methods: Vec<String>,
+}
+
+impl std::fmt::Debug for MfaChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaChallenge")
+            .field("methods", &self.methods)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<tessera_core::MfaChallenge> for MfaChallenge {
+    fn from(c: tessera_core::MfaChallenge) -> Self {
+        MfaChallenge {
+            mfa_token: c.mfa_token,
+            methods: c.methods,
         }
     }
 }

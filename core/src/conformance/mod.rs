@@ -129,6 +129,8 @@ macro_rules! conformance_tests {
             audit_list_pages_newest_first_and_filters,
             record_failure_counts_and_resets,
             api_keys_round_trip_revoke_and_touch,
+            oauth_providers_round_trip_and_replace,
+            oauth_providers_are_per_app,
             refresh_rotation_race_has_one_winner,
             refresh_rotation_race_within_grace_repeats,
             one_time_token_race_has_one_winner,

@@ -84,6 +84,10 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
         .into_iter()
         .collect(),
         notify_unknown_addresses: true,
+        mfa: crate::model::MfaPolicy::Required,
+        link_accounts_by_email: false,
+        webauthn_rp_id: Some("app.example".into()),
+        webauthn_origins: vec!["https://app.example".into()],
     };
     let a2 = app(&p1, "mobile");
     let a3 = app(&p2, "admin");

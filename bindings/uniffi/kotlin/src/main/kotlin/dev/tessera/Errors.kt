@@ -27,6 +27,10 @@ val TesseraException.code: String
         is TesseraException.EmailNotVerified -> code
         is TesseraException.MfaRequired -> code
         is TesseraException.MethodDisabled -> code
+        is TesseraException.AccountLinkRequired -> code
+        is TesseraException.LastSignInMethod -> code
+        is TesseraException.ReauthenticationRequired -> code
+        is TesseraException.ProviderFailed -> code
         is TesseraException.Other -> code
     }
 
@@ -51,5 +55,17 @@ val TesseraException.detail: String
         is TesseraException.EmailNotVerified -> detail
         is TesseraException.MfaRequired -> detail
         is TesseraException.MethodDisabled -> detail
+        is TesseraException.AccountLinkRequired -> detail
+        is TesseraException.LastSignInMethod -> detail
+        is TesseraException.ReauthenticationRequired -> detail
+        is TesseraException.ProviderFailed -> detail
         is TesseraException.Other -> detail
     }
+
+/** The token to finish this sign-in with (`completeMfaWithTotp`, …); never in `message`. */
+val TesseraException.MfaRequired.mfaToken: String
+    get() = challenge.mfaToken
+
+/** How this sign-in can be finished: `totp`, `recovery_code`, `passkey`, or `totp_enroll`. */
+val TesseraException.MfaRequired.methods: List<String>
+    get() = challenge.methods

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.ValueSource
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
 import kotlin.test.assertNotEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
@@ -256,5 +257,63 @@ class TesseraTest {
         val limited = assertFailsWith<TesseraException.RateLimited> { t.signInPassword("eve@example.com", password) }
         assertEquals("rate_limited", limited.code)
         assertTrue(limited.retryAfterSecs in 1L..300L)
+    }
+
+    @Test
+    fun `printing results never shows their secrets`() = withTessera("memory") { t ->
+        val s = t.signUp("ada@example.com", password)!!
+        val shown = s.toString() + " " + listOf(s) + " " + "$s"
+        for (secret in listOf(s.accessToken, s.refreshToken, s.sessionToken!!)) {
+            assertFalse(shown.contains(secret), "AuthSession.toString() leaks a token: $shown")
+        }
+        assertTrue(shown.contains(s.user.id), "it still says whose session it is")
+        val key = t.createApiKey("ci", listOf("users:read"))
+        assertFalse(key.toString().contains(key.secret))
+        assertTrue(key.toString().contains(key.key.id))
+        // Data-class copies and equality still work.
+        assertEquals(s, s.copy())
+    }
+
+    @Test
+    fun `app settings carry MFA, linking and WebAuthn, and an update keeps the rest`() = withTessera("memory") { t ->
+        val defaults = defaultAppSettings()
+        assertEquals(MfaPolicy.OPTIONAL, defaults.mfa)
+        assertTrue(defaults.linkAccountsByEmail)
+        assertNull(defaults.webauthnRpId)
+        val settings = defaults.copy(
+            mfa = MfaPolicy.REQUIRED,
+            linkAccountsByEmail = false,
+            webauthnRpId = "example.com",
+            webauthnOrigins = listOf("https://app.example.com"),
+        )
+        val app = t.createApp("secure", "Secure", settings = settings)
+        assertEquals(settings, app.settings)
+        assertEquals(settings, t.getApp("secure").settings)
+        val renamed = t.updateApp("secure", name = "Secure Shop")
+        assertEquals("Secure Shop", renamed.name)
+        assertEquals(settings, renamed.settings, "a rename leaves the settings alone")
+        val relaxed = t.updateApp(app.id, settings = renamed.settings.copy(mfa = MfaPolicy.OPTIONAL))
+        assertEquals(MfaPolicy.OPTIONAL, relaxed.settings.mfa)
+        assertEquals("example.com", relaxed.settings.webauthnRpId)
+        assertEquals("invalid_input", assertFailsWith<TesseraException.InvalidInput> {
+            t.updateApp(app.id, settings = relaxed.settings.copy(signInMethods = listOf("carrier_pigeon")))
+        }.code)
+        assertFailsWith<TesseraException.NotFound> { t.updateApp("no-such-app", name = "x") }
+    }
+
+    @Test
+    fun `MfaRequired carries the challenge, never in its message`() = withTessera("memory") { t ->
+        t.createApp("strict", "Strict", settings = defaultAppSettings().copy(mfa = MfaPolicy.REQUIRED))
+        t.signUp("ada@example.com", password, app = "strict").let { assertTrue(it == null || it.user.email == "ada@example.com") }
+        val e = assertFailsWith<TesseraException.MfaRequired> { t.signInPassword("ada@example.com", password, app = "strict") }
+        assertEquals("mfa_required", e.code)
+        assertTrue(e.mfaToken.startsWith("tsf_"))
+        assertEquals(listOf("totp_enroll"), e.methods)
+        assertFalse(e.message!!.contains(e.mfaToken), "the token stays out of the message")
+        assertFalse(e.toString().contains(e.mfaToken))
+        assertFalse(e.challenge.toString().contains(e.mfaToken))
+        // A catch on the base class still reads the code.
+        val base: TesseraException = e
+        assertEquals("mfa_required", base.code)
     }
 }

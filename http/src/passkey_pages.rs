@@ -1,0 +1,371 @@
+//! Hosted passkey pages: the "Sign in with a passkey" button of the sign-in
+//! page, the signed-in user's passkey management page, and the one script
+//! both use (`/assets/passkeys.js`).
+//!
+//! Passkeys are the one hosted feature that needs JavaScript (WebAuthn is a
+//! browser API). The script is a same-origin file, so the strict CSP
+//! (`script-src 'self'`, no inline scripts) stays as it is; its URL carries
+//! a hash of its content, so it can be cached for a year and still change
+//! with a release. The page's own JSON calls go to the `/v1` API with the
+//! session cookie, which the router accepts from this origin (the `Origin`
+//! check of cookie-authenticated requests); the sign-in finish is a hosted
+//! endpoint that checks the page's CSRF token, then sets the session cookies
+//! like every other hosted sign-in and says where to go next (the account
+//! page or the app's registered redirect URI).
+
+use std::sync::OnceLock;
+
+use askama::Template;
+use axum::extract::{Query as AxQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tessera_core::crypto::TokenHash;
+use tessera_core::model::{App, SignInMethod};
+use tessera_core::{Error, ErrorKind, PasskeyInfo};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::extract::{Client, Json, SESSION_COOKIE};
+use crate::limits::Action;
+use crate::pages::{PageParams, csrf_ok, ensure_csrf, html, page_context, with_session_cookies};
+use crate::state::AppState;
+
+/// The script, embedded in the binary.
+const SCRIPT: &str = include_str!("../assets/passkeys.js");
+
+/// Routes of this module.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(passkeys_page))
+        .routes(routes!(passkey_sign_in))
+        .routes(routes!(passkey_mfa))
+        .routes(routes!(script))
+}
+
+/// The script's URL relative to a page, versioned by its content hash.
+pub(crate) fn script_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| {
+        let hash = TokenHash::of(SCRIPT).to_hex();
+        format!("assets/passkeys.js?v={}", &hash[..16])
+    })
+}
+
+/// What the sign-in page needs for its passkey button.
+pub(crate) struct SignInButton {
+    /// JSON route that starts the ceremony (relative).
+    pub(crate) start: &'static str,
+    /// Hosted finish endpoint, with the page's `?app=&redirect_uri=`.
+    pub(crate) finish: String,
+    /// App id, sent as `X-Tessera-App`.
+    pub(crate) app: String,
+    /// The page's CSRF token.
+    pub(crate) csrf: String,
+    /// The script URL.
+    pub(crate) script: &'static str,
+}
+
+impl SignInButton {
+    /// The button for `app`'s sign-in page, if the app allows passkeys.
+    pub(crate) fn for_app(app: &App, p: &PageParams, csrf: &str) -> Option<Self> {
+        app.settings
+            .allows(SignInMethod::Passkey)
+            .then(|| SignInButton {
+                start: "v1/sign-in/passkey/start",
+                finish: format!("sign-in/passkey{}", p.query()),
+                app: app.id.to_string(),
+                csrf: csrf.to_owned(),
+                script: script_href(),
+            })
+    }
+}
+
+/// What an MFA step page needs for a "Use a passkey" button (`#passkey-mfa`,
+/// driven by the same script): render it when the challenge's methods
+/// include `passkey`.
+pub(crate) struct MfaButton {
+    /// JSON route that starts the ceremony (relative).
+    pub(crate) start: &'static str,
+    /// Hosted finish endpoint, with the page's `?app=&redirect_uri=`.
+    pub(crate) finish: String,
+    /// App id, sent as `X-Tessera-App`.
+    pub(crate) app: String,
+    /// The page's CSRF token.
+    pub(crate) csrf: String,
+    /// The MFA token of the challenge.
+    pub(crate) mfa_token: String,
+    /// The script URL.
+    pub(crate) script: &'static str,
+}
+
+impl MfaButton {
+    /// The button for an MFA challenge offering `methods`, if `passkey` is one.
+    pub(crate) fn for_challenge(
+        app: &App,
+        p: &PageParams,
+        csrf: &str,
+        mfa_token: &str,
+        methods: &[String],
+    ) -> Option<Self> {
+        methods.iter().any(|m| m == "passkey").then(|| MfaButton {
+            start: "v1/sign-in/mfa/passkey/start",
+            finish: format!("sign-in/mfa/passkey{}", p.query()),
+            app: app.id.to_string(),
+            csrf: csrf.to_owned(),
+            mfa_token: mfa_token.to_owned(),
+            script: script_href(),
+        })
+    }
+}
+
+/// A passkey row of the management page.
+struct Row {
+    id: String,
+    name: String,
+    created: String,
+    last_used: Option<String>,
+    synced: bool,
+    href: String,
+}
+
+impl From<PasskeyInfo> for Row {
+    fn from(p: PasskeyInfo) -> Self {
+        let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+        Row {
+            id: p.id.to_string(),
+            href: format!("v1/passkeys/{}", p.id),
+            name: p.name,
+            created: day(p.created_at),
+            last_used: p.last_used_at.map(day),
+            synced: p.backup_state,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "passkeys.html")]
+struct PasskeysPage<'a> {
+    app_name: &'a str,
+    base: &'a str,
+    email: &'a str,
+    passkeys: Vec<Row>,
+    register_start: &'static str,
+    register_finish: &'static str,
+    account_href: String,
+    script: &'static str,
+}
+
+/// The signed-in user's passkeys: list, add, rename, delete.
+#[utoipa::path(get, path = "/passkeys", tag = "pages", params(PageParams),
+    responses((status = 200, description = "Passkey management page", content_type = "text/html"),
+              (status = 303, description = "Not signed in: to the sign-in page")))]
+async fn passkeys_page(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    AxQuery(p): AxQuery<PageParams>,
+) -> Response {
+    let app = match page_context(&state, &p).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let sign_in = || Redirect::to(&format!("sign-in{}", p.query())).into_response();
+    let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+        return sign_in();
+    };
+    let Ok((_, user)) = state.tessera.sessions().validate(&token).await else {
+        return sign_in();
+    };
+    let passkeys = match state.tessera.passkeys().list(user.id).await {
+        Ok(list) => list.into_iter().map(Row::from).collect(),
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let (jar, _) = ensure_csrf(&state, jar);
+    let page = PasskeysPage {
+        app_name: &app.name,
+        base: "",
+        email: &user.email,
+        passkeys,
+        register_start: "v1/passkeys/register/start",
+        register_finish: "v1/passkeys/register/finish",
+        account_href: format!("account{}", p.query()),
+        script: script_href(),
+    };
+    (jar, html(StatusCode::OK, &page)).into_response()
+}
+
+/// The hosted passkey sign-in finish.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PasskeySignInForm {
+    /// The page's CSRF token.
+    csrf: String,
+    /// The ceremony id from `POST /v1/sign-in/passkey/start`.
+    ceremony: String,
+    /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get()`.
+    #[schema(value_type = Object)]
+    credential: Value,
+}
+
+/// Where the page goes after a hosted passkey sign-in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NextView {
+    /// The app's registered redirect URI, or the account page (relative).
+    redirect: String,
+}
+
+/// Finish a passkey sign-in from the hosted page: sets the session cookies
+/// and answers where to go (the account page, or the validated redirect URI).
+#[utoipa::path(post, path = "/sign-in/passkey", tag = "pages", params(PageParams),
+    request_body = PasskeySignInForm,
+    responses((status = 200, description = "Signed in: session cookies set", body = NextView),
+              (status = 401, description = "Invalid credentials or ceremony", body = ErrorEnvelope),
+              (status = 403, description = "CSRF check failed", body = ErrorEnvelope),
+              (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
+async fn passkey_sign_in(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: Client,
+    AxQuery(p): AxQuery<PageParams>,
+    Json(form): Json<PasskeySignInForm>,
+) -> Response {
+    let app = match page_context(&state, &p).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&jar, &form.csrf) {
+        return csrf_json_refused();
+    }
+    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    if let Err(e) = state.limits.check_ip(Action::SignIn, ip) {
+        return ApiError(e).into_response();
+    }
+    match state
+        .tessera
+        .passkeys()
+        .finish_sign_in(&app, &form.ceremony, &form.credential, &client.0)
+        .await
+    {
+        Ok(session) => {
+            crate::metrics::sign_in("passkey", "succeeded");
+            let jar = with_session_cookies(&state, jar, &session);
+            (jar, axum::Json(NextView { redirect: next(&p) })).into_response()
+        }
+        Err(e) => {
+            crate::metrics::sign_in("passkey", e.code());
+            ApiError(e).into_response()
+        }
+    }
+}
+
+/// The hosted MFA step finished with a passkey.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct PasskeyMfaForm {
+    /// The page's CSRF token.
+    csrf: String,
+    /// The MFA token of the challenge.
+    mfa_token: String,
+    /// The ceremony id from `POST /v1/sign-in/mfa/passkey/start`.
+    ceremony: String,
+    /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get()`.
+    #[schema(value_type = Object)]
+    credential: Value,
+}
+
+/// Complete an MFA challenge with a passkey from a hosted page: sets the
+/// session cookies and answers where to go.
+#[utoipa::path(post, path = "/sign-in/mfa/passkey", tag = "pages", params(PageParams),
+    request_body = PasskeyMfaForm,
+    responses((status = 200, description = "Signed in: session cookies set", body = NextView),
+              (status = 401, description = "Invalid credentials, token or ceremony", body = ErrorEnvelope),
+              (status = 403, description = "CSRF check failed", body = ErrorEnvelope),
+              (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
+async fn passkey_mfa(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    client: Client,
+    AxQuery(p): AxQuery<PageParams>,
+    Json(form): Json<PasskeyMfaForm>,
+) -> Response {
+    let app = match page_context(&state, &p).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&jar, &form.csrf) {
+        return csrf_json_refused();
+    }
+    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    if let Err(e) = state.limits.check_ip(Action::SignIn, ip) {
+        return ApiError(e).into_response();
+    }
+    match state
+        .tessera
+        .passkeys()
+        .finish_mfa(
+            &app,
+            &form.mfa_token,
+            &form.ceremony,
+            &form.credential,
+            &client.0,
+        )
+        .await
+    {
+        Ok(session) => {
+            crate::metrics::sign_in("mfa_passkey", "succeeded");
+            let jar = with_session_cookies(&state, jar, &session);
+            (jar, axum::Json(NextView { redirect: next(&p) })).into_response()
+        }
+        Err(e) => {
+            crate::metrics::sign_in("mfa_passkey", e.code());
+            ApiError(e).into_response()
+        }
+    }
+}
+
+fn next(p: &PageParams) -> String {
+    match &p.redirect_uri {
+        // Checked against the app's registered URIs in `page_context`.
+        Some(uri) => uri.clone(),
+        None => format!("account{}", p.query()),
+    }
+}
+
+fn csrf_json_refused() -> Response {
+    ApiError(Error::with_message(
+        ErrorKind::Forbidden,
+        "This page could not be verified (missing or wrong security token). Reload it and try again.",
+    ))
+    .into_response()
+}
+
+/// The passkey script of the hosted pages.
+#[utoipa::path(get, path = "/assets/passkeys.js", tag = "pages",
+    responses((status = 200, description = "Script", content_type = "text/javascript")))]
+async fn script() -> Response {
+    let mut res = SCRIPT.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    // The pages reference it with a content hash (`?v=`), so a year is safe.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_url_changes_with_its_content() {
+        let href = script_href();
+        assert!(href.starts_with("assets/passkeys.js?v="));
+        assert_eq!(href.len(), "assets/passkeys.js?v=".len() + 16);
+    }
+}
