@@ -73,6 +73,21 @@ pub struct MagicLinkSignIn {
     pub redirect_uri: Option<String>,
 }
 
+/// A flow that emails an address if it has an account, answering the same
+/// either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFlow {
+    /// A password-reset link.
+    PasswordReset,
+    /// A six-digit sign-in code.
+    SignInCode,
+    /// A magic sign-in link, to a registered URI or the hosted page.
+    MagicLink {
+        /// Where the link leads (one of the app's registered URIs).
+        redirect_uri: Option<String>,
+    },
+}
+
 /// Email flows; see [`crate::Tessera::emails`].
 pub struct Emails<'a> {
     inner: &'a Inner,
@@ -320,6 +335,50 @@ impl<'a> Emails<'a> {
         Ok(user)
     }
 
+    /// The checks of a "send" flow that do not depend on whether the address
+    /// has an account (the method is enabled, the address and redirect URI
+    /// are acceptable); answers the normalised address. A face that must not
+    /// reveal accounts through timing runs these, answers, and only then does
+    /// the rest with [`send`](Self::send) (the HTTP server does).
+    pub fn check_send(app: &App, flow: &SendFlow, email: &str) -> Result<String> {
+        match flow {
+            SendFlow::PasswordReset => {}
+            SendFlow::SignInCode => Self::require(app, SignInMethod::EmailCode)?,
+            SendFlow::MagicLink { redirect_uri } => {
+                Self::require(app, SignInMethod::MagicLink)?;
+                if let Some(uri) = redirect_uri
+                    && !app.settings.redirect_uris.iter().any(|r| r == uri)
+                {
+                    return Err(Error::invalid(
+                        "redirect_uri",
+                        "the redirect URI is not registered for this app",
+                    ));
+                }
+            }
+        }
+        normalize_email(email)
+    }
+
+    /// Run a "send" flow: [`send_password_reset`](Self::send_password_reset),
+    /// [`send_sign_in_code`](Self::send_sign_in_code) or
+    /// [`send_magic_link`](Self::send_magic_link).
+    pub async fn send(
+        &self,
+        app: &App,
+        flow: &SendFlow,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        match flow {
+            SendFlow::PasswordReset => self.send_password_reset(app, email, client).await,
+            SendFlow::SignInCode => self.send_sign_in_code(app, email, client).await,
+            SendFlow::MagicLink { redirect_uri } => {
+                self.send_magic_link(app, email, redirect_uri.as_deref(), client)
+                    .await
+            }
+        }
+    }
+
     /// Send a password-reset link to `email`, if it has an account. Answers the
     /// same either way.
     pub async fn send_password_reset(
@@ -328,7 +387,7 @@ impl<'a> Emails<'a> {
         email: &str,
         client: &ClientInfo,
     ) -> Result<()> {
-        let email = normalize_email(email)?;
+        let email = Self::check_send(app, &SendFlow::PasswordReset, email)?;
         let Some(user) = self.recipient(app, &email).await? else {
             return Ok(());
         };
@@ -443,8 +502,7 @@ impl<'a> Emails<'a> {
         email: &str,
         client: &ClientInfo,
     ) -> Result<()> {
-        Self::require(app, SignInMethod::EmailCode)?;
-        let email = normalize_email(email)?;
+        let email = Self::check_send(app, &SendFlow::SignInCode, email)?;
         let Some(user) = self.recipient(app, &email).await? else {
             return Ok(());
         };
@@ -570,16 +628,10 @@ impl<'a> Emails<'a> {
         redirect_uri: Option<&str>,
         client: &ClientInfo,
     ) -> Result<()> {
-        Self::require(app, SignInMethod::MagicLink)?;
-        if let Some(uri) = redirect_uri
-            && !app.settings.redirect_uris.iter().any(|r| r == uri)
-        {
-            return Err(Error::invalid(
-                "redirect_uri",
-                "the redirect URI is not registered for this app",
-            ));
-        }
-        let email = normalize_email(email)?;
+        let flow = SendFlow::MagicLink {
+            redirect_uri: redirect_uri.map(str::to_owned),
+        };
+        let email = Self::check_send(app, &flow, email)?;
         let Some(user) = self.recipient(app, &email).await? else {
             return Ok(());
         };

@@ -64,7 +64,7 @@ pub use api_keys::{ApiKeys, CreatedApiKey, SCOPE_ADMIN, SCOPES};
 pub use apps::{Apps, NewApp};
 pub use audit::{Audit, event};
 pub use emails::{
-    DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, purpose,
+    DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow, purpose,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use mfa::{

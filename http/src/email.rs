@@ -2,8 +2,10 @@
 //! codes, magic links and email change.
 //!
 //! Every "send" route answers 202 with the same body whether or not the
-//! address has an account; mail leaves through the outbox, never during the
-//! request.
+//! address has an account, and in the same time: only the checks that do not
+//! depend on the account run before the answer ([`send_after_answer`]); the
+//! lookup, the token and the queued mail happen afterwards, and mail leaves
+//! through the outbox, never during the request.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,6 +14,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+use tessera_core::model::App;
+use tessera_core::{Emails, SendFlow};
 
 use crate::api::sign_in_answer;
 use crate::dto::{AcceptedView, TokensView, UserView};
@@ -47,6 +52,28 @@ fn accepted() -> (StatusCode, axum::Json<AcceptedView>) {
 
 fn ip(c: &Client) -> Option<std::net::IpAddr> {
     c.0.ip.as_deref().and_then(|s| s.parse().ok())
+}
+
+/// Start a "send" flow whose answer must not reveal whether `email` has an
+/// account: the per-IP limit and the account-independent checks
+/// ([`Emails::check_send`]) run now and may fail; the rest runs after the
+/// caller has its answer, and a failure there is only logged.
+pub(crate) fn send_after_answer(
+    state: &AppState,
+    app: &App,
+    flow: SendFlow,
+    email: &str,
+    client: &Client,
+) -> tessera_core::Result<()> {
+    state.limits.check_ip(Action::MailSend, ip(client))?;
+    let email = Emails::check_send(app, &flow, email)?;
+    let (tessera, app, client) = (state.tessera.clone(), app.clone(), client.0.clone());
+    tokio::spawn(async move {
+        if let Err(e) = tessera.emails().send(&app, &flow, &email, &client).await {
+            tracing::warn!(error = %e, flow = ?flow, "send flow failed");
+        }
+    });
+    Ok(())
 }
 
 /// `{email}`.
@@ -115,12 +142,7 @@ async fn reset_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, ip(&client))?;
-    state
-        .tessera
-        .emails()
-        .send_password_reset(&app, &req.email, &client.0)
-        .await?;
+    send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client)?;
     Ok(accepted())
 }
 
@@ -221,12 +243,7 @@ async fn code_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, ip(&client))?;
-    state
-        .tessera
-        .emails()
-        .send_sign_in_code(&app, &req.email, &client.0)
-        .await?;
+    send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client)?;
     Ok(accepted())
 }
 
@@ -265,12 +282,15 @@ async fn magic_send(
     client: Client,
     Json(req): Json<MagicRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, ip(&client))?;
-    state
-        .tessera
-        .emails()
-        .send_magic_link(&app, &req.email, req.redirect_uri.as_deref(), &client.0)
-        .await?;
+    send_after_answer(
+        &state,
+        &app,
+        SendFlow::MagicLink {
+            redirect_uri: req.redirect_uri,
+        },
+        &req.email,
+        &client,
+    )?;
     Ok(accepted())
 }
 

@@ -20,6 +20,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use tessera_core::SendFlow;
+
+use crate::email::send_after_answer;
 use crate::extract::Client;
 use crate::limits::Action;
 use crate::pages::{
@@ -275,16 +278,7 @@ async fn forgot_submit(
     if !csrf_ok(&jar, &f.csrf) {
         return csrf_refused(&app);
     }
-    let sent = match state.limits.check_ip(Action::MailSend, ip(&client)) {
-        Ok(()) => {
-            state
-                .tessera
-                .emails()
-                .send_password_reset(&app, &f.email, &client.0)
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let sent = send_after_answer(&state, &app, SendFlow::PasswordReset, &f.email, &client);
     match sent {
         Ok(()) => check_your_email(&app),
         Err(e) => email_form(
@@ -510,16 +504,7 @@ async fn code_send(
     if !csrf_ok(&jar, &f.csrf) {
         return csrf_refused(&app);
     }
-    let sent = match state.limits.check_ip(Action::MailSend, ip(&client)) {
-        Ok(()) => {
-            state
-                .tessera
-                .emails()
-                .send_sign_in_code(&app, &f.email, &client.0)
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let sent = send_after_answer(&state, &app, SendFlow::SignInCode, &f.email, &client);
     match sent {
         Ok(()) => code_form(&app, StatusCode::OK, &f.csrf, &p, &f.email, None),
         Err(e) => email_form(
@@ -610,16 +595,13 @@ async fn magic_request_submit(
     if !csrf_ok(&jar, &f.csrf) {
         return csrf_refused(&app);
     }
-    let sent = match state.limits.check_ip(Action::MailSend, ip(&client)) {
-        Ok(()) => {
-            state
-                .tessera
-                .emails()
-                .send_magic_link(&app, &f.email, None, &client.0)
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let sent = send_after_answer(
+        &state,
+        &app,
+        SendFlow::MagicLink { redirect_uri: None },
+        &f.email,
+        &client,
+    );
     match sent {
         Ok(()) => check_your_email(&app),
         Err(e) => email_form(
