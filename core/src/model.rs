@@ -457,6 +457,16 @@ pub struct Credential {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// One of a user's ways to sign in, as named to
+/// [`UserStore::delete_sign_in_method`](crate::store::UserStore::delete_sign_in_method).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethodRef {
+    /// A credential (a password or a passkey) by id.
+    Credential(Uuid),
+    /// A linked external identity by id.
+    Identity(Uuid),
+}
+
 /// An account at an external provider linked to a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {

@@ -69,6 +69,17 @@ pub trait UserStore: Send + Sync {
     /// Apply `patch` atomically (fields not in the patch keep their concurrent
     /// value) and return the new user. `NotFound`, or `EmailTaken`.
     async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User>;
+    /// Delete one of the user's ways to sign in (a credential or a linked
+    /// identity), atomically refusing with `LastSignInMethod` when `keep_one`
+    /// is set and the user would be left with no password, no passkey and no
+    /// identity (so two concurrent deletions cannot both remove the last two).
+    /// `false` if the user has no such credential or identity.
+    async fn delete_sign_in_method(
+        &self,
+        user_id: UserId,
+        target: SignInMethodRef,
+        keep_one: bool,
+    ) -> Result<bool>;
     /// Delete a user and every row keyed to them (credentials, identities,
     /// sessions, refresh tokens, one-time tokens). Audit events are kept.
     /// `NotFound` if missing.

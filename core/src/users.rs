@@ -7,9 +7,11 @@
 use serde_json::json;
 
 use crate::audit::{Subject, event};
-use crate::model::{PoolId, User, UserId, UserPatch, UserQuery};
+use crate::model::{
+    App, PoolId, SignInMethod, SignInMethodRef, User, UserId, UserPatch, UserQuery,
+};
 use crate::validate::{check_metadata, normalize_email, normalize_name};
-use crate::{Audit, Inner, Result};
+use crate::{Audit, Error, ErrorKind, Inner, Result};
 
 /// Users; see [`crate::Tessera::users`].
 pub struct Users<'a> {
@@ -124,5 +126,34 @@ impl<'a> Users<'a> {
                 json!({}),
             )
             .await
+    }
+}
+
+/// Delete one of `user`'s ways to sign in (a passkey or a linked identity),
+/// refusing with `last_sign_in_method` when it is the last one: no password,
+/// passkey or identity would be left and — when `app` is known — the app does
+/// not let the user sign in by email code or magic link with a verified
+/// address. The check and the deletion are one atomic store step. `not_found`
+/// when the user has no such credential or identity.
+pub(crate) async fn delete_sign_in_method(
+    inner: &Inner,
+    app: Option<&App>,
+    user: &User,
+    target: SignInMethodRef,
+) -> Result<()> {
+    let by_email = app.is_some_and(|app| {
+        user.email_verified
+            && (app.settings.allows(SignInMethod::EmailCode)
+                || app.settings.allows(SignInMethod::MagicLink))
+    });
+    if inner
+        .store
+        .users()
+        .delete_sign_in_method(user.id, target, !by_email)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::NotFound))
     }
 }

@@ -311,6 +311,42 @@ impl UserStore for MemoryStore {
         Ok(user)
     }
 
+    async fn delete_sign_in_method(
+        &self,
+        user_id: UserId,
+        target: SignInMethodRef,
+        keep_one: bool,
+    ) -> Result<bool> {
+        let mut s = self.lock();
+        let exists = match target {
+            SignInMethodRef::Credential(id) => {
+                s.credentials.get(&id).is_some_and(|c| c.user_id == user_id)
+            }
+            SignInMethodRef::Identity(id) => {
+                s.identities.get(&id).is_some_and(|i| i.user_id == user_id)
+            }
+        };
+        if !exists {
+            return Ok(false);
+        }
+        let others = s.credentials.values().any(|c| {
+            c.user_id == user_id
+                && matches!(c.kind, CredentialKind::Password | CredentialKind::Passkey)
+                && target != SignInMethodRef::Credential(c.id)
+        }) || s
+            .identities
+            .values()
+            .any(|i| i.user_id == user_id && target != SignInMethodRef::Identity(i.id));
+        if keep_one && !others {
+            return Err(Error::new(ErrorKind::LastSignInMethod));
+        }
+        match target {
+            SignInMethodRef::Credential(id) => s.credentials.remove(&id).map(|_| ()),
+            SignInMethodRef::Identity(id) => s.identities.remove(&id).map(|_| ()),
+        };
+        Ok(true)
+    }
+
     async fn delete_user(&self, id: UserId) -> Result<()> {
         let mut s = self.lock();
         let user = s.users.remove(&id).ok_or_else(not_found)?;

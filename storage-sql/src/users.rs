@@ -272,6 +272,59 @@ impl UserStore for SqlStore {
             .unwrap_or_else(|| Err(not_found()))
     }
 
+    async fn delete_sign_in_method(
+        &self,
+        user_id: UserId,
+        target: SignInMethodRef,
+        keep_one: bool,
+    ) -> Result<bool> {
+        let d = self.dialect;
+        let (table, id) = match target {
+            SignInMethodRef::Credential(id) => ("credentials", id),
+            SignInMethodRef::Identity(id) => ("identities", id),
+        };
+        let tx = self.begin().await?;
+        let r = async {
+            // Lock the user: concurrent deletions of one user's ways to sign
+            // in queue here, so each counts what the previous one left.
+            let lock = format!(
+                "SELECT u.id FROM users u WHERE u.id = $1{}",
+                d.for_update("u")
+            );
+            if tx.one(&lock, vec![uuid(user_id)]).await?.is_none() {
+                return Ok(false);
+            }
+            let deleted = tx
+                .exec(
+                    &format!("DELETE FROM {table} WHERE id = $1 AND user_id = $2"),
+                    vec![uuid(id), uuid(user_id)],
+                )
+                .await?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            if keep_one {
+                let row = tx
+                    .one(
+                        "SELECT (SELECT COUNT(*) FROM credentials WHERE user_id = $1 \
+                         AND kind IN ('password', 'passkey')) \
+                         + (SELECT COUNT(*) FROM identities WHERE user_id = $1) AS n",
+                        vec![uuid(user_id)],
+                    )
+                    .await?
+                    .ok_or_else(|| Error::internal("count returned no row"))?;
+                let left: i64 = row.try_get("", "n").map_err(db)?;
+                if left == 0 {
+                    // Rolled back by `finish`.
+                    return Err(Error::new(ErrorKind::LastSignInMethod));
+                }
+            }
+            Ok(true)
+        }
+        .await;
+        tx.finish(r).await
+    }
+
     async fn delete_user(&self, id: UserId) -> Result<()> {
         // Credentials, identities, sessions (with their refresh tokens) and
         // one-time tokens go with it: ON DELETE CASCADE. Audit events have no

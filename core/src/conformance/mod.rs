@@ -135,6 +135,7 @@ macro_rules! conformance_tests {
             refresh_rotation_race_within_grace_repeats,
             one_time_token_race_has_one_winner,
             recovery_code_race_has_one_winner,
+            last_sign_in_method_race_keeps_one,
             code_attempt_race_has_one_winner,
             wrong_code_race_counts_every_attempt,
             sign_up_race_creates_one_user,

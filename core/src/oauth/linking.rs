@@ -13,7 +13,7 @@ use serde_json::json;
 use super::flow::Failure;
 use super::profile::ExternalProfile;
 use crate::audit::{Subject, event};
-use crate::model::{App, ClientInfo, CredentialKind, Identity, SignInMethod, User, UserId};
+use crate::model::{App, ClientInfo, Identity, User, UserId};
 use crate::validate::{normalize_email, normalize_name};
 use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
 
@@ -260,35 +260,4 @@ pub(crate) async fn link_to_user(
         .await
         .map_err(storage)?;
     Ok(identity)
-}
-
-/// Whether `user` keeps a way to sign in to `app` without identity `except`:
-/// a password, a passkey, another identity, or (when the app enables email
-/// codes or magic links) a verified email address.
-pub(crate) async fn has_other_sign_in(
-    inner: &Inner,
-    app: &App,
-    user: &User,
-    except: uuid::Uuid,
-) -> Result<bool> {
-    let store = &inner.store;
-    let others = store
-        .identities()
-        .list_identities(user.id)
-        .await?
-        .into_iter()
-        .any(|i| i.id != except);
-    if others {
-        return Ok(true);
-    }
-    let credentials = store.credentials().list_credentials(user.id, None).await?;
-    if credentials
-        .iter()
-        .any(|c| matches!(c.kind, CredentialKind::Password | CredentialKind::Passkey))
-    {
-        return Ok(true);
-    }
-    let by_email = app.settings.allows(SignInMethod::EmailCode)
-        || app.settings.allows(SignInMethod::MagicLink);
-    Ok(by_email && user.email_verified)
 }

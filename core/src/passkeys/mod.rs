@@ -800,28 +800,23 @@ impl<'a> Passkeys<'a> {
     /// Errors: `not_found`, `last_sign_in_method`.
     pub async fn delete(&self, user_id: UserId, id: Uuid) -> Result<()> {
         let store = &self.inner.store;
-        let all = store.credentials().list_credentials(user_id, None).await?;
-        if !all
+        let is_passkey = store
+            .credentials()
+            .list_credentials(user_id, Some(CredentialKind::Passkey))
+            .await?
             .iter()
-            .any(|c| c.kind == CredentialKind::Passkey && c.id == id)
-        {
+            .any(|c| c.id == id);
+        if !is_passkey {
             return Err(Error::new(ErrorKind::NotFound));
         }
-        let other_way = all.iter().any(|c| {
-            c.kind == CredentialKind::Password || (c.kind == CredentialKind::Passkey && c.id != id)
-        });
-        if !other_way
-            && store
-                .identities()
-                .list_identities(user_id)
-                .await?
-                .is_empty()
-        {
-            return Err(Error::new(ErrorKind::LastSignInMethod));
-        }
-        if !store.credentials().delete_credential(user_id, id).await? {
-            return Err(Error::new(ErrorKind::NotFound));
-        }
+        let user = store.users().get_user(user_id).await?;
+        crate::users::delete_sign_in_method(
+            self.inner,
+            None,
+            &user,
+            crate::model::SignInMethodRef::Credential(id),
+        )
+        .await?;
         Audit::new(self.inner)
             .record(
                 event::PASSKEY_DELETED,

@@ -166,6 +166,78 @@ pub async fn recovery_code_race_has_one_winner(store: Arc<dyn Store>) {
     );
 }
 
+/// A user with two ways to sign in (a passkey and an identity) and 32 tasks
+/// deleting them at once, half each, with `keep_one`: exactly one deletion
+/// wins, the others are refused or find nothing, and one way is left.
+pub async fn last_sign_in_method_race_keeps_one(store: Arc<dyn Store>) {
+    use crate::model::SignInMethodRef;
+    let (p, _) = insert_pool_and_app(store.as_ref(), "main").await;
+    let u = insert_user(store.as_ref(), &p, "ada@example.com").await;
+    let passkey = credential(&u, CredentialKind::Passkey, "pk");
+    let linked = identity(&u, "github", "42");
+    store
+        .credentials()
+        .insert_credential(&passkey)
+        .await
+        .unwrap();
+    store.identities().insert_identity(&linked).await.unwrap();
+    let uid = u.id;
+    let results = race(RACERS, |i| {
+        let store = store.clone();
+        let target = if i % 2 == 0 {
+            SignInMethodRef::Credential(passkey.id)
+        } else {
+            SignInMethodRef::Identity(linked.id)
+        };
+        async move {
+            match store.users().delete_sign_in_method(uid, target, true).await {
+                Ok(deleted) => deleted,
+                Err(e) if *e.kind() == ErrorKind::LastSignInMethod => false,
+                Err(e) => panic!("unexpected error {e:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(results.iter().filter(|w| **w).count(), 1);
+    let left = store
+        .credentials()
+        .list_credentials(uid, Some(CredentialKind::Passkey))
+        .await
+        .unwrap()
+        .len()
+        + store.identities().list_identities(uid).await.unwrap().len();
+    assert_eq!(left, 1);
+    // The last one stays; without `keep_one` it goes, and a second try finds nothing.
+    let last = match store
+        .identities()
+        .list_identities(uid)
+        .await
+        .unwrap()
+        .first()
+    {
+        Some(i) => SignInMethodRef::Identity(i.id),
+        None => SignInMethodRef::Credential(passkey.id),
+    };
+    assert_err(
+        store.users().delete_sign_in_method(uid, last, true).await,
+        ErrorKind::LastSignInMethod,
+    );
+    assert!(
+        store
+            .users()
+            .delete_sign_in_method(uid, last, false)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .users()
+            .delete_sign_in_method(uid, last, false)
+            .await
+            .unwrap()
+    );
+}
+
 /// 32 tasks guess the right code at once: exactly one `Accepted`, the rest
 /// `NotFound`.
 pub async fn code_attempt_race_has_one_winner(store: Arc<dyn Store>) {
