@@ -3,9 +3,9 @@
 //! `form_post`), the code exchange, and the caller's linked identities.
 //!
 //! Route names follow DESIGN.md 4.1. Flow state lives in the store (see
-//! `tessera_core::OAuth`); hosted flows are also bound to the browser that
-//! started them by a short-lived `tessera_oauth` cookie holding the `state`,
-//! checked at the callback (login CSRF). Providers reach the callback by
+//! `tessera_core::OAuth`); hosted and link flows are also bound to the
+//! browser that started them by a short-lived `tessera_oauth` cookie holding
+//! the `state`, checked at the callback (login CSRF, identity planting). Providers reach the callback by
 //! top-level navigation, so the cookie is `SameSite=Lax`, or `None` (with
 //! `Secure`) so that Apple's cross-site `form_post` carries it too.
 
@@ -232,7 +232,9 @@ async fn do_start(
     } else {
         found(&auth.authorization_url)
     };
-    if hosted && let Some(s) = state_of(&auth.authorization_url) {
+    if (hosted || options.link_user.is_some())
+        && let Some(s) = state_of(&auth.authorization_url)
+    {
         let c = binding_cookie(state, s, 600);
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
             res.headers_mut().append(header::SET_COOKIE, v);
@@ -360,6 +362,7 @@ async fn do_callback(
     if let Err(e) = state.limits.check_ip(Action::SignIn, ip(&client)) {
         return fail_early(e);
     }
+    let jar_had_binding = jar.get(OAUTH_COOKIE).is_some();
     let params = CallbackParams {
         state: q.state,
         code: q.code,
@@ -426,7 +429,7 @@ async fn do_callback(
             res
         }
     };
-    if outcome.hosted {
+    if jar_had_binding {
         clear_binding(&state, &mut res);
     }
     res.headers_mut()

@@ -725,3 +725,68 @@ async fn sign_in_page_links_to_enabled_providers() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn link_flows_need_the_signed_in_caller_and_the_starting_browser() {
+    let s = oauth_server(true).await;
+    register_redirect(&s).await;
+    let (status, text) = admin(
+        &s,
+        reqwest::Method::PUT,
+        "/v1/admin/apps/default/oauth-providers/dead",
+        Some(dead_oauth2()),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    let tokens = s.sign_up("ada@example.com").await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let start = format!(
+        "/v1/sign-in/oauth/dead?link=true&redirect_uri={}",
+        urlencode(APP_CB)
+    );
+    let res = s
+        .client
+        .get(s.url(&start))
+        .bearer_auth(at)
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("tessera_oauth="))
+        .expect("link flows are bound to the browser");
+    let body: Value = res.json().await.unwrap();
+    let state = query(body["authorization_url"].as_str().unwrap())["state"].clone();
+    assert!(cookie.contains(&state));
+    // The callback opened elsewhere (another browser: no cookie) is refused
+    // even in the API flow: it would link someone else's provider account.
+    let res = s
+        .client
+        .get(s.url(&format!(
+            "/v1/sign-in/oauth/dead/callback?state={state}&code=c"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()[LOCATION].to_str().unwrap(),
+        format!("{APP_CB}?error=invalid_token")
+    );
+    let (_, text) = admin(
+        &s,
+        reqwest::Method::GET,
+        "/v1/admin/audit?type=oauth.failed",
+        None,
+    )
+    .await;
+    assert_eq!(
+        json_of(&text)["events"][0]["data"]["reason"],
+        "browser_mismatch"
+    );
+}

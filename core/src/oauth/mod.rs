@@ -15,8 +15,8 @@
 //! (see `linking`) and finishes the sign-in through
 //! [`Sessions::finish_first_factor`](crate::Sessions), so MFA applies. Apps
 //! that asked for a `redirect_uri` get a one-time code that
-//! [`OAuth::exchange`] turns into the session (or the MFA challenge), which
-//! is sealed in the store meanwhile.
+//! [`OAuth::exchange`] turns into the session (or the MFA challenge): the
+//! session starts only then, so a code never exchanged leaves none behind.
 
 mod apple;
 mod config;
@@ -45,7 +45,7 @@ use crate::crypto::{
 use crate::model::{
     App, ClientInfo, Identity, OAuthProviderRecord, OneTimeToken, SignInMethod, User, UserId,
 };
-use crate::sessions::{AuthSession, MfaChallenge, SignInOutcome};
+use crate::sessions::SignInOutcome;
 use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions};
 
 /// One-time token purposes of the flow.
@@ -131,9 +131,10 @@ pub struct CallbackParams {
     #[serde(default)]
     pub user: Option<String>,
     /// The `state` the browser was given at the start (the face keeps it in
-    /// a cookie). Hosted flows require it to equal `state`: otherwise a
-    /// callback URL made by someone else could sign this browser in to their
-    /// account (login CSRF). API flows are bound by the app's own PKCE.
+    /// a cookie). Hosted and link flows require it to equal `state`:
+    /// otherwise a callback URL made by someone else could sign this browser
+    /// in to their account (login CSRF), or link this person's provider
+    /// account to theirs. API sign-in flows are bound by the app's own PKCE.
     #[serde(skip)]
     pub browser_state: Option<String>,
 }
@@ -185,12 +186,15 @@ struct Ceremony {
     link: bool,
 }
 
-/// What an exchange code stands for (sealed in the store).
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Sealed {
-    Session(Box<AuthSession>),
-    Mfa(MfaChallenge),
+/// What an exchange code stands for: the sign-in to finish when the app
+/// presents it. The session (or MFA challenge) is made only then, so an
+/// unexchanged code leaves nothing behind.
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    provider: String,
+    code_challenge: Option<String>,
+    /// The browser that signed in at the provider (kept on the session).
+    client: ClientInfo,
 }
 
 /// External OAuth/OIDC sign-in; see [`crate::Tessera::oauth`].
@@ -206,10 +210,6 @@ fn is_b64url_43(s: &str) -> bool {
 
 fn secret_aad(app: &App, name: &str) -> Vec<u8> {
     format!("tessera/oauth-client-secret/{}/{name}", app.id).into_bytes()
-}
-
-fn exchange_aad(hash: &TokenHash) -> Vec<u8> {
-    format!("tessera/oauth-exchange/{}", hash.to_hex()).into_bytes()
 }
 
 impl<'a> OAuth<'a> {
@@ -506,7 +506,11 @@ impl<'a> OAuth<'a> {
                     client: Some(client),
                     ..Default::default()
                 },
-                json!({ "provider": provider, "reason": reason }),
+                json!({
+                    // The name comes from the request path: recorded only when well formed.
+                    "provider": if check_provider_name(provider).is_ok() { provider } else { "" },
+                    "reason": reason,
+                }),
             )
             .await
     }
@@ -591,7 +595,7 @@ impl<'a> OAuth<'a> {
         params: &CallbackParams,
         client: &ClientInfo,
     ) -> std::result::Result<CallbackResult, Failure> {
-        if ceremony.hosted
+        if (ceremony.hosted || ceremony.link)
             && !params
                 .browser_state
                 .as_deref()
@@ -674,6 +678,13 @@ impl<'a> OAuth<'a> {
         let user =
             linking::resolve_user(self.inner, app, name, &profile, first_name, client).await?;
         self.check_may_sign_in(app, &user)?;
+        if !ceremony.hosted {
+            let code = self
+                .issue_exchange_code(app, &user, name, ceremony.code_challenge.clone(), client)
+                .await
+                .map_err(|e| Failure::new("storage", e))?;
+            return Ok(CallbackResult::Code(code));
+        }
         let outcome = Sessions::new(self.inner)
             .finish_first_factor(
                 app,
@@ -684,14 +695,7 @@ impl<'a> OAuth<'a> {
             )
             .await
             .map_err(|e| Failure::new("session_failed", e))?;
-        if ceremony.hosted {
-            return Ok(CallbackResult::SignedIn(outcome));
-        }
-        let code = self
-            .issue_exchange_code(app, &user, outcome, ceremony.code_challenge.clone())
-            .await
-            .map_err(|e| Failure::new("storage", e))?;
-        Ok(CallbackResult::Code(code))
+        Ok(CallbackResult::SignedIn(outcome))
     }
 
     fn check_may_sign_in(&self, app: &App, user: &User) -> std::result::Result<(), Failure> {
@@ -714,16 +718,16 @@ impl<'a> OAuth<'a> {
         &self,
         app: &App,
         user: &User,
-        outcome: SignInOutcome,
+        provider: &str,
         code_challenge: Option<String>,
+        client: &ClientInfo,
     ) -> Result<String> {
         let (code, hash) = generate_token(EXCHANGE_CODE_PREFIX);
-        let sealed = match outcome {
-            SignInOutcome::Complete(s) => Sealed::Session(s),
-            SignInOutcome::MfaRequired(c) => Sealed::Mfa(c),
+        let pending = Pending {
+            provider: provider.to_owned(),
+            code_challenge,
+            client: client.clone(),
         };
-        let body = serde_json::to_vec(&sealed).map_err(Error::internal)?;
-        let sealed = self.inner.keyring.seal(&body, &exchange_aad(&hash))?;
         let now = self.inner.now();
         let token = OneTimeToken {
             hash,
@@ -732,10 +736,7 @@ impl<'a> OAuth<'a> {
             app_id: Some(app.id),
             user_id: Some(user.id),
             subject: None,
-            data: json!({
-                "sealed": b64url(&sealed),
-                "code_challenge": code_challenge,
-            }),
+            data: serde_json::to_value(&pending).map_err(Error::internal)?,
             attempts: 0,
             created_at: now,
             expires_at: now + EXCHANGE_TTL,
@@ -744,53 +745,80 @@ impl<'a> OAuth<'a> {
         Ok(code)
     }
 
-    /// Exchange the one-time code of an API-flow callback for the sign-in
-    /// (tokens, or the MFA challenge), once. When the start carried a
-    /// `code_challenge`, `code_verifier` must match it (S256). Errors:
-    /// `invalid_token` (unknown, spent, or wrong verifier), `token_expired`.
+    /// Exchange the one-time code of an API-flow callback for the sign-in,
+    /// once: the session starts now (or the MFA challenge is answered), for
+    /// the browser that signed in at the provider. When the start carried a
+    /// `code_challenge`, `code_verifier` must match it (S256); a wrong or
+    /// missing verifier spends the code. Errors: `invalid_token` (unknown,
+    /// spent, or wrong verifier), `token_expired`, `user_disabled`.
     pub async fn exchange(
         &self,
         code: &str,
         code_verifier: Option<&str>,
     ) -> Result<(App, SignInOutcome)> {
         check_token_format(code, EXCHANGE_CODE_PREFIX)?;
-        let hash = TokenHash::of(code);
         let token = self
             .inner
             .store
             .tokens()
-            .consume_token(purpose::OAUTH_EXCHANGE, &hash, self.inner.now())
+            .consume_token(
+                purpose::OAUTH_EXCHANGE,
+                &TokenHash::of(code),
+                self.inner.now(),
+            )
             .await?;
-        if let Some(challenge) = token.data.get("code_challenge").and_then(|v| v.as_str()) {
+        let pending: Pending = serde_json::from_value(token.data).map_err(Error::internal)?;
+        let (app_id, user_id) = match (token.app_id, token.user_id) {
+            (Some(a), Some(u)) => (a, u),
+            _ => return Err(Error::new(ErrorKind::InvalidToken)),
+        };
+        let app = self.inner.store.apps().get_app(app_id).await?;
+        let client = &pending.client;
+        if let Some(challenge) = &pending.code_challenge {
             let ok = code_verifier.is_some_and(|v| {
                 let digest = <sha2::Sha256 as sha2::Digest>::digest(v.as_bytes());
                 (43..=128).contains(&v.len())
                     && ct_eq(b64url(&digest).as_bytes(), challenge.as_bytes())
             });
             if !ok {
+                let reason = "code_verifier_mismatch";
+                self.failed(Some(&app), Some(user_id), &pending.provider, reason, client)
+                    .await?;
                 return Err(Error::with_message(
                     ErrorKind::InvalidToken,
                     "The code verifier does not match the code challenge.",
                 ));
             }
         }
-        let sealed = token
-            .data
-            .get("sealed")
-            .and_then(|v| v.as_str())
-            .and_then(|s| {
-                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, s).ok()
-            })
-            .ok_or_else(|| Error::internal("malformed exchange code row"))?;
-        let body = self.inner.keyring.open(&sealed, &exchange_aad(&hash))?;
-        let outcome = match serde_json::from_slice::<Sealed>(&body).map_err(Error::internal)? {
-            Sealed::Session(s) => SignInOutcome::Complete(s),
-            Sealed::Mfa(c) => SignInOutcome::MfaRequired(c),
+        // The user may have been deleted meanwhile (the code goes with them,
+        // but a racing exchange may still hold it).
+        let user = match self.inner.store.users().get_user(user_id).await {
+            Ok(u) => u,
+            Err(e) if *e.kind() == ErrorKind::NotFound => {
+                return Err(Error::new(ErrorKind::InvalidToken));
+            }
+            Err(e) => return Err(e),
         };
-        let app_id = token
-            .app_id
-            .ok_or_else(|| Error::internal("exchange code without an app"))?;
-        let app = self.inner.store.apps().get_app(app_id).await?;
+        if let Err(f) = self.check_may_sign_in(&app, &user) {
+            self.failed(
+                Some(&app),
+                Some(user.id),
+                &pending.provider,
+                f.reason,
+                client,
+            )
+            .await?;
+            return Err(f.error);
+        }
+        let outcome = Sessions::new(self.inner)
+            .finish_first_factor(
+                &app,
+                &user,
+                vec![AMR_FEDERATED.to_owned()],
+                client,
+                &format!("oauth:{}", pending.provider),
+            )
+            .await?;
         Ok((app, outcome))
     }
 
@@ -819,16 +847,13 @@ impl<'a> OAuth<'a> {
             .find(|i| i.id == identity_id)
             .ok_or_else(|| Error::new(ErrorKind::NotFound))?;
         let user = store.users().get_user(user_id).await?;
-        if !linking::has_other_sign_in(self.inner, app, &user, identity.id).await? {
-            return Err(Error::new(ErrorKind::LastSignInMethod));
-        }
-        if !store
-            .identities()
-            .delete_identity(user_id, identity_id)
-            .await?
-        {
-            return Err(Error::new(ErrorKind::NotFound));
-        }
+        crate::users::delete_sign_in_method(
+            self.inner,
+            Some(app),
+            &user,
+            crate::model::SignInMethodRef::Identity(identity.id),
+        )
+        .await?;
         Audit::new(self.inner)
             .record(
                 event::IDENTITY_UNLINKED,
