@@ -163,16 +163,6 @@ fn binding_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'stat
         .build()
 }
 
-/// The state inside a provider authorization URL.
-fn state_of(url: &str) -> Option<String> {
-    let (_, query) = url.split_once('?')?;
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v)
-}
-
 async fn do_start(
     state: &AppState,
     provider: &str,
@@ -232,9 +222,7 @@ async fn do_start(
     } else {
         found(&auth.authorization_url)
     };
-    if (hosted || options.link_user.is_some())
-        && let Some(s) = state_of(&auth.authorization_url)
-    {
+    if let Some(s) = auth.browser_state {
         let c = binding_cookie(state, s, 600);
         if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
             res.headers_mut().append(header::SET_COOKIE, v);

@@ -113,6 +113,11 @@ pub struct StartOptions {
 pub struct Authorization {
     /// Send the browser here.
     pub authorization_url: String,
+    /// For hosted and link flows: the value that binds the flow to the
+    /// browser that started it. Keep it in that browser (an HttpOnly cookie,
+    /// ~10 minutes) and pass it back as [`CallbackParams::browser_state`];
+    /// the callback refuses the flow without it. `None` for API flows.
+    pub browser_state: Option<String>,
 }
 
 /// What the provider sent back to the callback.
@@ -484,8 +489,10 @@ impl<'a> OAuth<'a> {
                 }),
             )
             .await?;
+        let bound = options.hosted || options.link_user.is_some();
         Ok(Authorization {
             authorization_url: url,
+            browser_state: bound.then_some(state),
         })
     }
 
