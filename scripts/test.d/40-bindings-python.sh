@@ -14,6 +14,13 @@ fi
 "$venv/bin/python" -m pip install -q --upgrade pip
 # A release build of the extension (maturin, abi3); ~2 min cold on 2 cores.
 "$venv/bin/python" -m pip install -q './bindings/python[test,example]'
+# tests/test_oauth.py signs in through the end-to-end suite's real OpenID
+# Connect provider (e2e/oidc, oidc-provider from npm): installed when missing
+# or older than its lockfile, as scripts/test.d/20-e2e.sh does.
+if [ ! -f e2e/oidc/node_modules/.package-lock.json ] \
+  || [ e2e/oidc/package-lock.json -nt e2e/oidc/node_modules/.package-lock.json ]; then
+  (cd e2e/oidc && npm ci --no-audit --no-fund --loglevel=error)
+fi
 run() {
   cd bindings/python
   .venv/bin/python -m pytest -q

@@ -15,6 +15,7 @@
 //! `asyncio.Future` through `loop.call_soon_threadsafe`). No Python code runs
 //! while Rust works, and no Rust future ever polls with the GIL held.
 
+mod auth_types;
 mod bridge;
 mod convert;
 mod errors;
@@ -26,6 +27,11 @@ use pyo3::prelude::*;
 /// The compiled module, `tessera._tessera`.
 #[pymodule]
 mod _tessera {
+    #[pymodule_export]
+    use super::auth_types::{
+        EnrolledSignIn, Identity, MfaStatus, OAuthProvider, OAuthStart, PasskeyChallenge,
+        PasskeyInfo, PyOAuthCallback, TotpEnrollment,
+    };
     #[pymodule_export]
     use super::bridge::_complete;
     #[pymodule_export]

@@ -20,6 +20,8 @@ use crate::bridge::{block_on, runtime, spawn};
 use crate::convert::{Id, Json, ToPy, repr_str};
 use crate::errors::to_py_err;
 
+mod factors;
+
 /// Tessera, blocking: each call runs to completion on the calling thread,
 /// detached from the interpreter so other Python threads keep running.
 #[pyclass(frozen, module = "tessera")]
@@ -43,6 +45,16 @@ pub(crate) struct OpenArgs {
     migrate: bool,
     smtp_url: Option<String>,
     mail_from: String,
+    development: bool,
+    webauthn_rp_id: Option<String>,
+    webauthn_origins: Option<Vec<String>>,
+}
+
+/// Options of `open` beyond the store and keys.
+pub(crate) struct MoreOptions {
+    development: bool,
+    webauthn_rp_id: Option<String>,
+    webauthn_origins: Option<Vec<String>>,
 }
 
 fn key_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -68,6 +80,7 @@ fn open_args(
     migrate: bool,
     smtp_url: Option<String>,
     mail_from: Option<String>,
+    more: MoreOptions,
 ) -> PyResult<OpenArgs> {
     let config = |m: String| to_py_err(py, &tessera_core::Error::config(m));
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -114,6 +127,9 @@ fn open_args(
         mail_from: mail_from
             .or_else(|| env("TESSERA_MAIL_FROM"))
             .unwrap_or_else(|| "Tessera <no-reply@localhost>".to_owned()),
+        development: more.development,
+        webauthn_rp_id: more.webauthn_rp_id,
+        webauthn_origins: more.webauthn_origins,
     })
 }
 
@@ -132,7 +148,13 @@ async fn open(args: OpenArgs) -> tessera_core::Result<tessera_core::Tessera> {
     if let Some(issuer) = args.issuer {
         builder = builder.issuer(issuer);
     }
-    let core = builder.build().await?;
+    if let Some(rp_id) = args.webauthn_rp_id {
+        builder = builder.webauthn_rp_id(rp_id);
+    }
+    if let Some(origins) = args.webauthn_origins {
+        builder = builder.webauthn_origins(origins);
+    }
+    let core = builder.development(args.development).build().await?;
     // Mail queued by the email flows is delivered in the background: through
     // SMTP when configured, else written to the log (development).
     let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
@@ -216,6 +238,7 @@ pub(crate) fn _bench_validate_session(
 /// The capabilities, as async functions of the core and owned arguments.
 mod flows {
     pub(super) use super::email_flows::*;
+    pub(super) use super::factors::*;
     use serde_json::Value;
     use tessera_core::model::{App, AuditQuery, ClientInfo, SigningAlg, UserPatch, UserQuery};
     use tessera_core::{Error, NewApp, Result, SignUpOutcome, Tessera};
@@ -800,7 +823,7 @@ methods! {
         /// without one, written to the log.
         #[staticmethod]
         #[allow(clippy::too_many_arguments)]
-        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None))]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
         fn open(
             py: Python<'_>,
             url: String,
@@ -811,8 +834,12 @@ methods! {
             migrate: bool,
             smtp_url: Option<String>,
             mail_from: Option<String>,
+            development: bool,
+            webauthn_rp_id: Option<String>,
+            webauthn_origins: Option<Vec<String>>,
         ) -> PyResult<Tessera> {
-            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from)?;
+            let more = MoreOptions { development, webauthn_rp_id, webauthn_origins };
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from, more)?;
             let core = py
                 .detach(|| runtime().block_on(open(args)))
                 .map_err(|e| to_py_err(py, &e))?;
@@ -836,6 +863,12 @@ methods! {
             self.core.store().backend()
         }
 
+        /// The URL providers send the browser back to for `provider`
+        /// (`{issuer}/v1/sign-in/oauth/{provider}/callback`): register it there.
+        fn oauth_callback_url(&self, provider: &str) -> String {
+            self.core.oauth().callback_url(provider)
+        }
+
         fn __repr__(&self) -> String {
             repr("Tessera", &self.core)
         }
@@ -844,7 +877,7 @@ methods! {
         /// Open Tessera on the store `url` names (awaitable); see `Tessera.open`.
         #[staticmethod]
         #[allow(clippy::too_many_arguments)]
-        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None))]
+        #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
         fn open<'py>(
             py: Python<'py>,
             url: String,
@@ -855,8 +888,12 @@ methods! {
             migrate: bool,
             smtp_url: Option<String>,
             mail_from: Option<String>,
+            development: bool,
+            webauthn_rp_id: Option<String>,
+            webauthn_origins: Option<Vec<String>>,
         ) -> PyResult<Bound<'py, PyAny>> {
-            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from)?;
+            let more = MoreOptions { development, webauthn_rp_id, webauthn_origins };
+            let args = open_args(py, url, key_encryption_key, old_key_encryption_keys, issuer, password_hashing, migrate, smtp_url, mail_from, more)?;
             spawn(py, async move { open(args).await.map(Opened) })
         }
 
@@ -875,6 +912,12 @@ methods! {
         #[getter]
         fn backend(&self) -> &'static str {
             self.core.store().backend()
+        }
+
+        /// The URL providers send the browser back to for `provider`
+        /// (`{issuer}/v1/sign-in/oauth/{provider}/callback`): register it there.
+        fn oauth_callback_url(&self, provider: &str) -> String {
+            self.core.oauth().callback_url(provider)
         }
 
         fn __repr__(&self) -> String {
@@ -1019,4 +1062,110 @@ methods! {
     /// Confirm an address change with the token sent to the new address: the `User`.
     fn confirm_email_change(token: String, ip: Option<String>, user_agent: Option<String>)
         [token, *, ip = None, user_agent = None];
+    /// Start TOTP enrolment for a signed-in user: a `TotpEnrollment` (secret,
+    /// `otpauth://` URI, QR code). Inactive until `confirm_totp`.
+    fn enroll_totp(user_id: Id, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, *, app = None, ip = None, user_agent = None];
+    /// The started, unconfirmed `TotpEnrollment` shown again, or `None`.
+    fn pending_totp_enrollment(user_id: Id, app: Option<String>)
+        [user_id, *, app = None];
+    /// Confirm a started enrolment with a first code: TOTP becomes active;
+    /// returns 10 recovery codes, shown this once.
+    fn confirm_totp(user_id: Id, code: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, code, *, app = None, ip = None, user_agent = None];
+    /// Turn TOTP off and delete the recovery codes. Re-authentication:
+    /// `password=` when the user has one, else `code=` (a current TOTP code).
+    fn disable_totp(user_id: Id, password: Option<String>, code: Option<String>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, *, password = None, code = None, app = None, ip = None, user_agent = None];
+    /// Replace the recovery codes with a new set (returned, shown once);
+    /// re-authentication as for `disable_totp`.
+    fn regenerate_recovery_codes(user_id: Id, password: Option<String>, code: Option<String>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, *, password = None, code = None, app = None, ip = None, user_agent = None];
+    /// The user's second factors: an `MfaStatus`.
+    fn mfa_status(user_id: Id, app: Option<String>)
+        [user_id, *, app = None];
+    /// Finish a sign-in that raised `MfaRequired` with a TOTP code (accepted
+    /// once): the `AuthSession`.
+    fn complete_mfa_with_totp(mfa_token: String, code: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [mfa_token, code, *, app = None, ip = None, user_agent = None];
+    /// Finish a sign-in that raised `MfaRequired` with a recovery code (spent).
+    fn complete_mfa_with_recovery_code(mfa_token: String, recovery_code: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [mfa_token, recovery_code, *, app = None, ip = None, user_agent = None];
+    /// When the app requires a second factor the user lacks (`methods ==
+    /// ["totp_enroll"]`): start TOTP enrolment with the `mfa_token`.
+    fn enroll_totp_for_mfa(mfa_token: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [mfa_token, *, app = None, ip = None, user_agent = None];
+    /// Confirm `enroll_totp_for_mfa` with a first code and finish the
+    /// sign-in: an `EnrolledSignIn` (session and recovery codes).
+    fn confirm_totp_for_mfa(mfa_token: String, code: String, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [mfa_token, code, *, app = None, ip = None, user_agent = None];
+    /// Begin registering a passkey for a signed-in user: a `PasskeyChallenge`.
+    fn start_passkey_registration(user_id: Id, app: Option<String>)
+        [user_id, *, app = None];
+    /// Finish a registration with the authenticator's answer
+    /// (`PublicKeyCredential.toJSON()`, a dict or its JSON text): `PasskeyInfo`.
+    fn finish_passkey_registration(user_id: Id, ceremony: String, credential: Json, name: Option<String>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, ceremony, credential, *, name = None, app = None, ip = None, user_agent = None];
+    /// Begin a passkey sign-in: discoverable without `email=`, else listing
+    /// that account's passkeys (the same shape whether or not it exists).
+    fn start_passkey_sign_in(email: Option<String>, app: Option<String>)
+        [*, email = None, app = None];
+    /// Finish a passkey sign-in with the assertion: the `AuthSession`
+    /// (`amr` `hwk` or `swk`, plus `mfa`).
+    fn finish_passkey_sign_in(ceremony: String, credential: Json, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [ceremony, credential, *, app = None, ip = None, user_agent = None];
+    /// Begin finishing a sign-in that raised `MfaRequired` with a passkey.
+    fn start_passkey_mfa(mfa_token: String, app: Option<String>)
+        [mfa_token, *, app = None];
+    /// Finish the MFA step with a passkey assertion: the `AuthSession`.
+    fn finish_passkey_mfa(mfa_token: String, ceremony: String, credential: Json, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [mfa_token, ceremony, credential, *, app = None, ip = None, user_agent = None];
+    /// The user's passkeys (`PasskeyInfo`), oldest first.
+    fn list_passkeys(user_id: Id)
+        [user_id];
+    /// Rename one of the user's passkeys.
+    fn rename_passkey(user_id: Id, passkey_id: Id, name: String)
+        [user_id, passkey_id, name];
+    /// Delete one of the user's passkeys (not their last way to sign in).
+    fn delete_passkey(user_id: Id, passkey_id: Id)
+        [user_id, passkey_id];
+    /// Configure (create or replace) an external sign-in provider of the app
+    /// from a dict shaped like the admin API's body (`kind`, `client_id`,
+    /// `client_secret`, `issuer`, …): an `OAuthProvider` (never the secret).
+    fn put_oauth_provider(provider: String, config: Json, app: Option<String>)
+        [provider, config, *, app = None];
+    /// A configured provider (`NotFound` if none).
+    fn get_oauth_provider(provider: String, app: Option<String>)
+        [provider, *, app = None];
+    /// The app's providers, by name.
+    fn list_oauth_providers(app: Option<String>)
+        [*, app = None];
+    /// Remove a provider.
+    fn delete_oauth_provider(provider: String, app: Option<String>)
+        [provider, *, app = None];
+    /// Start signing in through `provider`: an `OAuthStart` whose
+    /// `authorization_url` the browser goes to. The flow ends at
+    /// `redirect_uri` (registered) with `?code=`; `code_challenge=` (S256)
+    /// binds the exchange to your verifier; `link_user_id=` links the
+    /// provider to that user instead (keep `browser_state` in the browser).
+    fn start_oauth(provider: String, redirect_uri: String, code_challenge: Option<String>, link_user_id: Option<Id>, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [provider, redirect_uri, *, code_challenge = None, link_user_id = None, app = None, ip = None, user_agent = None];
+    /// Handle the provider's return to the callback URL: an `OAuthCallback`
+    /// (`redirect_to`, `code` or `error_code`). An unknown, spent or expired
+    /// `state` raises `InvalidToken` / `TokenExpired`. `browser_state` is
+    /// `start_oauth`'s, kept in the browser that started (an HttpOnly
+    /// cookie): link mode requires it.
+    fn oauth_callback(provider: String, state: String, code: Option<String>, error: Option<String>, user: Option<String>, browser_state: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [provider, state, *, code = None, error = None, user = None, browser_state = None, ip = None, user_agent = None];
+    /// Exchange a callback's one-time code for the sign-in: the
+    /// `AuthSession`, or `MfaRequired` raised. `code_verifier=` when the start
+    /// had a `code_challenge`.
+    fn exchange_oauth_code(code: String, code_verifier: Option<String>)
+        [code, *, code_verifier = None];
+    /// The user's linked external identities (`Identity`), oldest first.
+    fn list_identities(user_id: Id)
+        [user_id];
+    /// Unlink one of the user's identities (not their last way to sign in).
+    fn unlink_identity(user_id: Id, identity_id: Id, app: Option<String>, ip: Option<String>, user_agent: Option<String>)
+        [user_id, identity_id, *, app = None, ip = None, user_agent = None];
 }

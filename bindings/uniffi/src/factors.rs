@@ -473,3 +473,26 @@ impl std::fmt::Debug for OAuthCallback {
             .finish_non_exhaustive()
     }
 }
+
+/// A started external sign-in: send the browser to `authorizationUrl`.
+/// (`browserState` is the `state` the URL carries to the provider: not a
+/// secret from that browser, but only it may present it back.)
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OAuthStart {
+    /// The provider's authorization URL.
+    pub authorization_url: String,
+    /// For link-mode flows: the value that binds the flow to the browser
+    /// that started it. Keep it in that browser (an HttpOnly cookie, about
+    /// 10 minutes) and pass it back to `oauthCallback` as `browserState`;
+    /// `null` for sign-in flows.
+    pub browser_state: Option<String>,
+}
+
+impl From<tessera_core::Authorization> for OAuthStart {
+    fn from(a: tessera_core::Authorization) -> Self {
+        OAuthStart {
+            authorization_url: a.authorization_url,
+            browser_state: a.browser_state,
+        }
+    }
+}

@@ -33,7 +33,7 @@ use tessera_core::{NewApp, SignInOutcome, SignUpOutcome};
 pub use error::TesseraError;
 pub use factors::{
     EnrolledSignIn, Identity, MfaStatus, OAuthCallback, OAuthClaimMapping, OAuthProvider,
-    OAuthProviderConfig, PasskeyChallenge, PasskeyInfo, TotpEnrollment,
+    OAuthProviderConfig, OAuthStart, PasskeyChallenge, PasskeyInfo, TotpEnrollment,
 };
 pub use records::{
     AccessClaims, AccessTokenInfo, ApiKey, App, AppSettings, AuditEvent, AuditQuery, AuthSession,

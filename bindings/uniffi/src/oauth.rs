@@ -9,7 +9,7 @@
 //! app) sends the browser there with `?code=`, and `exchangeOauthCode` turns
 //! the code into tokens. Hosted-page flows (cookies) belong to the server.
 
-use crate::factors::{Identity, OAuthCallback, OAuthProvider, OAuthProviderConfig};
+use crate::factors::{Identity, OAuthCallback, OAuthProvider, OAuthProviderConfig, OAuthStart};
 use crate::records::parse_id;
 use crate::{AuthSession, ClientInfo, Result, Tessera, TesseraError, client_info, signed_in};
 use tessera_core::{CallbackParams, CallbackResult, SignInOutcome, StartOptions};
@@ -104,7 +104,8 @@ impl Tessera {
     /// OpenID Connect, nonce). `redirect_uri` (registered for the app) is
     /// where the flow ends with `?code=`. `code_challenge` (S256) binds the
     /// exchange to your own verifier (public clients). With `link_user_id`
-    /// the provider is linked to that signed-in user instead.
+    /// the provider is linked to that signed-in user instead; keep the
+    /// answer's `browserState` in the browser for `oauthCallback`.
     ///
     /// Errors: `method_disabled`, `not_found` (no such enabled provider),
     /// `invalid_input` (`redirect_uri` not registered, malformed
@@ -118,7 +119,7 @@ impl Tessera {
         link_user_id: Option<String>,
         app: Option<String>,
         client: Option<ClientInfo>,
-    ) -> Result<String> {
+    ) -> Result<OAuthStart> {
         let link_user = link_user_id
             .map(|u| parse_id("link_user_id", &u))
             .transpose()?;
@@ -134,7 +135,7 @@ impl Tessera {
             .oauth()
             .start(&app, &provider, &options, &client_info(client))
             .await?
-            .authorization_url)
+            .into())
     }
 
     /// Handle the provider's return to the callback URL (its `state`, and
@@ -143,9 +144,21 @@ impl Tessera {
     /// not thrown but answered in `errorCode` / `redirectTo`, as the HTTP
     /// server does.
     ///
+    /// `browser_state` is `startOauth`'s `browserState`, kept in the
+    /// browser that started the flow (an HttpOnly cookie): link mode
+    /// requires it, so a callback URL made in another browser cannot link an
+    /// account of the attacker's to the victim's.
+    ///
     /// Errors: `invalid_token` / `token_expired` (unknown, spent or expired
     /// state), `mfa_required` (a hosted-page flow needing a second factor).
-    #[uniffi::method(default(code = None, error = None, user = None, client = None))]
+    #[uniffi::method(default(
+        code = None,
+        error = None,
+        user = None,
+        browser_state = None,
+        client = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     pub async fn oauth_callback(
         &self,
         provider: String,
@@ -153,6 +166,7 @@ impl Tessera {
         code: Option<String>,
         error: Option<String>,
         user: Option<String>,
+        browser_state: Option<String>,
         client: Option<ClientInfo>,
     ) -> Result<OAuthCallback> {
         let params = CallbackParams {
@@ -160,7 +174,7 @@ impl Tessera {
             code,
             error,
             user,
-            browser_state: None,
+            browser_state,
         };
         let outcome = self
             .core

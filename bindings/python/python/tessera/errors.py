@@ -27,6 +27,8 @@ __all__ = [
     "Conflict",
     "EmailTaken",
     "IdentityTaken",
+    "AccountLinkRequired",
+    "LastSignInMethod",
     "NotFound",
     "Unauthenticated",
     "InvalidCredentials",
@@ -35,12 +37,14 @@ __all__ = [
     "RefreshTokenReused",
     "SessionExpired",
     "MfaRequired",
+    "ReauthenticationRequired",
     "Forbidden",
     "UserDisabled",
     "EmailNotVerified",
     "MethodDisabled",
     "RateLimited",
     "ServerError",
+    "ProviderError",
     "StorageError",
     "ConfigError",
     "InternalError",
@@ -135,6 +139,19 @@ class IdentityTaken(Conflict):
     default_code = "identity_taken"
 
 
+class AccountLinkRequired(Conflict):
+    """An external account's email matches an account it may not join on its
+    own: sign in to that account first and link the provider there."""
+
+    default_code = "account_link_required"
+
+
+class LastSignInMethod(Conflict):
+    """Removing this would leave the user no way to sign in."""
+
+    default_code = "last_sign_in_method"
+
+
 class NotFound(TesseraError):
     """The thing asked for does not exist (or the caller may not see it)."""
 
@@ -204,6 +221,13 @@ class MfaRequired(Unauthenticated):
         return f"MfaRequired(methods={self.methods!r})"
 
 
+class ReauthenticationRequired(Unauthenticated):
+    """The action needs fresh proof beyond a session: the password (``password=``)
+    or, for accounts without one, a current TOTP code (``code=``)."""
+
+    default_code = "reauthentication_required"
+
+
 class Forbidden(TesseraError):
     """The caller is known but may not do this: the family of every 403."""
 
@@ -249,6 +273,13 @@ class ServerError(TesseraError):
     http_status = 500
 
 
+class ProviderError(ServerError):
+    """An external sign-in provider failed or answered badly (502)."""
+
+    default_code = "provider_error"
+    http_status = 502
+
+
 class StorageError(ServerError):
     """The store failed (connection lost, timeout)."""
 
@@ -279,6 +310,8 @@ _BY_CODE: Dict[str, Type[TesseraError]] = {
         Conflict,
         EmailTaken,
         IdentityTaken,
+        AccountLinkRequired,
+        LastSignInMethod,
         NotFound,
         Unauthenticated,
         InvalidCredentials,
@@ -287,11 +320,13 @@ _BY_CODE: Dict[str, Type[TesseraError]] = {
         RefreshTokenReused,
         SessionExpired,
         MfaRequired,
+        ReauthenticationRequired,
         Forbidden,
         UserDisabled,
         EmailNotVerified,
         MethodDisabled,
         RateLimited,
+        ProviderError,
         StorageError,
         ConfigError,
         InternalError,
