@@ -830,22 +830,34 @@ impl<'a> Emails<'a> {
 
     /// Deliver mail until the future is dropped: whenever mail is queued by this
     /// instance, and every `poll` for mail queued by others or due for retry.
+    /// (Embedders that should not keep the Tessera alive with a worker use
+    /// [`Tessera::mail_worker`](crate::Tessera::mail_worker).)
     pub async fn run_worker(&self, mailer: Arc<dyn Mailer>, poll: std::time::Duration) {
         loop {
-            loop {
-                match self.deliver_pending(mailer.as_ref(), 50).await {
-                    Ok(r) if r.sent + r.failed == 50 => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "mail worker could not read the outbox");
-                        break;
-                    }
+            self.deliver_round(mailer.as_ref()).await;
+            self.wait_for_mail(poll).await;
+        }
+    }
+
+    /// Deliver everything that is due, in batches.
+    pub(crate) async fn deliver_round(&self, mailer: &dyn Mailer) {
+        loop {
+            match self.deliver_pending(mailer, 50).await {
+                Ok(r) if r.sent + r.failed == 50 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail worker could not read the outbox");
+                    break;
                 }
             }
-            tokio::select! {
-                () = self.inner.mail_ready.notified() => {},
-                () = tokio::time::sleep(poll) => {},
-            }
+        }
+    }
+
+    /// Until this instance queues mail, or `poll` passes.
+    pub(crate) async fn wait_for_mail(&self, poll: std::time::Duration) {
+        tokio::select! {
+            () = self.inner.mail_ready.notified() => {},
+            () = tokio::time::sleep(poll) => {},
         }
     }
 }

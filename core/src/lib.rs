@@ -199,6 +199,25 @@ impl Tessera {
         Audit::new(&self.inner)
     }
 
+    /// A background mail worker for embedders: delivers queued mail like
+    /// [`Emails::run_worker`] while any handle to this Tessera is alive, and
+    /// ends (releasing the store's connections) within `poll` of the last one
+    /// being dropped. Spawn the future on the runtime of your choice.
+    pub fn mail_worker(
+        &self,
+        mailer: Arc<dyn mail::Mailer>,
+        poll: std::time::Duration,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let weak = Arc::downgrade(&self.inner);
+        async move {
+            while let Some(inner) = weak.upgrade() {
+                let emails = Emails::new(&inner);
+                emails.deliver_round(mailer.as_ref()).await;
+                emails.wait_for_mail(poll).await;
+            }
+        }
+    }
+
     /// The store this Tessera runs on.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store

@@ -11,7 +11,7 @@
 //! concurrent requests with one code exactly one wins, on every backend and
 //! every instance, with no read-modify-write.
 //!
-//! **Recovery codes** (10, `xxxxx-xxxxx` in a readable base-32 alphabet) are
+//! **Recovery codes** (10, `xxxx-xxxx-xxxx-xxxx`: 80 bits in a readable base-32 alphabet) are
 //! stored only as SHA-256 digests salted with the user id, as credentials of
 //! kind `recovery_code`, and spent with the store's atomic
 //! `consume_credential`. They are shown once, when TOTP is confirmed or when
@@ -151,23 +151,33 @@ fn normalize_code(code: &str) -> Option<String> {
     (code.len() == TOTP_DIGITS as usize && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
 }
 
-/// A new recovery code, `xxxxx-xxxxx`.
+/// Characters in a recovery code: 16 of base 32 are 80 random bits, so the
+/// stored digests cannot be reversed by trying every code, even offline.
+const RECOVERY_CODE_CHARS: usize = 16;
+
+/// A new recovery code, `xxxx-xxxx-xxxx-xxxx`.
 fn new_recovery_code() -> String {
-    let bytes = random_bytes::<10>();
-    let mut out = String::with_capacity(11);
-    for (i, b) in bytes.iter().enumerate() {
-        if i == 5 {
-            out.push('-');
-        }
-        out.push(RECOVERY_ALPHABET[(b & 31) as usize] as char);
-    }
-    out
+    let bytes = random_bytes::<RECOVERY_CODE_CHARS>();
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| RECOVERY_ALPHABET[(b & 31) as usize] as char)
+        .collect();
+    grouped(&chars)
+}
+
+/// `chars` in dash-separated groups of four.
+fn grouped(chars: &[char]) -> String {
+    chars
+        .chunks(4)
+        .map(|g| g.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The canonical form of a typed recovery code (case, dashes and spaces do
 /// not matter; `o`, `i`, `l` read as `0`, `1`, `1`); `None` if malformed.
 pub(crate) fn normalize_recovery_code(code: &str) -> Option<String> {
-    let mut chars = Vec::with_capacity(10);
+    let mut chars = Vec::with_capacity(RECOVERY_CODE_CHARS);
     for c in code.chars() {
         if c.is_whitespace() || c == '-' {
             continue;
@@ -177,18 +187,15 @@ pub(crate) fn normalize_recovery_code(code: &str) -> Option<String> {
             'i' | 'l' => '1',
             c => c,
         };
-        if !c.is_ascii() || !RECOVERY_ALPHABET.contains(&(c as u8)) || chars.len() == 10 {
+        if !c.is_ascii()
+            || !RECOVERY_ALPHABET.contains(&(c as u8))
+            || chars.len() == RECOVERY_CODE_CHARS
+        {
             return None;
         }
         chars.push(c);
     }
-    if chars.len() != 10 {
-        return None;
-    }
-    let mut out: String = chars[..5].iter().collect();
-    out.push('-');
-    out.extend(&chars[5..]);
-    Some(out)
+    (chars.len() == RECOVERY_CODE_CHARS).then(|| grouped(&chars))
 }
 
 /// What is stored for a recovery code: a digest salted with the user id.
@@ -737,8 +744,9 @@ mod tests {
     #[test]
     fn recovery_codes_are_readable_and_normalise() {
         let code = new_recovery_code();
-        assert_eq!(code.len(), 11);
-        assert_eq!(code.as_bytes()[5], b'-');
+        assert_eq!(code.len(), 19);
+        assert_eq!(code.split('-').map(str::len).collect::<Vec<_>>(), [4; 4]);
+        assert_ne!(code, new_recovery_code());
         assert_eq!(
             normalize_recovery_code(&code).as_deref(),
             Some(code.as_str())
@@ -749,10 +757,16 @@ mod tests {
             Some(code.as_str())
         );
         assert_eq!(
-            normalize_recovery_code("OIL00-abcde").as_deref(),
-            Some("01100-abcde")
+            normalize_recovery_code("OIL0-0abc-deab-cdef").as_deref(),
+            Some("0110-0abc-deab-cdef")
         );
-        for bad in ["", "abcde", "abcde-abcdef", "abcde-abcdu", "ääääa-aaaaa"] {
+        for bad in [
+            "",
+            "abcde",
+            "abcd-abcd-abcd-abcda",
+            "abcd-abcd-abcd-abcu",
+            "ääää-aaaa-aaaa-aaaa",
+        ] {
             assert_eq!(normalize_recovery_code(bad), None, "{bad:?}");
         }
     }

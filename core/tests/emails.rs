@@ -582,3 +582,31 @@ async fn the_outbox_survives_outages_and_restarts() {
     assert_eq!(mails[0].to, "outage@example.com");
     assert_eq!(store.mail().pending_mail().await.unwrap(), 0);
 }
+
+/// The embedders' worker delivers queued mail while the Tessera lives and ends
+/// once the last handle is dropped (so a dropped Tessera releases its store).
+#[tokio::test]
+async fn mail_worker_delivers_and_ends_with_the_last_handle() {
+    let e = env().await;
+    let store = e.t.store().clone();
+    let worker = tokio::spawn(e.t.mail_worker(
+        Arc::new(e.inbox.clone()),
+        std::time::Duration::from_millis(20),
+    ));
+    e.sign_up("ada@example.com").await;
+    let mut delivered = Vec::new();
+    for _ in 0..500 {
+        delivered = e.inbox.0.lock().unwrap().clone();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(delivered.len(), 1, "the verification mail is delivered");
+    assert_eq!(store.mail().pending_mail().await.unwrap(), 0);
+    drop(e);
+    tokio::time::timeout(std::time::Duration::from_secs(30), worker)
+        .await
+        .expect("the worker ends once the Tessera is dropped")
+        .unwrap();
+}

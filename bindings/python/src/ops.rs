@@ -161,13 +161,8 @@ async fn open(args: OpenArgs) -> tessera_core::Result<tessera_core::Tessera> {
         Some(url) => std::sync::Arc::new(SmtpMailer::from_url(url, &args.mail_from)?),
         None => std::sync::Arc::new(LogMailer),
     };
-    let worker = core.clone();
-    runtime().spawn(async move {
-        worker
-            .emails()
-            .run_worker(mailer, std::time::Duration::from_secs(2))
-            .await;
-    });
+    // Ends once Python drops its last handle, releasing the store.
+    runtime().spawn(core.mail_worker(mailer, std::time::Duration::from_secs(2)));
     Ok(core)
 }
 

@@ -156,13 +156,8 @@ impl Tessera {
             )?),
             None => Arc::new(tessera_core::mail::LogMailer),
         };
-        let worker = core.clone();
-        tokio::spawn(async move {
-            worker
-                .emails()
-                .run_worker(mailer, std::time::Duration::from_secs(2))
-                .await;
-        });
+        // Ends once Kotlin drops its last handle, releasing the store.
+        tokio::spawn(core.mail_worker(mailer, std::time::Duration::from_secs(2)));
         Ok(Arc::new(Tessera { core }))
     }
 
