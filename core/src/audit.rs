@@ -120,6 +120,25 @@ impl<'a> Audit<'a> {
         self.record_at(kind, subject, data, now).await
     }
 
+    /// Record an event about `user` in `app` from `client` (what most flows
+    /// record).
+    pub(crate) async fn record_user_event(
+        &self,
+        kind: &str,
+        app: Option<&App>,
+        user: Option<&User>,
+        client: Option<&ClientInfo>,
+        data: Value,
+    ) -> Result<()> {
+        let subject = Subject {
+            app,
+            user,
+            client,
+            ..Default::default()
+        };
+        self.record(kind, subject, data).await
+    }
+
     async fn record_at(
         &self,
         kind: &str,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::event;
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix, random_bytes};
 use crate::mail::{Mail, Mailer, kind, render};
 use crate::model::{
@@ -222,16 +222,7 @@ impl<'a> Emails<'a> {
         data: serde_json::Value,
     ) -> Result<()> {
         Audit::new(self.inner)
-            .record(
-                kind,
-                Subject {
-                    app,
-                    user,
-                    client,
-                    ..Default::default()
-                },
-                data,
-            )
+            .record_user_event(kind, app, user, client, data)
             .await
     }
 

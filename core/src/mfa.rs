@@ -26,7 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::event;
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix};
 use crate::model::{
     App, AppId, ClientInfo, CodeAttempt, CredentialKind, MfaPolicy, OneTimeToken, User, UserId,
@@ -223,16 +223,7 @@ impl<'a> Mfa<'a> {
         data: serde_json::Value,
     ) -> Result<()> {
         Audit::new(self.inner)
-            .record(
-                kind,
-                Subject {
-                    app: Some(app),
-                    user: Some(user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                data,
-            )
+            .record_user_event(kind, Some(app), Some(user), Some(client), data)
             .await
     }
 

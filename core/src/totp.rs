@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::event;
 use crate::crypto::{TokenHash, Verified, ct_eq, random_bytes};
 use crate::model::{
     App, ClientInfo, Credential, CredentialKind, MfaPolicy, OneTimeToken, User, UserId,
@@ -263,16 +263,7 @@ impl<'a> Totp<'a> {
         data: serde_json::Value,
     ) -> Result<()> {
         Audit::new(self.inner)
-            .record(
-                kind,
-                Subject {
-                    app: Some(app),
-                    user: Some(user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                data,
-            )
+            .record_user_event(kind, Some(app), Some(user), Some(client), data)
             .await
     }
 
