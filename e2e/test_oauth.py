@@ -360,7 +360,7 @@ def test_unverified_provider_email_is_refused_with_account_link_required(oauth_s
     assert events(s, "identity.linked") == []
     assert not [e for e in events(s, "sign_in.succeeded") if e["data"].get("method", "").startswith("oauth")]
     failed = events(s, "oauth.failed")
-    assert failed and all(e["data"]["reason"] == "email_not_verified_for_link" for e in failed)
+    assert failed and all(e["data"]["reason"] == "provider_email_not_verified" for e in failed)
 
 
 def test_verified_provider_email_does_not_take_over_an_unverified_account(oauth_server, oidc, browser):
@@ -516,7 +516,7 @@ TAMPERING = [
     pytest.param({"claims": {"aud": ["other-app"], "azp": "other-app"}}, "audience_mismatch", id="other_audience_list"),
     pytest.param({"expired": True}, "id_token_expired", id="expired"),
     pytest.param({"claims": {"iss": "http://127.0.0.1:1"}}, "issuer_mismatch", id="other_issuer"),
-    pytest.param({"wrong_key": True}, "id_token_invalid", id="unpublished_key"),
+    pytest.param({"wrong_key": True}, "id_token_signature_invalid", id="unpublished_key"),
 ]
 
 
