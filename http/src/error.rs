@@ -49,6 +49,8 @@ pub struct ErrorBody {
 }
 
 /// The HTTP status for an error kind (the one place this mapping lives).
+///
+/// No wildcard arm: a new [`ErrorKind`] does not compile until it has a status.
 pub fn status_of(kind: &ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
@@ -77,19 +79,34 @@ pub fn status_of(kind: &ErrorKind) -> StatusCode {
         ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::Storage => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Config | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
+/// Codes only the HTTP face answers, for failures no core operation has: a
+/// known route called with the wrong method, a request over the time limit.
+/// `(code, status, message)`; every other code is an [`ErrorKind`]'s.
+pub const HTTP_ONLY_CODES: &[(&str, StatusCode, &str)] = &[
+    (
+        "method_not_allowed",
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed on this route.",
+    ),
+    (
+        "timeout",
+        StatusCode::REQUEST_TIMEOUT,
+        "The request took too long.",
+    ),
+];
+
 /// The envelope for a bare status (used for answers produced by middleware).
 pub fn envelope_for_status(status: StatusCode) -> Response {
+    if let Some(&(code, _, message)) = HTTP_ONLY_CODES.iter().find(|(_, s, _)| *s == status) {
+        return body(status, code, message.to_owned(), None);
+    }
     let (code, message) = match status {
         StatusCode::NOT_FOUND => ("not_found", "No such route."),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "Method not allowed on this route.")
-        }
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "The request body is too large."),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long."),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "bad_request",
             "Expected a JSON body (Content-Type: application/json).",

@@ -16,6 +16,9 @@ mod protection;
 /// The stable contract: routes vs OpenAPI, cookie names, envelopes, config names, headers.
 mod contract;
 
+/// The error-code table shared with the bindings and SDKs (`sdks/testdata/error-codes.json`).
+mod error_codes;
+
 /// The `tessera` binary itself.
 mod binary;
 

@@ -114,3 +114,104 @@ func (e *APIError) Is(target error) bool {
 // ErrNotFound matches (with errors.Is) any 404 answer, including
 // GetUserByEmail finding no user.
 var ErrNotFound = &Error{Code: "not_found"}
+
+// Codes of Tessera's error envelope: APIError.Code is one of these. The list
+// is checked against sdks/testdata/error-codes.json, generated from the server.
+const (
+	// CodeInvalidCredentials: Email or password wrong, or no such account (never says which).
+	CodeInvalidCredentials = "invalid_credentials"
+	// CodeBadRequest: The request is malformed (unparseable JSON, wrong content type).
+	CodeBadRequest = "bad_request"
+	// CodeInvalidInput: Input failed validation; `field` names the offending field.
+	CodeInvalidInput = "invalid_input"
+	// CodeInvalidEmail: The email address is not acceptable.
+	CodeInvalidEmail = "invalid_email"
+	// CodeWeakPassword: The password breaks the policy (too short, too long, too guessable).
+	CodeWeakPassword = "weak_password"
+	// CodeEmailTaken: Another account in the pool already uses this email.
+	CodeEmailTaken = "email_taken"
+	// CodeIdentityTaken: An external identity is already linked to an account.
+	CodeIdentityTaken = "identity_taken"
+	// CodeConflict: A unique value (slug, name) is already in use.
+	CodeConflict = "conflict"
+	// CodeNotFound: The thing asked for does not exist (or the caller may not see it).
+	CodeNotFound = "not_found"
+	// CodeUserDisabled: The account is disabled.
+	CodeUserDisabled = "user_disabled"
+	// CodeEmailNotVerified: The account must verify its email address first.
+	CodeEmailNotVerified = "email_not_verified"
+	// CodeInvalidToken: A token is malformed, forged, or unknown.
+	CodeInvalidToken = "invalid_token"
+	// CodeTokenExpired: A token was valid once and has expired.
+	CodeTokenExpired = "token_expired"
+	// CodeRefreshTokenReused: A spent refresh token was presented again; the session is revoked.
+	CodeRefreshTokenReused = "refresh_token_reused"
+	// CodeSessionExpired: The session was revoked or has expired.
+	CodeSessionExpired = "session_expired"
+	// CodeUnauthenticated: No credentials were presented, or they do not identify anyone.
+	CodeUnauthenticated = "unauthenticated"
+	// CodeForbidden: The caller is known but may not do this.
+	CodeForbidden = "forbidden"
+	// CodeRateLimited: Too many attempts; try again after the given delay.
+	CodeRateLimited = "rate_limited"
+	// CodeMfaRequired: A second factor is required to finish signing in.
+	CodeMfaRequired = "mfa_required"
+	// CodeAccountLinkRequired: An account with the external identity's email exists; sign in to it and link explicitly.
+	CodeAccountLinkRequired = "account_link_required"
+	// CodeLastSignInMethod: The credential or identity is the user's last way to sign in.
+	CodeLastSignInMethod = "last_sign_in_method"
+	// CodeReauthenticationRequired: The action needs a recent sign-in or the current password again.
+	CodeReauthenticationRequired = "reauthentication_required"
+	// CodeProviderError: An external provider failed or answered something unusable.
+	CodeProviderError = "provider_error"
+	// CodeMethodDisabled: The sign-in method is not enabled for this app.
+	CodeMethodDisabled = "method_disabled"
+	// CodeTooLarge: The value is larger than allowed.
+	CodeTooLarge = "too_large"
+	// CodeStorageError: The store failed (connection lost, timeout, unexpected database state).
+	CodeStorageError = "storage_error"
+	// CodeConfigError: The configuration is unusable (missing or malformed key, bad URL).
+	CodeConfigError = "config_error"
+	// CodeInternalError: A bug or an unexpected failure inside Tessera.
+	CodeInternalError = "internal_error"
+	// CodeMethodNotAllowed: A known route called with a method it does not serve (HTTP only).
+	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeTimeout: The request took longer than the server allows (HTTP only).
+	CodeTimeout = "timeout"
+)
+
+// APIErrorCodes returns every code of Tessera's error envelope (a fresh slice).
+func APIErrorCodes() []string {
+	return []string{
+		CodeInvalidCredentials,
+		CodeBadRequest,
+		CodeInvalidInput,
+		CodeInvalidEmail,
+		CodeWeakPassword,
+		CodeEmailTaken,
+		CodeIdentityTaken,
+		CodeConflict,
+		CodeNotFound,
+		CodeUserDisabled,
+		CodeEmailNotVerified,
+		CodeInvalidToken,
+		CodeTokenExpired,
+		CodeRefreshTokenReused,
+		CodeSessionExpired,
+		CodeUnauthenticated,
+		CodeForbidden,
+		CodeRateLimited,
+		CodeMfaRequired,
+		CodeAccountLinkRequired,
+		CodeLastSignInMethod,
+		CodeReauthenticationRequired,
+		CodeProviderError,
+		CodeMethodDisabled,
+		CodeTooLarge,
+		CodeStorageError,
+		CodeConfigError,
+		CodeInternalError,
+		CodeMethodNotAllowed,
+		CodeTimeout,
+	}
+}

@@ -323,8 +323,29 @@ impl From<Error> for TesseraError {
                 TesseraError::ReauthenticationRequired { code, detail }
             }
             ErrorKind::ProviderError => TesseraError::ProviderFailed { code, detail },
-            _ => TesseraError::Other { code, detail },
+            // Listed, not a wildcard: a new kind must be placed here on purpose.
+            ErrorKind::BadRequest
+            | ErrorKind::IdentityTaken
+            | ErrorKind::TooLarge
+            | ErrorKind::Storage
+            | ErrorKind::Config
+            | ErrorKind::Internal => TesseraError::Other { code, detail },
         }
+    }
+}
+
+/// The error Tessera raises for a stable `code` (`email_taken`, …), with the
+/// code's default message; `Other` for a code this version does not know.
+/// For callers that get a code from elsewhere (the HTTP API's error envelope,
+/// a stored result) and want the same typed exception.
+#[uniffi::export]
+pub fn error_for_code(code: String) -> TesseraError {
+    match ErrorKind::ALL.iter().find(|k| k.code() == code) {
+        Some(kind) => Error::new(kind.clone()).into(),
+        None => TesseraError::Other {
+            code,
+            detail: "Unknown error code.".to_owned(),
+        },
     }
 }
 
@@ -332,6 +353,36 @@ impl From<Error> for TesseraError {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// Every core code keeps its code through the binding, and only the
+    /// documented codes fall to `Other`.
+    #[test]
+    fn every_core_code_has_a_variant() {
+        let mut other = Vec::new();
+        for kind in ErrorKind::ALL {
+            let e = error_for_code(kind.code().to_owned());
+            assert_eq!(e.code(), kind.code());
+            assert!(e.to_string().ends_with(kind.default_message()), "{e}");
+            if matches!(e, TesseraError::Other { .. }) {
+                other.push(kind.code());
+            }
+        }
+        assert_eq!(
+            other,
+            [
+                "bad_request",
+                "identity_taken",
+                "too_large",
+                "storage_error",
+                "config_error",
+                "internal_error"
+            ]
+        );
+        assert!(matches!(
+            error_for_code("from_the_future".into()),
+            TesseraError::Other { code, .. } if code == "from_the_future"
+        ));
+    }
 
     #[test]
     fn keeps_code_and_rounds_retry_after_up() {

@@ -30,7 +30,7 @@ use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::model::{DEFAULT_SLUG, SigningAlg, UserQuery};
 use tessera_core::{NewApp, SignInOutcome, SignUpOutcome};
 
-pub use error::TesseraError;
+pub use error::{TesseraError, error_for_code};
 pub use factors::{
     EnrolledSignIn, Identity, MfaStatus, OAuthCallback, OAuthClaimMapping, OAuthProvider,
     OAuthProviderConfig, OAuthStart, PasskeyChallenge, PasskeyInfo, TotpEnrollment,

@@ -11,7 +11,17 @@
 
 export type { Claims } from "./claims.js";
 export { type ClientOptions, type ListUsersOptions, type RequestOptions, type TesseraClient, type User, type UserPage, createClient } from "./client.js";
-export { ApiError, JwksError, TesseraError, TokenError, type TokenErrorCode, WebhookError, type WebhookErrorCode } from "./errors.js";
+export {
+  API_ERROR_CODES,
+  ApiError,
+  type ApiErrorCode,
+  JwksError,
+  TesseraError,
+  TokenError,
+  type TokenErrorCode,
+  WebhookError,
+  type WebhookErrorCode,
+} from "./errors.js";
 export { type AuthOptions, type AuthRequest, type AuthResponse, type Middleware, tesseraAuth } from "./express.js";
 export { authenticateRequest, requestAuthenticator, withAuth } from "./fetch.js";
 export type { HeaderInput } from "./headers.js";

@@ -44,7 +44,7 @@ pub enum ErrorKind {
     /// A webhook secret is not `whsec_` followed by base64.
     InvalidSecret,
     /// Tessera answered with an error; see [`Error::status`] and
-    /// [`Error::code`].
+    /// [`Error::code`] (one of [`api_code`]).
     Api,
     /// The request did not finish within the timeout.
     Timeout,
@@ -92,6 +92,107 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
     }
+}
+
+/// The codes of Tessera's error envelope: what [`Error::code`] returns for an
+/// [`ErrorKind::Api`] error, one constant per code, so callers compare with
+/// `e.code() == api_code::EMAIL_TAKEN` instead of spelling strings. The list
+/// is checked against `sdks/testdata/error-codes.json` (generated from the
+/// server) by this crate's tests.
+pub mod api_code {
+    /// Email or password wrong, or no such account (never says which).
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// The request is malformed (unparseable JSON, wrong content type).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// Input failed validation; `field` names the offending field.
+    pub const INVALID_INPUT: &str = "invalid_input";
+    /// The email address is not acceptable.
+    pub const INVALID_EMAIL: &str = "invalid_email";
+    /// The password breaks the policy (too short, too long, too guessable).
+    pub const WEAK_PASSWORD: &str = "weak_password";
+    /// Another account in the pool already uses this email.
+    pub const EMAIL_TAKEN: &str = "email_taken";
+    /// An external identity is already linked to an account.
+    pub const IDENTITY_TAKEN: &str = "identity_taken";
+    /// A unique value (slug, name) is already in use.
+    pub const CONFLICT: &str = "conflict";
+    /// The thing asked for does not exist (or the caller may not see it).
+    pub const NOT_FOUND: &str = "not_found";
+    /// The account is disabled.
+    pub const USER_DISABLED: &str = "user_disabled";
+    /// The account must verify its email address first.
+    pub const EMAIL_NOT_VERIFIED: &str = "email_not_verified";
+    /// A token is malformed, forged, or unknown.
+    pub const INVALID_TOKEN: &str = "invalid_token";
+    /// A token was valid once and has expired.
+    pub const TOKEN_EXPIRED: &str = "token_expired";
+    /// A spent refresh token was presented again; the session is revoked.
+    pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
+    /// The session was revoked or has expired.
+    pub const SESSION_EXPIRED: &str = "session_expired";
+    /// No credentials were presented, or they do not identify anyone.
+    pub const UNAUTHENTICATED: &str = "unauthenticated";
+    /// The caller is known but may not do this.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// Too many attempts; try again after the given delay.
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// A second factor is required to finish signing in.
+    pub const MFA_REQUIRED: &str = "mfa_required";
+    /// An account with the external identity's email exists; sign in to it and link explicitly.
+    pub const ACCOUNT_LINK_REQUIRED: &str = "account_link_required";
+    /// The credential or identity is the user's last way to sign in.
+    pub const LAST_SIGN_IN_METHOD: &str = "last_sign_in_method";
+    /// The action needs a recent sign-in or the current password again.
+    pub const REAUTHENTICATION_REQUIRED: &str = "reauthentication_required";
+    /// An external provider failed or answered something unusable.
+    pub const PROVIDER_ERROR: &str = "provider_error";
+    /// The sign-in method is not enabled for this app.
+    pub const METHOD_DISABLED: &str = "method_disabled";
+    /// The value is larger than allowed.
+    pub const TOO_LARGE: &str = "too_large";
+    /// The store failed (connection lost, timeout, unexpected database state).
+    pub const STORAGE_ERROR: &str = "storage_error";
+    /// The configuration is unusable (missing or malformed key, bad URL).
+    pub const CONFIG_ERROR: &str = "config_error";
+    /// A bug or an unexpected failure inside Tessera.
+    pub const INTERNAL_ERROR: &str = "internal_error";
+    /// A known route called with a method it does not serve (HTTP only).
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The request took longer than the server allows (HTTP only).
+    pub const TIMEOUT: &str = "timeout";
+    /// Every code above.
+    pub const ALL: &[&str] = &[
+        INVALID_CREDENTIALS,
+        BAD_REQUEST,
+        INVALID_INPUT,
+        INVALID_EMAIL,
+        WEAK_PASSWORD,
+        EMAIL_TAKEN,
+        IDENTITY_TAKEN,
+        CONFLICT,
+        NOT_FOUND,
+        USER_DISABLED,
+        EMAIL_NOT_VERIFIED,
+        INVALID_TOKEN,
+        TOKEN_EXPIRED,
+        REFRESH_TOKEN_REUSED,
+        SESSION_EXPIRED,
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        RATE_LIMITED,
+        MFA_REQUIRED,
+        ACCOUNT_LINK_REQUIRED,
+        LAST_SIGN_IN_METHOD,
+        REAUTHENTICATION_REQUIRED,
+        PROVIDER_ERROR,
+        METHOD_DISABLED,
+        TOO_LARGE,
+        STORAGE_ERROR,
+        CONFIG_ERROR,
+        INTERNAL_ERROR,
+        METHOD_NOT_ALLOWED,
+        TIMEOUT,
+    ];
 }
 
 /// A failure of this SDK: a refused token or webhook, or a failed call to

@@ -53,7 +53,7 @@ mod webhooks;
 mod axum;
 
 pub use crate::client::{Client, ClientBuilder, DEFAULT_CLIENT_TIMEOUT, ListUsers, User, UserPage};
-pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::error::{Error, ErrorKind, Result, api_code};
 pub use crate::token::{ACCESS_TOKEN_COOKIE, token_from_headers};
 pub use crate::verifier::{
     Claims, DEFAULT_LEEWAY, DEFAULT_MAX_AGE, DEFAULT_REFETCH_COOLDOWN, DEFAULT_TIMEOUT, Verifier,

@@ -12,6 +12,9 @@ mod cache;
 /// Every case of sdks/testdata/webhooks.json, signing, header handling.
 mod webhooks;
 
+/// The server-API error codes against sdks/testdata/error-codes.json.
+mod error_codes;
+
 /// The server-API client against a local fake of the admin API.
 mod client;
 

@@ -11,6 +11,7 @@ Framework adapters live in :mod:`tessera_sdk.fastapi` and :mod:`tessera_sdk.flas
 from .claims import Claims
 from .client import AsyncClient, Client
 from .errors import (
+    ApiCode,
     ApiConnectionError,
     ApiError,
     ApiTimeoutError,
@@ -37,6 +38,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACCESS_TOKEN_COOKIE",
+    "ApiCode",
     "ApiConnectionError",
     "ApiError",
     "ApiTimeoutError",

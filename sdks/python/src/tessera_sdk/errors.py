@@ -9,6 +9,7 @@ secrets or API keys.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Optional
 
 
@@ -146,3 +147,102 @@ class ApiConnectionError(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=None)
+
+
+class ApiCode(str, Enum):
+    """Every ``code`` the server API answers in its error envelope.
+
+    :attr:`ApiError.code` is one of these (compare ``err.code ==
+    ApiCode.EMAIL_TAKEN``; the members are strings). The list is checked
+    against ``sdks/testdata/error-codes.json``, generated from the server.
+    """
+
+    INVALID_CREDENTIALS = "invalid_credentials"
+    """Email or password wrong, or no such account (never says which)."""
+
+    BAD_REQUEST = "bad_request"
+    """The request is malformed (unparseable JSON, wrong content type)."""
+
+    INVALID_INPUT = "invalid_input"
+    """Input failed validation; ``field`` names the offending field."""
+
+    INVALID_EMAIL = "invalid_email"
+    """The email address is not acceptable."""
+
+    WEAK_PASSWORD = "weak_password"
+    """The password breaks the policy (too short, too long, too guessable)."""
+
+    EMAIL_TAKEN = "email_taken"
+    """Another account in the pool already uses this email."""
+
+    IDENTITY_TAKEN = "identity_taken"
+    """An external identity is already linked to an account."""
+
+    CONFLICT = "conflict"
+    """A unique value (slug, name) is already in use."""
+
+    NOT_FOUND = "not_found"
+    """The thing asked for does not exist (or the caller may not see it)."""
+
+    USER_DISABLED = "user_disabled"
+    """The account is disabled."""
+
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    """The account must verify its email address first."""
+
+    INVALID_TOKEN = "invalid_token"
+    """A token is malformed, forged, or unknown."""
+
+    TOKEN_EXPIRED = "token_expired"
+    """A token was valid once and has expired."""
+
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"
+    """A spent refresh token was presented again; the session is revoked."""
+
+    SESSION_EXPIRED = "session_expired"
+    """The session was revoked or has expired."""
+
+    UNAUTHENTICATED = "unauthenticated"
+    """No credentials were presented, or they do not identify anyone."""
+
+    FORBIDDEN = "forbidden"
+    """The caller is known but may not do this."""
+
+    RATE_LIMITED = "rate_limited"
+    """Too many attempts; try again after the given delay."""
+
+    MFA_REQUIRED = "mfa_required"
+    """A second factor is required to finish signing in."""
+
+    ACCOUNT_LINK_REQUIRED = "account_link_required"
+    """An account with the external identity's email exists; sign in to it and link explicitly."""
+
+    LAST_SIGN_IN_METHOD = "last_sign_in_method"
+    """The credential or identity is the user's last way to sign in."""
+
+    REAUTHENTICATION_REQUIRED = "reauthentication_required"
+    """The action needs a recent sign-in or the current password again."""
+
+    PROVIDER_ERROR = "provider_error"
+    """An external provider failed or answered something unusable."""
+
+    METHOD_DISABLED = "method_disabled"
+    """The sign-in method is not enabled for this app."""
+
+    TOO_LARGE = "too_large"
+    """The value is larger than allowed."""
+
+    STORAGE_ERROR = "storage_error"
+    """The store failed (connection lost, timeout, unexpected database state)."""
+
+    CONFIG_ERROR = "config_error"
+    """The configuration is unusable (missing or malformed key, bad URL)."""
+
+    INTERNAL_ERROR = "internal_error"
+    """A bug or an unexpected failure inside Tessera."""
+
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    """A known route called with a method it does not serve (HTTP only)."""
+
+    TIMEOUT = "timeout"
+    """The request took longer than the server allows (HTTP only)."""
