@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix};
 use crate::model::ApiKey;
 use crate::validate::check_label;
@@ -92,7 +92,7 @@ impl<'a> ApiKeys<'a> {
         self.inner.store.api_keys().insert_api_key(&key).await?;
         Audit::new(self.inner)
             .record(
-                event::API_KEY_CREATED,
+                EventKind::ApiKeyCreated,
                 Subject::default(),
                 json!({ "id": key.id, "name": key.name, "scopes": key.scopes }),
             )
@@ -179,7 +179,7 @@ impl<'a> ApiKeys<'a> {
             .await?;
         Audit::new(self.inner)
             .record(
-                event::API_KEY_REVOKED,
+                EventKind::ApiKeyRevoked,
                 Subject::default(),
                 json!({ "id": id }),
             )

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::model::{App, AppId, AppSettings, DEFAULT_SLUG, Pool, PoolId};
 use crate::validate::{check_label, check_slug};
 use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
@@ -170,7 +170,7 @@ impl<'a> Apps<'a> {
     async fn audit(&self, app: &App, action: &str) -> Result<()> {
         Audit::new(self.inner)
             .record(
-                event::APP_CHANGED,
+                EventKind::AppChanged,
                 Subject {
                     app: Some(app),
                     ..Default::default()

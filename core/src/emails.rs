@@ -15,29 +15,15 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde_json::json;
 
-use crate::audit::event;
+use crate::audit::EventKind;
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix, random_bytes};
 use crate::mail::{Mail, Mailer, kind, render};
 use crate::model::{
-    App, ClientInfo, OneTimeToken, OutboxMail, SignInMethod, User, UserId, UserPatch,
+    App, ClientInfo, OneTimeToken, OutboxMail, SignInMethod, TokenPurpose, User, UserId, UserPatch,
 };
 use crate::sessions::SignInOutcome;
 use crate::validate::{check_new_password, normalize_email};
 use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions, new_id};
-
-/// Token purposes of the email flows.
-pub mod purpose {
-    /// Email verification links.
-    pub const VERIFY_EMAIL: &str = "verify_email";
-    /// Password reset links.
-    pub const PASSWORD_RESET: &str = "password_reset";
-    /// Six-digit sign-in codes.
-    pub const EMAIL_CODE: &str = "email_code";
-    /// Magic sign-in links.
-    pub const MAGIC_LINK: &str = "magic_link";
-    /// Email change confirmations.
-    pub const EMAIL_CHANGE: &str = "email_change";
-}
 
 /// Most messages one address receives in an hour.
 pub const SENDS_PER_HOUR: u32 = 5;
@@ -94,7 +80,7 @@ pub struct Emails<'a> {
 }
 
 /// The stored hash of a code: unambiguous, and distinct per purpose and pool.
-fn code_hash(purpose: &str, pool: uuid::Uuid, subject: &str, code: &str) -> TokenHash {
+fn code_hash(purpose: TokenPurpose, pool: uuid::Uuid, subject: &str, code: &str) -> TokenHash {
     TokenHash::of(&format!("{purpose}\u{0}{pool}\u{0}{subject}\u{0}{code}"))
 }
 
@@ -121,7 +107,7 @@ impl<'a> Emails<'a> {
     fn token(
         &self,
         hash: TokenHash,
-        purpose: &str,
+        purpose: TokenPurpose,
         app: &App,
         user: Option<&User>,
         subject: &str,
@@ -130,7 +116,7 @@ impl<'a> Emails<'a> {
         let now = self.inner.now();
         OneTimeToken {
             hash,
-            purpose: purpose.to_owned(),
+            purpose: purpose.as_str().to_owned(),
             pool_id: app.pool_id,
             app_id: Some(app.id),
             user_id: user.map(|u| u.id),
@@ -215,7 +201,7 @@ impl<'a> Emails<'a> {
 
     async fn audit(
         &self,
-        kind: &str,
+        kind: EventKind,
         app: Option<&App>,
         user: Option<&User>,
         client: Option<&ClientInfo>,
@@ -227,12 +213,17 @@ impl<'a> Emails<'a> {
     }
 
     /// Spend a link token: `invalid_token` if unknown or spent, `token_expired`.
-    async fn spend(&self, purpose: &str, token: &str, prefix: &str) -> Result<OneTimeToken> {
+    async fn spend(
+        &self,
+        purpose: TokenPurpose,
+        token: &str,
+        prefix: &str,
+    ) -> Result<OneTimeToken> {
         check_token_format(token, prefix)?;
         self.inner
             .store
             .tokens()
-            .consume_token(purpose, &TokenHash::of(token), self.inner.now())
+            .consume_token(purpose.as_str(), &TokenHash::of(token), self.inner.now())
             .await
     }
 
@@ -276,7 +267,7 @@ impl<'a> Emails<'a> {
         let (secret, hash) = generate_token(prefix::VERIFY_EMAIL);
         let token = self.token(
             hash,
-            purpose::VERIFY_EMAIL,
+            TokenPurpose::VerifyEmail,
             app,
             Some(user),
             &user.email,
@@ -298,7 +289,7 @@ impl<'a> Emails<'a> {
     /// longer has), `token_expired`.
     pub async fn verify_email(&self, token: &str) -> Result<User> {
         let t = self
-            .spend(purpose::VERIFY_EMAIL, token, prefix::VERIFY_EMAIL)
+            .spend(TokenPurpose::VerifyEmail, token, prefix::VERIFY_EMAIL)
             .await?;
         let user_id = t
             .user_id
@@ -316,7 +307,7 @@ impl<'a> Emails<'a> {
         let user = self.mark_verified(user).await?;
         let app = self.token_app(&t).await?;
         self.audit(
-            event::EMAIL_VERIFIED,
+            EventKind::EmailVerified,
             Some(&app),
             Some(&user),
             None,
@@ -386,12 +377,12 @@ impl<'a> Emails<'a> {
         self.inner
             .store
             .tokens()
-            .delete_user_tokens(user.id, purpose::PASSWORD_RESET)
+            .delete_user_tokens(user.id, TokenPurpose::PasswordReset.as_str())
             .await?;
         let (secret, hash) = generate_token(prefix::PASSWORD_RESET);
         let token = self.token(
             hash,
-            purpose::PASSWORD_RESET,
+            TokenPurpose::PasswordReset,
             app,
             Some(&user),
             &email,
@@ -406,7 +397,7 @@ impl<'a> Emails<'a> {
         )?;
         self.queue(&mail, Some(&token), false).await?;
         self.audit(
-            event::PASSWORD_RESET_REQUESTED,
+            EventKind::PasswordResetRequested,
             Some(app),
             Some(&user),
             Some(client),
@@ -433,11 +424,11 @@ impl<'a> Emails<'a> {
             .inner
             .store
             .tokens()
-            .find_token(purpose::PASSWORD_RESET, &hash, now)
+            .find_token(TokenPurpose::PasswordReset.as_str(), &hash, now)
             .await?
         else {
             // Expired or unknown: spending it says which (and removes an expired one).
-            self.spend(purpose::PASSWORD_RESET, token, prefix::PASSWORD_RESET)
+            self.spend(TokenPurpose::PasswordReset, token, prefix::PASSWORD_RESET)
                 .await?;
             return Err(Error::new(ErrorKind::InvalidToken));
         };
@@ -453,7 +444,7 @@ impl<'a> Emails<'a> {
         check_new_password(new_password, app.settings.min_password_score, &context)?;
         let phc = self.inner.hasher.hash(new_password).await?;
         // Exactly one of racing resets gets here.
-        self.spend(purpose::PASSWORD_RESET, token, prefix::PASSWORD_RESET)
+        self.spend(TokenPurpose::PasswordReset, token, prefix::PASSWORD_RESET)
             .await?;
         let now = self.inner.now();
         self.inner
@@ -476,7 +467,7 @@ impl<'a> Emails<'a> {
         let mail = render(&app, kind::PASSWORD_CHANGED, &user.email, None, None)?;
         self.queue(&mail, None, false).await?;
         self.audit(
-            event::PASSWORD_RESET,
+            EventKind::PasswordReset,
             Some(&app),
             Some(&user),
             Some(client),
@@ -498,10 +489,10 @@ impl<'a> Emails<'a> {
             return Ok(());
         };
         let code = six_digits();
-        let hash = code_hash(purpose::EMAIL_CODE, app.pool_id, &email, &code);
+        let hash = code_hash(TokenPurpose::EmailCode, app.pool_id, &email, &code);
         let token = self.token(
             hash,
-            purpose::EMAIL_CODE,
+            TokenPurpose::EmailCode,
             app,
             Some(&user),
             &email,
@@ -510,7 +501,7 @@ impl<'a> Emails<'a> {
         let mail = render(app, kind::SIGN_IN_CODE, &email, None, Some(&code))?;
         self.queue(&mail, Some(&token), true).await?;
         self.audit(
-            event::SIGN_IN_CODE_SENT,
+            EventKind::SignInCodeSent,
             Some(app),
             Some(&user),
             Some(client),
@@ -533,7 +524,7 @@ impl<'a> Emails<'a> {
         Self::require(app, SignInMethod::EmailCode)?;
         let fail = |reason: &'static str| async move {
             self.audit(
-                event::SIGN_IN_FAILED,
+                EventKind::SignInFailed,
                 Some(app),
                 None,
                 Some(client),
@@ -549,13 +540,13 @@ impl<'a> Emails<'a> {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return fail("malformed_code").await;
         }
-        let hash = code_hash(purpose::EMAIL_CODE, app.pool_id, &email, code);
+        let hash = code_hash(TokenPurpose::EmailCode, app.pool_id, &email, code);
         let attempt = self
             .inner
             .store
             .tokens()
             .attempt_code(
-                purpose::EMAIL_CODE,
+                TokenPurpose::EmailCode.as_str(),
                 app.pool_id,
                 &email,
                 &hash,
@@ -591,7 +582,7 @@ impl<'a> Emails<'a> {
         };
         if user.disabled {
             self.audit(
-                event::SIGN_IN_FAILED,
+                EventKind::SignInFailed,
                 Some(app),
                 Some(&user),
                 Some(client),
@@ -629,7 +620,7 @@ impl<'a> Emails<'a> {
         let (secret, hash) = generate_token(prefix::MAGIC_LINK);
         let mut token = self.token(
             hash,
-            purpose::MAGIC_LINK,
+            TokenPurpose::MagicLink,
             app,
             Some(&user),
             &email,
@@ -646,7 +637,7 @@ impl<'a> Emails<'a> {
         let mail = render(app, kind::MAGIC_LINK, &email, Some(&link), None)?;
         self.queue(&mail, Some(&token), false).await?;
         self.audit(
-            event::MAGIC_LINK_SENT,
+            EventKind::MagicLinkSent,
             Some(app),
             Some(&user),
             Some(client),
@@ -664,7 +655,7 @@ impl<'a> Emails<'a> {
         client: &ClientInfo,
     ) -> Result<MagicLinkSignIn> {
         let t = self
-            .spend(purpose::MAGIC_LINK, token, prefix::MAGIC_LINK)
+            .spend(TokenPurpose::MagicLink, token, prefix::MAGIC_LINK)
             .await?;
         let app = self.token_app(&t).await?;
         let outcome = match self.finish_sign_in(&app, &t, client, "magic_link").await {
@@ -714,7 +705,7 @@ impl<'a> Emails<'a> {
         let (secret, hash) = generate_token(prefix::EMAIL_CHANGE);
         let mut token = self.token(
             hash,
-            purpose::EMAIL_CHANGE,
+            TokenPurpose::EmailChange,
             app,
             Some(&user),
             &new_email,
@@ -732,7 +723,7 @@ impl<'a> Emails<'a> {
         let notice = render(app, kind::EMAIL_CHANGE_NOTICE, &user.email, None, None)?;
         self.queue(&notice, None, false).await?;
         self.audit(
-            event::EMAIL_CHANGE_REQUESTED,
+            EventKind::EmailChangeRequested,
             Some(app),
             Some(&user),
             Some(client),
@@ -748,7 +739,7 @@ impl<'a> Emails<'a> {
     /// taken meanwhile).
     pub async fn confirm_email_change(&self, token: &str, client: &ClientInfo) -> Result<User> {
         let t = self
-            .spend(purpose::EMAIL_CHANGE, token, prefix::EMAIL_CHANGE)
+            .spend(TokenPurpose::EmailChange, token, prefix::EMAIL_CHANGE)
             .await?;
         let (Some(user_id), Some(new_email)) = (t.user_id, t.subject.clone()) else {
             return Err(Error::new(ErrorKind::InvalidToken));
@@ -769,7 +760,7 @@ impl<'a> Emails<'a> {
         let mail = render(&app, kind::EMAIL_CHANGED, &old.email, None, None)?;
         self.queue(&mail, None, false).await?;
         self.audit(
-            event::EMAIL_CHANGED,
+            EventKind::EmailChanged,
             Some(&app),
             Some(&user),
             Some(client),
@@ -865,13 +856,19 @@ mod tests {
             assert!(c.bytes().all(|b| b.is_ascii_digit()));
         }
         let pool = uuid::Uuid::nil();
+        let (p, q) = (TokenPurpose::EmailCode, TokenPurpose::MagicLink);
         assert_ne!(
-            code_hash("p", pool, "x@a.com1", "23456"),
-            code_hash("p", pool, "x@a.com", "123456")
+            code_hash(p, pool, "x@a.com1", "23456"),
+            code_hash(p, pool, "x@a.com", "123456")
         );
         assert_ne!(
-            code_hash("p", pool, "x@a.com", "123456"),
-            code_hash("q", pool, "x@a.com", "123456")
+            code_hash(p, pool, "x@a.com", "123456"),
+            code_hash(q, pool, "x@a.com", "123456")
+        );
+        // The stored form of codes issued before the purpose was an enum.
+        assert_eq!(
+            code_hash(p, pool, "x@a.com", "123456"),
+            TokenHash::of(&format!("email_code\u{0}{pool}\u{0}x@a.com\u{0}123456"))
         );
     }
 }

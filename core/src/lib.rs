@@ -54,6 +54,7 @@ mod totp;
 mod users;
 pub mod validate;
 pub mod webhooks;
+mod words;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -62,14 +63,12 @@ use std::sync::Arc;
 
 pub use api_keys::{ApiKeys, CreatedApiKey, SCOPE_ADMIN, SCOPES};
 pub use apps::{Apps, NewApp};
-pub use audit::{Audit, event};
+pub use audit::{Audit, EventKind};
 pub use emails::{
-    DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow, purpose,
+    DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use mfa::{
-    EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, PendingMfa, method as mfa_method,
-};
+pub use mfa::{EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, MfaMethod, PendingMfa};
 pub use oauth::{
     AMR_FEDERATED, Authorization, CallbackOutcome, CallbackParams, CallbackResult, ClaimMapping,
     EXCHANGE_CODE_PREFIX, ExternalProfile, OAuth, ProviderInput, ProviderKind, ProviderSettings,
@@ -86,6 +85,7 @@ pub use totp::{
     MfaStatus, RECOVERY_CODE_COUNT, TOTP_DIGITS, TOTP_PERIOD_SECS, Totp, TotpEnrollment,
 };
 pub use users::Users;
+pub use words::UnknownWord;
 
 use clock::{Clock, SystemClock};
 use crypto::{KeyRing, PasswordHasher, PasswordParams};

@@ -26,10 +26,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::event;
+use crate::audit::EventKind;
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix};
 use crate::model::{
-    App, AppId, ClientInfo, CodeAttempt, CredentialKind, MfaPolicy, OneTimeToken, User, UserId,
+    App, AppId, ClientInfo, CodeAttempt, CredentialKind, MfaPolicy, OneTimeToken, TokenPurpose,
+    User, UserId,
 };
 use crate::passwords::FAILURE_WINDOW;
 use crate::sessions::{AuthSession, MfaChallenge, Sessions};
@@ -42,8 +43,6 @@ use crate::{Audit, Error, ErrorKind, Inner, Result};
 pub const MAX_MFA_ATTEMPTS: u32 = 5;
 /// Lifetime of an MFA challenge, in seconds.
 pub const MFA_TTL_SECS: i64 = 5 * 60;
-/// Token purpose of MFA challenges.
-pub(crate) const PURPOSE: &str = "mfa";
 /// Wrong second factors a user may make (across challenges, within an hour)
 /// before each further try must wait.
 const FREE_FAILURES: u32 = 2 * MAX_MFA_ATTEMPTS;
@@ -57,17 +56,20 @@ fn backoff(failures: u32) -> Option<Duration> {
     Some(Duration::seconds(1i64 << over.min(16)).min(MAX_BACKOFF))
 }
 
-/// Names of the ways to complete an MFA challenge (its `methods`).
-pub mod method {
-    /// A code from an authenticator app.
-    pub const TOTP: &str = "totp";
-    /// One of the user's recovery codes.
-    pub const RECOVERY_CODE: &str = "recovery_code";
-    /// A passkey.
-    pub const PASSKEY: &str = "passkey";
-    /// The app requires a second factor and the user has none: enrol TOTP
-    /// with the `mfa_token`, which finishes the sign-in.
-    pub const TOTP_ENROLL: &str = "totp_enroll";
+crate::words::protocol_words! {
+    /// A way to complete an MFA challenge (its `methods`; also the `method`
+    /// of `mfa.failed` audit events).
+    pub enum MfaMethod("MFA method") {
+        /// A code from an authenticator app.
+        Totp => "totp",
+        /// One of the user's recovery codes.
+        RecoveryCode => "recovery_code",
+        /// A passkey.
+        Passkey => "passkey",
+        /// The app requires a second factor and the user has none: enrol TOTP
+        /// with the `mfa_token`, which finishes the sign-in.
+        TotpEnroll => "totp_enroll",
+    }
 }
 
 /// A sign-in waiting for its second factor, as read from its `mfa_token`.
@@ -81,8 +83,8 @@ pub struct PendingMfa {
     pub amr: Vec<String>,
     /// The first factor (`password`, `email_code`, `magic_link`, `oauth`).
     pub method: String,
-    /// How the challenge may be completed (see [`method`]).
-    pub methods: Vec<String>,
+    /// How the challenge may be completed.
+    pub methods: Vec<MfaMethod>,
     /// When the challenge stops working.
     pub expires_at: DateTime<Utc>,
     /// Wrong attempts so far.
@@ -92,9 +94,9 @@ pub struct PendingMfa {
 }
 
 impl PendingMfa {
-    /// Whether `m` (see [`method`]) may complete this challenge.
-    pub fn allows(&self, m: &str) -> bool {
-        self.methods.iter().any(|x| x == m)
+    /// Whether `m` may complete this challenge.
+    pub fn allows(&self, m: MfaMethod) -> bool {
+        self.methods.contains(&m)
     }
 
     fn subject(&self) -> String {
@@ -144,7 +146,7 @@ impl<'a> Mfa<'a> {
 
     /// The factors `user` can complete a challenge with, or `None` when no
     /// second factor is asked for.
-    async fn methods_for(&self, app: &App, user: &User) -> Result<Option<Vec<String>>> {
+    async fn methods_for(&self, app: &App, user: &User) -> Result<Option<Vec<MfaMethod>>> {
         let creds = self
             .inner
             .store
@@ -156,16 +158,16 @@ impl<'a> Mfa<'a> {
         let recovery = creds.iter().any(|c| c.kind == CredentialKind::RecoveryCode);
         let mut methods = Vec::new();
         if totp {
-            methods.push(method::TOTP.to_owned());
+            methods.push(MfaMethod::Totp);
         }
         if passkey {
-            methods.push(method::PASSKEY.to_owned());
+            methods.push(MfaMethod::Passkey);
         }
         if !methods.is_empty() && recovery {
-            methods.push(method::RECOVERY_CODE.to_owned());
+            methods.push(MfaMethod::RecoveryCode);
         }
         if methods.is_empty() && app.settings.mfa == MfaPolicy::Required {
-            methods.push(method::TOTP_ENROLL.to_owned());
+            methods.push(MfaMethod::TotpEnroll);
         }
         Ok((!methods.is_empty()).then_some(methods))
     }
@@ -187,7 +189,7 @@ impl<'a> Mfa<'a> {
         let (mfa_token, hash) = generate_token(prefix::MFA);
         let token = OneTimeToken {
             hash,
-            purpose: PURPOSE.to_owned(),
+            purpose: TokenPurpose::MfaChallenge.as_str().to_owned(),
             pool_id: user.pool_id,
             app_id: Some(app.id),
             user_id: Some(user.id),
@@ -204,7 +206,7 @@ impl<'a> Mfa<'a> {
         };
         self.inner.store.tokens().insert_token(&token).await?;
         self.audit(
-            event::MFA_CHALLENGED,
+            EventKind::MfaChallenged,
             app,
             user,
             client,
@@ -216,7 +218,7 @@ impl<'a> Mfa<'a> {
 
     async fn audit(
         &self,
-        kind: &str,
+        kind: EventKind,
         app: &App,
         user: &User,
         client: &ClientInfo,
@@ -239,7 +241,7 @@ impl<'a> Mfa<'a> {
             .inner
             .store
             .tokens()
-            .find_token(PURPOSE, &hash, self.inner.now())
+            .find_token(TokenPurpose::MfaChallenge.as_str(), &hash, self.inner.now())
             .await?
             .ok_or_else(|| Error::new(ErrorKind::InvalidToken))?;
         let (Some(user_id), true) = (token.user_id, token.app_id == Some(app.id)) else {
@@ -272,7 +274,17 @@ impl<'a> Mfa<'a> {
                 .and_then(|v| v.as_str())
                 .unwrap_or("unknown")
                 .to_owned(),
-            methods: strings("methods"),
+            // A word this version does not know cannot complete the challenge.
+            methods: token
+                .data
+                .get("methods")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|m| m.as_str().and_then(MfaMethod::parse))
+                        .collect()
+                })
+                .unwrap_or_default(),
             expires_at: token.expires_at,
             attempts: token.attempts.max(0) as u32,
             hash,
@@ -293,7 +305,11 @@ impl<'a> Mfa<'a> {
         self.inner
             .store
             .tokens()
-            .consume_token(PURPOSE, &pending.hash, self.inner.now())
+            .consume_token(
+                TokenPurpose::MfaChallenge.as_str(),
+                &pending.hash,
+                self.inner.now(),
+            )
             .await?;
         let mut amr = pending.amr.clone();
         for v in factor_amr.iter().copied().chain(["mfa"]) {
@@ -313,7 +329,7 @@ impl<'a> Mfa<'a> {
         &self,
         app: &App,
         pending: &PendingMfa,
-        factor: &str,
+        factor: MfaMethod,
         reason: &str,
         client: &ClientInfo,
     ) -> Error {
@@ -323,7 +339,7 @@ impl<'a> Mfa<'a> {
                 .store
                 .tokens()
                 .attempt_code(
-                    PURPOSE,
+                    TokenPurpose::MfaChallenge.as_str(),
                     pending.pool_id,
                     &pending.subject(),
                     // No challenge hashes to zero: this always counts as wrong.
@@ -338,7 +354,7 @@ impl<'a> Mfa<'a> {
             };
             self.count_failure(pending.user.id).await?;
             self.audit(
-                event::MFA_FAILED,
+                EventKind::MfaFailed,
                 app,
                 &pending.user,
                 client,
@@ -399,7 +415,7 @@ impl<'a> Mfa<'a> {
         Ok(())
     }
 
-    async fn take_for(&self, app: &App, mfa_token: &str, m: &str) -> Result<PendingMfa> {
+    async fn take_for(&self, app: &App, mfa_token: &str, m: MfaMethod) -> Result<PendingMfa> {
         let pending = self.take_challenge(app, mfa_token).await?;
         if !pending.allows(m) {
             return Err(Error::with_message(
@@ -423,7 +439,7 @@ impl<'a> Mfa<'a> {
         code: &str,
         client: &ClientInfo,
     ) -> Result<AuthSession> {
-        let pending = self.take_for(app, mfa_token, method::TOTP).await?;
+        let pending = self.take_for(app, mfa_token, MfaMethod::Totp).await?;
         let credential = self
             .inner
             .store
@@ -442,7 +458,7 @@ impl<'a> Mfa<'a> {
         };
         if check != CodeCheck::Accepted {
             return Err(self
-                .fail_attempt(app, &pending, method::TOTP, check.reason(), client)
+                .fail_attempt(app, &pending, MfaMethod::Totp, check.reason(), client)
                 .await);
         }
         if let Some(c) = credential {
@@ -466,7 +482,9 @@ impl<'a> Mfa<'a> {
         recovery_code: &str,
         client: &ClientInfo,
     ) -> Result<AuthSession> {
-        let pending = self.take_for(app, mfa_token, method::RECOVERY_CODE).await?;
+        let pending = self
+            .take_for(app, mfa_token, MfaMethod::RecoveryCode)
+            .await?;
         let store = self.inner.store.credentials();
         let spent = match normalize_recovery_code(recovery_code) {
             Some(canonical) => {
@@ -482,7 +500,7 @@ impl<'a> Mfa<'a> {
         };
         if !spent {
             return Err(self
-                .fail_attempt(app, &pending, method::RECOVERY_CODE, "wrong_code", client)
+                .fail_attempt(app, &pending, MfaMethod::RecoveryCode, "wrong_code", client)
                 .await);
         }
         let remaining = store
@@ -490,7 +508,7 @@ impl<'a> Mfa<'a> {
             .await?
             .len();
         self.audit(
-            event::RECOVERY_CODE_USED,
+            EventKind::RecoveryCodeUsed,
             app,
             &pending.user,
             client,
@@ -512,7 +530,7 @@ impl<'a> Mfa<'a> {
         mfa_token: &str,
         client: &ClientInfo,
     ) -> Result<TotpEnrollment> {
-        let pending = self.take_for(app, mfa_token, method::TOTP_ENROLL).await?;
+        let pending = self.take_for(app, mfa_token, MfaMethod::TotpEnroll).await?;
         Totp::new(self.inner)
             .enroll_user(app, &pending.user, client)
             .await
@@ -525,7 +543,7 @@ impl<'a> Mfa<'a> {
         app: &App,
         mfa_token: &str,
     ) -> Result<Option<TotpEnrollment>> {
-        let pending = self.take_for(app, mfa_token, method::TOTP_ENROLL).await?;
+        let pending = self.take_for(app, mfa_token, MfaMethod::TotpEnroll).await?;
         Totp::new(self.inner).pending_for(app, &pending.user).await
     }
 
@@ -542,7 +560,7 @@ impl<'a> Mfa<'a> {
         code: &str,
         client: &ClientInfo,
     ) -> Result<EnrolledSignIn> {
-        let pending = self.take_for(app, mfa_token, method::TOTP_ENROLL).await?;
+        let pending = self.take_for(app, mfa_token, MfaMethod::TotpEnroll).await?;
         let confirmed = Totp::new(self.inner)
             .confirm_user(app, &pending.user, code, client)
             .await?;
@@ -550,7 +568,7 @@ impl<'a> Mfa<'a> {
             Ok(codes) => codes,
             Err(check) => {
                 return Err(self
-                    .fail_attempt(app, &pending, method::TOTP, check.reason(), client)
+                    .fail_attempt(app, &pending, MfaMethod::Totp, check.reason(), client)
                     .await);
             }
         };

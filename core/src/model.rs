@@ -586,6 +586,39 @@ pub enum RotationOutcome {
     NotFound,
 }
 
+crate::words::protocol_words! {
+    /// What a [`OneTimeToken`] is for: every purpose the flows store, one
+    /// place to see them all. The store keeps [`TokenPurpose::as_str`].
+    pub enum TokenPurpose("token purpose") {
+        /// An email verification link.
+        VerifyEmail => "verify_email",
+        /// A password reset link.
+        PasswordReset => "password_reset",
+        /// A six-digit sign-in code sent by email.
+        EmailCode => "email_code",
+        /// A magic sign-in link.
+        MagicLink => "magic_link",
+        /// An email change confirmation link.
+        EmailChange => "email_change",
+        /// A sign-in waiting for its second factor (`tsf_…`).
+        MfaChallenge => "mfa",
+        /// The marker "this (user, TOTP step) was used", against replays.
+        TotpUsed => "totp_used",
+        /// The marker that lets one of concurrent TOTP confirmations win.
+        TotpConfirm => "totp_confirm",
+        /// A started OAuth sign-in, keyed by the hash of its `state`.
+        OauthState => "oauth_state",
+        /// The one-time code an app exchanges for the OAuth sign-in's session.
+        OauthExchange => "oauth_exchange",
+        /// A passkey registration ceremony.
+        PasskeyRegister => "passkey_register",
+        /// A passkey sign-in ceremony.
+        PasskeySignIn => "passkey_sign_in",
+        /// A passkey ceremony completing an MFA challenge.
+        PasskeyMfa => "passkey_mfa",
+    }
+}
+
 /// A single-use secret other than a refresh token: email links and codes, OAuth
 /// state, MFA challenges, WebAuthn ceremonies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -593,7 +626,7 @@ pub struct OneTimeToken {
     /// SHA-256 of the secret; for codes, of `purpose \0 pool \0 subject \0 code`
     /// (unambiguous, and distinct across pools and purposes).
     pub hash: TokenHash,
-    /// What it is for (`password_reset`, `email_code`, …).
+    /// What it is for: a [`TokenPurpose::as_str`] (`password_reset`, …).
     pub purpose: String,
     /// The pool it belongs to.
     pub pool_id: PoolId,

@@ -13,7 +13,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::Verified;
 use crate::model::{
     App, ClientInfo, Credential, CredentialKind, SessionId, SignInMethod, User, UserId,
@@ -78,7 +78,7 @@ impl<'a> Passwords<'a> {
         };
         Audit::new(self.inner)
             .record(
-                event::SIGN_IN_FAILED,
+                EventKind::SignInFailed,
                 subject,
                 json!({ "method": "password", "reason": reason }),
             )
@@ -153,7 +153,7 @@ impl<'a> Passwords<'a> {
         let audit = Audit::new(self.inner);
         audit
             .record(
-                event::USER_SIGNED_UP,
+                EventKind::UserSignedUp,
                 Subject {
                     app: Some(app),
                     user: Some(&user),
@@ -340,7 +340,7 @@ impl<'a> Passwords<'a> {
             .await?;
         Audit::new(self.inner)
             .record(
-                event::PASSWORD_CHANGED,
+                EventKind::PasswordChanged,
                 Subject {
                     app: Some(app),
                     user: Some(&user),

@@ -19,7 +19,7 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::{
     TokenHash, check_token_format, generate_token, hmac_sha256, prefix, token_from_secret,
     token_secret,
@@ -67,8 +67,9 @@ impl std::fmt::Debug for AuthSession {
 pub struct MfaChallenge {
     /// Short-lived token to present with the second factor.
     pub mfa_token: String,
-    /// Factors the user can complete the sign-in with (`totp`, `recovery_code`, `passkey`).
-    pub methods: Vec<String>,
+    /// Factors the user can complete the sign-in with (`totp`, `recovery_code`,
+    /// `passkey`, or `totp_enroll`); serialised as those strings.
+    pub methods: Vec<crate::MfaMethod>,
 }
 
 impl std::fmt::Debug for MfaChallenge {
@@ -198,7 +199,7 @@ impl<'a> Sessions<'a> {
         let (access_token, expires_in) = Tokens::new(self.inner).issue(app, &session, user).await?;
         Audit::new(self.inner)
             .record(
-                event::SIGN_IN_SUCCEEDED,
+                EventKind::SignInSucceeded,
                 Subject {
                     app: Some(app),
                     user: Some(user),
@@ -341,7 +342,7 @@ impl<'a> Sessions<'a> {
             Tokens::new(self.inner).issue(&app, &session, &user).await?;
         audit
             .record(
-                event::SESSION_REFRESHED,
+                EventKind::SessionRefreshed,
                 Subject {
                     app: Some(&app),
                     user: Some(&user),
@@ -376,7 +377,7 @@ impl<'a> Sessions<'a> {
             ..Default::default()
         };
         if let Err(e) = Audit::new(self.inner)
-            .record(event::REFRESH_TOKEN_REUSED, subject, json!({}))
+            .record(EventKind::RefreshTokenReused, subject, json!({}))
             .await
         {
             return e;
@@ -410,7 +411,7 @@ impl<'a> Sessions<'a> {
         if revoked {
             Audit::new(self.inner)
                 .record(
-                    event::SESSION_REVOKED,
+                    EventKind::SessionRevoked,
                     Subject {
                         user_id: Some(user_id),
                         ..Default::default()
@@ -439,7 +440,7 @@ impl<'a> Sessions<'a> {
             .await?;
         Audit::new(self.inner)
             .record(
-                event::SESSIONS_REVOKED,
+                EventKind::SessionsRevoked,
                 Subject {
                     user_id: Some(user_id),
                     ..Default::default()

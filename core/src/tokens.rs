@@ -15,7 +15,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::{KeyMaterial, b64url, decoding_key, jwt_algorithm, random_bytes};
 use crate::model::{App, Session, SigningAlg, SigningKey, User};
 use crate::{Error, ErrorKind, Inner, Result};
@@ -219,7 +219,7 @@ impl<'a> Tokens<'a> {
         self.inner.key_cache.clear();
         crate::Audit::new(self.inner)
             .record(
-                event::SIGNING_KEY_ROTATED,
+                EventKind::SigningKeyRotated,
                 Subject::default(),
                 json!({"kid": key.kid, "alg": alg.as_str()}),
             )

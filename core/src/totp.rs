@@ -27,10 +27,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::event;
+use crate::audit::EventKind;
 use crate::crypto::{TokenHash, Verified, ct_eq, random_bytes};
 use crate::model::{
-    App, ClientInfo, Credential, CredentialKind, MfaPolicy, OneTimeToken, User, UserId,
+    App, ClientInfo, Credential, CredentialKind, MfaPolicy, OneTimeToken, TokenPurpose, User,
+    UserId,
 };
 use crate::validate::MAX_PASSWORD_BYTES;
 use crate::{Audit, Error, ErrorKind, Inner, Mfa, Result, new_id};
@@ -43,10 +44,6 @@ pub const TOTP_DIGITS: u8 = 6;
 pub const RECOVERY_CODE_COUNT: usize = 10;
 /// Bytes of a TOTP secret (160 bits, RFC 4226's recommendation).
 const SECRET_LEN: usize = 20;
-/// Token purpose of the "this (user, step) was used" markers.
-const USED_PURPOSE: &str = "totp_used";
-/// Token purpose of the marker that lets one confirmation win.
-const CONFIRM_PURPOSE: &str = "totp_confirm";
 /// The readable alphabet of recovery codes (Crockford's base 32, lower case).
 const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
@@ -212,8 +209,12 @@ fn used_marker(user: &User, step: u64, now: DateTime<Utc>) -> OneTimeToken {
     let until = DateTime::from_timestamp(((step + 3) * TOTP_PERIOD_SECS) as i64, 0)
         .unwrap_or(now + Duration::seconds(120));
     OneTimeToken {
-        hash: TokenHash::of(&format!("{USED_PURPOSE}\u{0}{}\u{0}{step}", user.id)),
-        purpose: USED_PURPOSE.to_owned(),
+        hash: TokenHash::of(&format!(
+            "{}\u{0}{}\u{0}{step}",
+            TokenPurpose::TotpUsed,
+            user.id
+        )),
+        purpose: TokenPurpose::TotpUsed.as_str().to_owned(),
         pool_id: user.pool_id,
         app_id: None,
         user_id: Some(user.id),
@@ -256,7 +257,7 @@ impl<'a> Totp<'a> {
 
     async fn audit(
         &self,
-        kind: &str,
+        kind: EventKind,
         app: &App,
         user: &User,
         client: &ClientInfo,
@@ -364,8 +365,14 @@ impl<'a> Totp<'a> {
         for old in existing {
             store.delete_credential(user.id, old.id).await?;
         }
-        self.audit(event::TOTP_ENROLLMENT_STARTED, app, user, client, json!({}))
-            .await?;
+        self.audit(
+            EventKind::TotpEnrollmentStarted,
+            app,
+            user,
+            client,
+            json!({}),
+        )
+        .await?;
         Ok(TotpEnrollment {
             secret: totp.secret().to_base32(),
             otpauth_uri,
@@ -437,7 +444,7 @@ impl<'a> Totp<'a> {
             Err(check) => {
                 mfa.count_failure(user.id).await?;
                 self.audit(
-                    event::MFA_FAILED,
+                    EventKind::MfaFailed,
                     app,
                     &user,
                     client,
@@ -478,8 +485,12 @@ impl<'a> Totp<'a> {
         let now = self.inner.now();
         // Of two confirmations racing with different codes, one wins.
         let marker = OneTimeToken {
-            hash: TokenHash::of(&format!("{CONFIRM_PURPOSE}\u{0}{}", credential.id)),
-            purpose: CONFIRM_PURPOSE.to_owned(),
+            hash: TokenHash::of(&format!(
+                "{}\u{0}{}",
+                TokenPurpose::TotpConfirm,
+                credential.id
+            )),
+            purpose: TokenPurpose::TotpConfirm.as_str().to_owned(),
             pool_id: user.pool_id,
             app_id: Some(app.id),
             user_id: Some(user.id),
@@ -505,10 +516,10 @@ impl<'a> Totp<'a> {
         store.update_credential(&credential).await?;
         store.touch_credential(credential.id, now).await?;
         let codes = self.replace_recovery_codes(user).await?;
-        self.audit(event::TOTP_ENABLED, app, user, client, json!({}))
+        self.audit(EventKind::TotpEnabled, app, user, client, json!({}))
             .await?;
         self.audit(
-            event::RECOVERY_CODES_GENERATED,
+            EventKind::RecoveryCodesGenerated,
             app,
             user,
             client,
@@ -601,7 +612,7 @@ impl<'a> Totp<'a> {
         } else {
             mfa.count_failure(user.id).await?;
             self.audit(
-                event::MFA_FAILED,
+                EventKind::MfaFailed,
                 app,
                 user,
                 client,
@@ -654,7 +665,7 @@ impl<'a> Totp<'a> {
         {
             store.delete_credential(user.id, c.id).await?;
         }
-        self.audit(event::TOTP_DISABLED, app, &user, client, json!({}))
+        self.audit(EventKind::TotpDisabled, app, &user, client, json!({}))
             .await
     }
 
@@ -683,7 +694,7 @@ impl<'a> Totp<'a> {
             .await?;
         let codes = self.replace_recovery_codes(&user).await?;
         self.audit(
-            event::RECOVERY_CODES_GENERATED,
+            EventKind::RecoveryCodesGenerated,
             app,
             &user,
             client,

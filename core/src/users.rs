@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::model::{
     App, PoolId, SignInMethod, SignInMethodRef, User, UserId, UserPatch, UserQuery,
 };
@@ -100,7 +100,7 @@ impl<'a> Users<'a> {
         .collect();
         Audit::new(self.inner)
             .record(
-                event::USER_UPDATED,
+                EventKind::UserUpdated,
                 Subject {
                     user: Some(&user),
                     ..Default::default()
@@ -118,7 +118,7 @@ impl<'a> Users<'a> {
         self.inner.store.users().delete_user(id).await?;
         Audit::new(self.inner)
             .record(
-                event::USER_DELETED,
+                EventKind::UserDeleted,
                 Subject {
                     user: Some(&user),
                     ..Default::default()

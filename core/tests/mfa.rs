@@ -11,7 +11,7 @@ use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::mail::{Mail, Mailer};
 use tessera_core::model::{App, AppSettings, AuditQuery, ClientInfo, CredentialKind, MfaPolicy};
 use tessera_core::{
-    AuthSession, MfaChallenge, SignInOutcome, SignUpOutcome, Tessera, TotpEnrollment,
+    AuthSession, MfaChallenge, MfaMethod, SignInOutcome, SignUpOutcome, Tessera, TotpEnrollment,
 };
 use tessera_storage_memory::MemoryStore;
 
@@ -257,7 +257,7 @@ async fn password_sign_in_asks_for_totp_within_one_step_either_side() {
     let mfa = e.t.mfa();
     for (steps, accepted) in [(-1, true), (0, true), (1, true), (-2, false), (2, false)] {
         let ch = e.challenge("window@example.com").await;
-        assert_eq!(ch.methods, ["totp", "recovery_code"]);
+        assert_eq!(ch.methods, [MfaMethod::Totp, MfaMethod::RecoveryCode]);
         assert!(ch.mfa_token.starts_with("tsf_"));
         let r = mfa
             .verify_totp(&e.app, &ch.mfa_token, &e.code(&secret, steps), &e.client)
@@ -522,7 +522,7 @@ async fn an_app_requiring_mfa_forces_enrolment_with_the_mfa_token() {
     e.set_policy(MfaPolicy::Required).await;
     let mfa = e.t.mfa();
     let ch = e.challenge("forced@example.com").await;
-    assert_eq!(ch.methods, ["totp_enroll"]);
+    assert_eq!(ch.methods, [MfaMethod::TotpEnroll]);
     // The token cannot complete the sign-in without enrolling.
     let err = mfa
         .verify_totp(&e.app, &ch.mfa_token, "123456", &e.client)
@@ -558,7 +558,7 @@ async fn an_app_requiring_mfa_forces_enrolment_with_the_mfa_token() {
     );
     // From now on the user is asked for TOTP.
     let ch = e.challenge("forced@example.com").await;
-    assert_eq!(ch.methods, ["totp", "recovery_code"]);
+    assert_eq!(ch.methods, [MfaMethod::Totp, MfaMethod::RecoveryCode]);
 
     // A user with only an optional policy and no factor signs straight in.
     e.set_policy(MfaPolicy::Optional).await;

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use tessera_core::clock::ManualClock;
 use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::model::{AuditQuery, ClientInfo, CredentialKind, SignInMethod};
-use tessera_core::{AuthSession, PasskeyChallenge, SignInOutcome, SignUpOutcome, Tessera};
+use tessera_core::{
+    AuthSession, MfaMethod, PasskeyChallenge, SignInOutcome, SignUpOutcome, Tessera,
+};
 use tessera_storage_memory::MemoryStore;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::prelude::{
@@ -761,7 +763,7 @@ async fn a_passkey_completes_an_mfa_challenge() {
     let SignInOutcome::MfaRequired(challenge) = outcome else {
         panic!("a user with a passkey is asked for it after a password");
     };
-    assert!(challenge.methods.contains(&"passkey".to_owned()));
+    assert!(challenge.methods.contains(&MfaMethod::Passkey));
     let mfa_token = challenge.mfa_token;
 
     let ceremony = t.passkeys().start_mfa(&app, &mfa_token).await.unwrap();

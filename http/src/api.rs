@@ -49,7 +49,7 @@ pub(crate) fn sign_in_answer(outcome: SignInOutcome) -> Response {
             axum::Json(MfaRequiredView {
                 mfa_required: true,
                 mfa_token: c.mfa_token,
-                methods: c.methods,
+                methods: c.methods.iter().map(|m| m.as_str().to_owned()).collect(),
             }),
         )
             .into_response(),

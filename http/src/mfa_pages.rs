@@ -22,7 +22,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use tessera_core::model::{App, User};
-use tessera_core::{Error, ErrorKind, MFA_TTL_SECS, MfaChallenge, TotpEnrollment, mfa_method};
+use tessera_core::{Error, ErrorKind, MFA_TTL_SECS, MfaChallenge, MfaMethod, TotpEnrollment};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -203,7 +203,7 @@ async fn render_step(
         Err(_) => return restart(app, p),
     };
     let (jar, csrf) = ensure_csrf(state, jar);
-    if pending.allows(mfa_method::TOTP_ENROLL) {
+    if pending.allows(MfaMethod::TotpEnroll) {
         match mfa.pending_enrollment(app, &token).await {
             Ok(Some(en)) => {
                 let page = render_setup(
@@ -227,10 +227,10 @@ async fn render_step(
         base: "",
         error,
         enroll_action: pending
-            .allows(mfa_method::TOTP_ENROLL)
+            .allows(MfaMethod::TotpEnroll)
             .then(|| format!("mfa-enroll{}", p.query())),
-        totp: pending.allows(mfa_method::TOTP),
-        recovery: pending.allows(mfa_method::RECOVERY_CODE),
+        totp: pending.allows(MfaMethod::Totp),
+        recovery: pending.allows(MfaMethod::RecoveryCode),
         passkey: MfaButton::for_challenge(app, p, &csrf, &token, &pending.methods),
         action: format!("mfa{}", p.query()),
         csrf: &csrf,

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::{App, SignInMethod};
-use tessera_core::{Error, ErrorKind, PasskeyInfo};
+use tessera_core::{Error, ErrorKind, MfaMethod, PasskeyInfo};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -109,9 +109,9 @@ impl MfaButton {
         p: &PageParams,
         csrf: &str,
         mfa_token: &str,
-        methods: &[String],
+        methods: &[MfaMethod],
     ) -> Option<Self> {
-        methods.iter().any(|m| m == "passkey").then(|| MfaButton {
+        methods.contains(&MfaMethod::Passkey).then(|| MfaButton {
             start: "v1/sign-in/mfa/passkey/start",
             finish: format!("sign-in/mfa/passkey{}", p.query()),
             app: app.id.to_string(),

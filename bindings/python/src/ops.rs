@@ -757,9 +757,17 @@ impl ToPy for tessera_core::SignInOutcome {
     fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self {
             tessera_core::SignInOutcome::Complete(s) => (*s).to_py(py),
-            tessera_core::SignInOutcome::MfaRequired(challenge) => Err(
-                crate::errors::mfa_required(py, challenge.mfa_token, challenge.methods),
-            ),
+            tessera_core::SignInOutcome::MfaRequired(challenge) => {
+                Err(crate::errors::mfa_required(
+                    py,
+                    challenge.mfa_token,
+                    challenge
+                        .methods
+                        .iter()
+                        .map(|m| m.as_str().to_owned())
+                        .collect(),
+                ))
+            }
         }
     }
 }

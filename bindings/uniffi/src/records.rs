@@ -731,7 +731,7 @@ impl From<tessera_core::MfaChallenge> for MfaChallenge {
     fn from(c: tessera_core::MfaChallenge) -> Self {
         MfaChallenge {
             mfa_token: c.mfa_token,
-            methods: c.methods,
+            methods: c.methods.iter().map(|m| m.as_str().to_owned()).collect(),
         }
     }
 }

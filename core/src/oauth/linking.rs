@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::flow::Failure;
 use super::profile::ExternalProfile;
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::model::{App, ClientInfo, Identity, User, UserId};
 use crate::validate::{normalize_email, normalize_name};
 use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
@@ -63,7 +63,7 @@ async fn linked(
 ) -> Result<()> {
     Audit::new(inner)
         .record(
-            event::IDENTITY_LINKED,
+            EventKind::IdentityLinked,
             Subject {
                 app: Some(app),
                 user: Some(user),
@@ -186,7 +186,7 @@ pub(crate) async fn resolve_user(
         let audit = Audit::new(inner);
         audit
             .record(
-                event::USER_SIGNED_UP,
+                EventKind::UserSignedUp,
                 Subject {
                     app: Some(app),
                     user: Some(&user),

@@ -38,23 +38,16 @@ pub use profile::ExternalProfile;
 
 use self::config::Resolved;
 use self::flow::{AuthorizeParams, ExchangeParams, Failure};
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::{
     TokenHash, b64url, check_token_format, ct_eq, generate_token, hmac_sha256, random_bytes,
 };
 use crate::model::{
-    App, ClientInfo, Identity, OAuthProviderRecord, OneTimeToken, SignInMethod, User, UserId,
+    App, ClientInfo, Identity, OAuthProviderRecord, OneTimeToken, SignInMethod, TokenPurpose, User,
+    UserId,
 };
 use crate::sessions::SignInOutcome;
 use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions};
-
-/// One-time token purposes of the flow.
-pub(crate) mod purpose {
-    /// A started sign-in, keyed by the hash of its `state`.
-    pub(crate) const OAUTH_STATE: &str = "oauth_state";
-    /// The one-time code an app exchanges for the session.
-    pub(crate) const OAUTH_EXCHANGE: &str = "oauth_exchange";
-}
 
 /// Prefix of the one-time exchange code (`?code=tso_…`).
 pub const EXCHANGE_CODE_PREFIX: &str = "tso_";
@@ -292,7 +285,7 @@ impl<'a> OAuth<'a> {
         let stored = store.put_oauth_provider(&record).await?;
         Audit::new(self.inner)
             .record(
-                event::OAUTH_PROVIDER_CHANGED,
+                EventKind::OauthProviderChanged,
                 Subject {
                     app: Some(app),
                     ..Default::default()
@@ -352,7 +345,7 @@ impl<'a> OAuth<'a> {
         }
         Audit::new(self.inner)
             .record(
-                event::OAUTH_PROVIDER_CHANGED,
+                EventKind::OauthProviderChanged,
                 Subject {
                     app: Some(app),
                     ..Default::default()
@@ -462,7 +455,7 @@ impl<'a> OAuth<'a> {
         };
         let token = OneTimeToken {
             hash: TokenHash::of(&state),
-            purpose: purpose::OAUTH_STATE.to_owned(),
+            purpose: TokenPurpose::OauthState.as_str().to_owned(),
             pool_id: app.pool_id,
             app_id: Some(app.id),
             user_id: options.link_user,
@@ -475,7 +468,7 @@ impl<'a> OAuth<'a> {
         self.inner.store.tokens().insert_token(&token).await?;
         Audit::new(self.inner)
             .record(
-                event::OAUTH_STARTED,
+                EventKind::OauthStarted,
                 Subject {
                     app: Some(app),
                     user_id: options.link_user,
@@ -506,7 +499,7 @@ impl<'a> OAuth<'a> {
     ) -> Result<()> {
         Audit::new(self.inner)
             .record(
-                event::OAUTH_FAILED,
+                EventKind::OauthFailed,
                 Subject {
                     app,
                     user_id,
@@ -543,7 +536,11 @@ impl<'a> OAuth<'a> {
             .inner
             .store
             .tokens()
-            .consume_token(purpose::OAUTH_STATE, &TokenHash::of(state), now)
+            .consume_token(
+                TokenPurpose::OauthState.as_str(),
+                &TokenHash::of(state),
+                now,
+            )
             .await
         {
             Ok(t) => t,
@@ -738,7 +735,7 @@ impl<'a> OAuth<'a> {
         let now = self.inner.now();
         let token = OneTimeToken {
             hash,
-            purpose: purpose::OAUTH_EXCHANGE.to_owned(),
+            purpose: TokenPurpose::OauthExchange.as_str().to_owned(),
             pool_id: app.pool_id,
             app_id: Some(app.id),
             user_id: Some(user.id),
@@ -769,7 +766,7 @@ impl<'a> OAuth<'a> {
             .store
             .tokens()
             .consume_token(
-                purpose::OAUTH_EXCHANGE,
+                TokenPurpose::OauthExchange.as_str(),
                 &TokenHash::of(code),
                 self.inner.now(),
             )
@@ -863,7 +860,7 @@ impl<'a> OAuth<'a> {
         .await?;
         Audit::new(self.inner)
             .record(
-                event::IDENTITY_UNLINKED,
+                EventKind::IdentityUnlinked,
                 Subject {
                     app: Some(app),
                     user: Some(&user),

@@ -46,13 +46,14 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, WebauthnError,
 };
 
-use crate::audit::{Subject, event};
+use crate::audit::{EventKind, Subject};
 use crate::crypto::{TokenHash, b64url, check_token_format, ct_eq, generate_token};
 use crate::model::{
-    App, ClientInfo, Credential, CredentialKind, OneTimeToken, SignInMethod, User, UserId,
+    App, ClientInfo, Credential, CredentialKind, OneTimeToken, SignInMethod, TokenPurpose, User,
+    UserId,
 };
 use crate::sessions::AuthSession;
-use crate::{Audit, Error, ErrorKind, Inner, Mfa, Result, Sessions, new_id};
+use crate::{Audit, Error, ErrorKind, Inner, Mfa, MfaMethod, Result, Sessions, new_id};
 
 pub use rp::WebauthnDefaults;
 pub use stored::PasskeyInfo;
@@ -64,13 +65,6 @@ pub(crate) const CEREMONY_PREFIX: &str = "tsw_";
 pub const MAX_PASSKEY_NAME_CHARS: usize = 64;
 /// Most passkeys one user may register.
 pub const MAX_PASSKEYS_PER_USER: usize = 25;
-
-/// One-time token purposes of the ceremonies.
-mod purpose {
-    pub(super) const REGISTER: &str = "passkey_register";
-    pub(super) const SIGN_IN: &str = "passkey_sign_in";
-    pub(super) const MFA: &str = "passkey_mfa";
-}
 
 /// The first half of a ceremony: what the browser passes to
 /// `navigator.credentials.create()` / `.get()` (after
@@ -215,7 +209,7 @@ impl<'a> Passkeys<'a> {
     /// Store a ceremony's state; answers its id.
     async fn save_ceremony(
         &self,
-        purpose: &str,
+        purpose: TokenPurpose,
         app: &App,
         user_id: Option<UserId>,
         data: Value,
@@ -225,7 +219,7 @@ impl<'a> Passkeys<'a> {
         let ttl = Duration::from_std(rp::CEREMONY_TIMEOUT).map_err(Error::internal)?;
         let token = OneTimeToken {
             hash,
-            purpose: purpose.to_owned(),
+            purpose: purpose.as_str().to_owned(),
             pool_id: app.pool_id,
             app_id: Some(app.id),
             user_id,
@@ -242,7 +236,7 @@ impl<'a> Passkeys<'a> {
     /// Spend a ceremony (exactly once) started for `app`.
     async fn take_ceremony(
         &self,
-        purpose: &str,
+        purpose: TokenPurpose,
         app: &App,
         ceremony: &str,
     ) -> Result<OneTimeToken> {
@@ -251,7 +245,7 @@ impl<'a> Passkeys<'a> {
             .inner
             .store
             .tokens()
-            .consume_token(purpose, &TokenHash::of(ceremony), self.inner.now())
+            .consume_token(purpose.as_str(), &TokenHash::of(ceremony), self.inner.now())
             .await?;
         if token.app_id != Some(app.id) {
             return Err(Error::new(ErrorKind::InvalidToken));
@@ -314,7 +308,7 @@ impl<'a> Passkeys<'a> {
         public_key["authenticatorSelection"]["requireResidentKey"] = json!(true);
         let data = json!({ "state": serde_json::to_value(&state).map_err(Error::internal)? });
         let ceremony = self
-            .save_ceremony(purpose::REGISTER, app, Some(user.id), data)
+            .save_ceremony(TokenPurpose::PasskeyRegister, app, Some(user.id), data)
             .await?;
         Ok(PasskeyChallenge {
             ceremony,
@@ -341,7 +335,9 @@ impl<'a> Passkeys<'a> {
         client: &ClientInfo,
     ) -> Result<PasskeyInfo> {
         let name = normalize_passkey_name(name)?;
-        let token = self.take_ceremony(purpose::REGISTER, app, ceremony).await?;
+        let token = self
+            .take_ceremony(TokenPurpose::PasskeyRegister, app, ceremony)
+            .await?;
         if token.user_id != Some(user.id) {
             return Err(Error::new(ErrorKind::InvalidToken));
         }
@@ -404,7 +400,7 @@ impl<'a> Passkeys<'a> {
             .await?;
         Audit::new(self.inner)
             .record(
-                event::PASSKEY_REGISTERED,
+                EventKind::PasskeyRegistered,
                 Subject {
                     app: Some(app),
                     user: Some(user),
@@ -502,7 +498,7 @@ impl<'a> Passkeys<'a> {
         };
         let ceremony = self
             .save_ceremony(
-                purpose::SIGN_IN,
+                TokenPurpose::PasskeySignIn,
                 app,
                 user_id,
                 json!({ "state": state, "mode": mode }),
@@ -601,7 +597,7 @@ impl<'a> Passkeys<'a> {
     ) -> Result<()> {
         Audit::new(self.inner)
             .record(
-                event::SIGN_IN_FAILED,
+                EventKind::SignInFailed,
                 Subject {
                     app: Some(app),
                     user: refusal.user.as_ref(),
@@ -633,7 +629,9 @@ impl<'a> Passkeys<'a> {
         client: &ClientInfo,
     ) -> Result<AuthSession> {
         Self::require_method(app)?;
-        let token = self.take_ceremony(purpose::SIGN_IN, app, ceremony).await?;
+        let token = self
+            .take_ceremony(TokenPurpose::PasskeySignIn, app, ceremony)
+            .await?;
         let discoverable = token.data["mode"] == "discoverable";
         let asserted = match self.verify(app, &token, credential, discoverable).await {
             Ok(a) => a,
@@ -685,7 +683,7 @@ impl<'a> Passkeys<'a> {
                 "This account has no passkey to complete the sign-in with.",
             )
         };
-        if !pending.methods.iter().any(|m| m == "passkey") {
+        if !pending.allows(MfaMethod::Passkey) {
             return Err(no_passkey());
         }
         let ids: Vec<Vec<u8>> = self
@@ -704,7 +702,7 @@ impl<'a> Passkeys<'a> {
             "mfa": TokenHash::of(mfa_token).to_hex(),
         });
         let ceremony = self
-            .save_ceremony(purpose::MFA, app, Some(pending.user.id), data)
+            .save_ceremony(TokenPurpose::PasskeyMfa, app, Some(pending.user.id), data)
             .await?;
         Ok(PasskeyChallenge {
             ceremony,
@@ -732,7 +730,9 @@ impl<'a> Passkeys<'a> {
         let mfa = Mfa::new(self.inner);
         let pending = mfa.take_challenge(app, mfa_token).await?;
         mfa.check_rate(pending.user.id).await?;
-        let token = self.take_ceremony(purpose::MFA, app, ceremony).await?;
+        let token = self
+            .take_ceremony(TokenPurpose::PasskeyMfa, app, ceremony)
+            .await?;
         let bound = token.data["mfa"].as_str().unwrap_or_default();
         if !ct_eq(
             bound.as_bytes(),
@@ -748,7 +748,7 @@ impl<'a> Passkeys<'a> {
             }
             Err(refusal) => {
                 return Err(mfa
-                    .fail_attempt(app, &pending, "passkey", refusal.reason, client)
+                    .fail_attempt(app, &pending, MfaMethod::Passkey, refusal.reason, client)
                     .await);
             }
         };
@@ -782,7 +782,7 @@ impl<'a> Passkeys<'a> {
             .await?;
         Audit::new(self.inner)
             .record(
-                event::PASSKEY_RENAMED,
+                EventKind::PasskeyRenamed,
                 Subject {
                     user_id: Some(user_id),
                     ..Default::default()
@@ -819,7 +819,7 @@ impl<'a> Passkeys<'a> {
         .await?;
         Audit::new(self.inner)
             .record(
-                event::PASSKEY_DELETED,
+                EventKind::PasskeyDeleted,
                 Subject {
                     user_id: Some(user_id),
                     ..Default::default()

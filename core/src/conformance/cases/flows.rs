@@ -7,7 +7,7 @@ use chrono::Duration;
 use super::super::fixtures::*;
 use crate::model::{App, AuditQuery, ClientInfo, UserPatch};
 use crate::store::Store;
-use crate::{AuthSession, ErrorKind, SignUpOutcome, Tessera, audit::event};
+use crate::{AuthSession, ErrorKind, EventKind, SignUpOutcome, Tessera};
 
 /// Sign `email` up on `app` with `password` and return the session.
 async fn sign_up(t: &Tessera, app: &App, email: &str, password: &str) -> AuthSession {
@@ -173,7 +173,7 @@ pub async fn refresh_through_facade_honours_the_grace_window(store: Arc<dyn Stor
     let reused = t
         .audit()
         .list(&AuditQuery {
-            kind: Some(event::REFRESH_TOKEN_REUSED.into()),
+            kind: Some(EventKind::RefreshTokenReused.as_str().into()),
             limit: 10,
             ..Default::default()
         })
@@ -561,8 +561,11 @@ pub async fn deleted_user_can_sign_up_again(store: Arc<dyn Store>) {
         .map(|e| e.kind)
         .collect();
     assert!(
-        trail.contains(&event::USER_SIGNED_UP.to_owned()),
+        trail.contains(&EventKind::UserSignedUp.as_str().to_owned()),
         "{trail:?}"
     );
-    assert!(trail.contains(&event::USER_DELETED.to_owned()), "{trail:?}");
+    assert!(
+        trail.contains(&EventKind::UserDeleted.as_str().to_owned()),
+        "{trail:?}"
+    );
 }
