@@ -23,7 +23,7 @@ async fn main() -> tessera_core::Result<()> {
         .build()
         .await?;
     let app = tessera.apps().default_app().await?;
-    let client = ClientInfo::new("127.0.0.1", "embed-example/1.0");
+    let client = ClientInfo::parse(Some("127.0.0.1"), Some("embed-example/1.0"));
 
     let SignUpOutcome::SignedIn(signed_up) = tessera
         .passwords()

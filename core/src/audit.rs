@@ -175,11 +175,8 @@ impl<'a> Audit<'a> {
                 .or(s.user_id)
                 .or(s.session.map(|x| x.user_id)),
             session_id: s.session.map(|x| x.id),
-            ip: s.client.and_then(|c| c.ip.clone()),
-            user_agent: s
-                .client
-                .and_then(|c| c.user_agent.clone())
-                .map(crate::sessions::cut_user_agent),
+            ip: s.client.and_then(ClientInfo::ip).map(|ip| ip.to_string()),
+            user_agent: s.client.and_then(ClientInfo::user_agent).map(str::to_owned),
             data,
             at,
         };

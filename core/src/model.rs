@@ -31,7 +31,8 @@ pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_SLUG_LEN: usize = 64;
 /// Largest accepted user metadata document, serialised, in bytes.
 pub const MAX_METADATA_LEN: usize = 16 * 1024;
-/// Longest user agent kept on a session; longer ones are cut.
+/// Longest user agent kept (on sessions and audit events), in bytes; longer
+/// ones are cut on a character boundary (see [`ClientInfo`]).
 pub const MAX_USER_AGENT_LEN: usize = 512;
 
 /// A set of users. Apps in one pool share its users (single sign-on).
@@ -777,23 +778,64 @@ pub struct Throttle {
     pub last_failure_at: DateTime<Utc>,
 }
 
-/// Information about the client making a request, kept on sessions and audit
-/// events.
+/// Who is making a request, normalised once at the edge of each face (the
+/// HTTP `Client` extractor, the Python and Kotlin bindings) and kept as is on
+/// sessions and audit events.
+///
+/// The fields are private so every value went through [`ClientInfo::new`]:
+/// the IP is an address, never a string to re-parse, and the user agent is
+/// trimmed, without control or format characters (bidi overrides, zero-width
+/// characters), at most [`MAX_USER_AGENT_LEN`] bytes, and absent when nothing
+/// is left. Client info is advisory (shown in session lists, kept in the
+/// audit log), so an IP that does not parse is dropped rather than failing
+/// the request. Serialises as `{"ip": "192.0.2.7", "user_agent": "…"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RawClientInfo")]
 pub struct ClientInfo {
-    /// The client's IP address.
-    pub ip: Option<String>,
-    /// The client's user agent.
-    pub user_agent: Option<String>,
+    ip: Option<std::net::IpAddr>,
+    user_agent: Option<String>,
+}
+
+/// The unchecked shape of [`ClientInfo`], normalised when deserialised.
+#[derive(Deserialize)]
+struct RawClientInfo {
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+}
+
+impl From<RawClientInfo> for ClientInfo {
+    fn from(raw: RawClientInfo) -> Self {
+        ClientInfo::parse(raw.ip.as_deref(), raw.user_agent.as_deref())
+    }
 }
 
 impl ClientInfo {
-    /// Client info with both fields set.
-    pub fn new(ip: impl Into<String>, user_agent: impl Into<String>) -> Self {
+    /// Client info from an address and a raw `User-Agent`, normalised (see
+    /// [`ClientInfo`]).
+    pub fn new(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
         ClientInfo {
-            ip: Some(ip.into()),
-            user_agent: Some(user_agent.into()),
+            ip,
+            user_agent: user_agent.and_then(crate::validate::normalize_user_agent),
         }
+    }
+
+    /// Client info from an IP as text (`192.0.2.7`, `2001:db8::1`; one that
+    /// does not parse is dropped) and a raw `User-Agent`: for faces that get
+    /// strings from their caller.
+    pub fn parse(ip: Option<&str>, user_agent: Option<&str>) -> Self {
+        ClientInfo::new(ip.and_then(|s| s.trim().parse().ok()), user_agent)
+    }
+
+    /// The client's IP address.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.ip
+    }
+
+    /// The client's user agent, normalised.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
     }
 }
 
@@ -876,4 +918,34 @@ pub struct OAuthProviderRecord {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_info_is_normalised_once_and_serialises_as_strings() {
+        let c = ClientInfo::parse(Some(" 2001:db8::1 "), Some("  ua/1.0\u{202E} "));
+        assert_eq!(c.ip(), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(c.user_agent(), Some("ua/1.0"));
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"ip": "2001:db8::1", "user_agent": "ua/1.0"})
+        );
+        assert_eq!(serde_json::from_value::<ClientInfo>(json).unwrap(), c);
+        // A malformed IP is dropped, not kept as text; so is an empty agent.
+        let junk = ClientInfo::parse(Some("192.0.2.7\n<script>"), Some("\u{200B}"));
+        assert_eq!(junk, ClientInfo::default());
+        // Deserialising normalises too (values written by older versions).
+        let old: ClientInfo =
+            serde_json::from_value(serde_json::json!({"ip": "unknown", "user_agent": " x "}))
+                .unwrap();
+        assert_eq!((old.ip(), old.user_agent()), (None, Some("x")));
+        assert_eq!(
+            serde_json::from_value::<ClientInfo>(serde_json::json!({})).unwrap(),
+            ClientInfo::default()
+        );
+    }
 }

@@ -25,8 +25,8 @@ use crate::crypto::{
     token_secret,
 };
 use crate::model::{
-    App, ClientInfo, MAX_USER_AGENT_LEN, RefreshRotation, RefreshToken, RotationOutcome, Session,
-    SessionId, User, UserId,
+    App, ClientInfo, RefreshRotation, RefreshToken, RotationOutcome, Session, SessionId, User,
+    UserId,
 };
 use crate::{Audit, Error, ErrorKind, Inner, Result, Tokens, new_id};
 
@@ -100,24 +100,6 @@ impl SignInOutcome {
     }
 }
 
-/// Cut a user agent to what is kept, on a character boundary.
-pub(crate) fn cut_user_agent(mut ua: String) -> String {
-    if ua.len() > MAX_USER_AGENT_LEN {
-        let mut end = MAX_USER_AGENT_LEN;
-        while !ua.is_char_boundary(end) {
-            end -= 1;
-        }
-        ua.truncate(end);
-    }
-    ua
-}
-
-fn cut_ip(ip: Option<&String>) -> Option<String> {
-    // An IP (v6 with zone) is at most ~64 bytes; anything longer is not an IP.
-    ip.filter(|ip| ip.len() <= 64 && !ip.chars().any(char::is_control))
-        .cloned()
-}
-
 /// Sessions; see [`crate::Tessera::sessions`].
 pub struct Sessions<'a> {
     inner: &'a Inner,
@@ -175,8 +157,8 @@ impl<'a> Sessions<'a> {
             user_id: user.id,
             token_hash,
             amr,
-            user_agent: client.user_agent.clone().map(cut_user_agent),
-            ip: cut_ip(client.ip.as_ref()),
+            user_agent: client.user_agent().map(str::to_owned),
+            ip: client.ip().map(|ip| ip.to_string()),
             created_at: now,
             last_seen_at: now,
             idle_timeout_secs: app.settings.session_idle_timeout_secs,

@@ -5,7 +5,9 @@
 //! backend sees the same normalised values and no store ever receives an
 //! oversized or malformed one.
 
-use crate::model::{MAX_EMAIL_LEN, MAX_METADATA_LEN, MAX_NAME_LEN, MAX_SLUG_LEN};
+use crate::model::{
+    MAX_EMAIL_LEN, MAX_METADATA_LEN, MAX_NAME_LEN, MAX_SLUG_LEN, MAX_USER_AGENT_LEN,
+};
 use crate::{Error, ErrorKind, Result};
 
 /// Shortest accepted password, in characters (NIST SP 800-63B).
@@ -127,6 +129,55 @@ pub fn check_label(field: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Normalise a `User-Agent` for keeping: drop control and format characters
+/// (Unicode `Cc` and `Cf`: bidi overrides, zero-width characters, BOMs), trim,
+/// and cut to [`MAX_USER_AGENT_LEN`] bytes on a character boundary; `None`
+/// when nothing is left.
+pub fn normalize_user_agent(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|&c| !c.is_control() && !is_format_char(c))
+        .collect();
+    let mut ua = cleaned.trim();
+    if ua.len() > MAX_USER_AGENT_LEN {
+        let mut end = MAX_USER_AGENT_LEN;
+        while !ua.is_char_boundary(end) {
+            end -= 1;
+        }
+        ua = ua[..end].trim_end();
+    }
+    (!ua.is_empty()).then(|| ua.to_owned())
+}
+
+/// Whether `c` is in Unicode's general category `Cf` (format characters:
+/// invisible, and able to reorder or hide the text around them).
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 /// Check a new password against the policy: 8 to 256 characters, no
 /// composition rules, and a zxcvbn score of at least `min_score`, with the
 /// user's email, name and the app's name counted as guessable words.
@@ -201,6 +252,31 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn user_agents_are_trimmed_cleaned_and_cut() {
+        assert_eq!(
+            normalize_user_agent("  Mozilla/5.0 (X11)\t\n").as_deref(),
+            Some("Mozilla/5.0 (X11)")
+        );
+        // Control and format characters go, wherever they are.
+        assert_eq!(
+            normalize_user_agent("cu\u{0}rl/8\u{202E}.1\u{200B}\u{FEFF}\u{1b}[31m").as_deref(),
+            Some("curl/8.1[31m")
+        );
+        assert_eq!(normalize_user_agent(" \u{200F}\r\n "), None);
+        assert_eq!(normalize_user_agent(""), None);
+        // Cut on a character boundary: 511 bytes of 'a' then a 2-byte 'é'.
+        let long = format!("{}é{}", "a".repeat(511), "b".repeat(100));
+        assert_eq!(normalize_user_agent(&long).unwrap(), "a".repeat(511));
+        let spaced = format!("{}  tail", "x".repeat(510));
+        assert_eq!(normalize_user_agent(&spaced).unwrap(), "x".repeat(510));
+        // Ordinary non-ASCII text is kept.
+        assert_eq!(
+            normalize_user_agent("conformance/1.0 (\"quoted\" 😀)").as_deref(),
+            Some("conformance/1.0 (\"quoted\" 😀)")
+        );
     }
 
     #[test]

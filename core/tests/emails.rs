@@ -60,7 +60,7 @@ async fn env() -> Env {
         t,
         clock,
         inbox: Inbox::default(),
-        client: ClientInfo::new("192.0.2.1", "test"),
+        client: ClientInfo::parse(Some("192.0.2.1"), Some("test")),
     }
 }
 

@@ -388,3 +388,38 @@ async fn app_settings_are_validated() {
         "forbidden"
     );
 }
+
+/// Regression: sessions kept a trimmed user agent while the audit log kept it
+/// raw. Both now keep the one normalised form of `ClientInfo`.
+#[tokio::test]
+async fn sessions_and_audit_keep_the_same_normalised_client() {
+    let (t, _clock) = setup().await;
+    signed_up(&t, "ua@example.com").await;
+    let app = t.apps().default_app().await.unwrap();
+    let raw_ua = format!(" evil\u{202E}txt.exe\u{200B}\r\n{}", "x".repeat(600));
+    let client = ClientInfo::parse(Some("2001:db8::7"), Some(&raw_ua));
+    let s = t
+        .passwords()
+        .sign_in(&app, "ua@example.com", PW, &client)
+        .await
+        .unwrap()
+        .session()
+        .unwrap();
+    let want_ua = format!("eviltxt.exe{}", "x".repeat(512 - "eviltxt.exe".len()));
+    assert_eq!(s.session.user_agent.as_deref(), Some(want_ua.as_str()));
+    assert_eq!(s.session.ip.as_deref(), Some("2001:db8::7"));
+    let events = t
+        .audit()
+        .list(&tessera_core::model::AuditQuery {
+            kind: Some(tessera_core::EventKind::SignInSucceeded.as_str().into()),
+            user_id: Some(s.user.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Newest first: this sign-in, then the sign-up's.
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].session_id, Some(s.session.id));
+    assert_eq!(events[0].user_agent, s.session.user_agent);
+    assert_eq!(events[0].ip, s.session.ip);
+}

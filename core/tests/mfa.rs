@@ -53,7 +53,7 @@ async fn env() -> Env {
         t,
         clock,
         app,
-        client: ClientInfo::new("192.0.2.7", "mfa-test"),
+        client: ClientInfo::parse(Some("192.0.2.7"), Some("mfa-test")),
         inbox: Inbox::default(),
     }
 }

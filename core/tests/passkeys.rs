@@ -45,7 +45,7 @@ async fn setup() -> Tessera {
 }
 
 fn client() -> ClientInfo {
-    ClientInfo::new("192.0.2.1", "test")
+    ClientInfo::parse(Some("192.0.2.1"), Some("test"))
 }
 
 async fn signed_up(t: &Tessera, email: &str) -> AuthSession {

@@ -34,10 +34,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-fn parse_ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// The JSON answer for a finished or MFA-pending sign-in.
 pub(crate) fn sign_in_answer(outcome: SignInOutcome) -> Response {
     match outcome {
@@ -71,7 +67,7 @@ async fn sign_up(
     client: Client,
     Json(req): Json<SignUpRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignUp, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignUp, client.0.ip())?;
     let outcome = state
         .tessera
         .passwords()
@@ -110,7 +106,7 @@ async fn sign_in_password(
     client: Client,
     Json(req): Json<SignInRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     state.limits.check_account(&req.email)?;
     match state
         .tessera
@@ -139,7 +135,7 @@ async fn refresh(
     client: Client,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::Refresh, parse_ip(&client))?;
+    state.limits.check_ip(Action::Refresh, client.0.ip())?;
     let s = state
         .tessera
         .sessions()

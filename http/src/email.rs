@@ -50,10 +50,6 @@ fn accepted() -> (StatusCode, axum::Json<AcceptedView>) {
     )
 }
 
-fn ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// Start a "send" flow whose answer must not reveal whether `email` has an
 /// account: the per-IP limit and the account-independent checks
 /// ([`Emails::check_send`]) run now and may fail; the rest runs after the
@@ -65,7 +61,7 @@ pub(crate) fn send_after_answer(
     email: &str,
     client: &Client,
 ) -> tessera_core::Result<()> {
-    state.limits.check_ip(Action::MailSend, ip(client))?;
+    state.limits.check_ip(Action::MailSend, client.0.ip())?;
     let email = Emails::check_send(app, &flow, email)?;
     let (tessera, app, client) = (state.tessera.clone(), app.clone(), client.0.clone());
     tokio::spawn(async move {
@@ -156,7 +152,7 @@ async fn reset(
     client: Client,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, ip(&client))?;
+    state.limits.check_ip(Action::Refresh, client.0.ip())?;
     state
         .tessera
         .emails()
@@ -173,7 +169,7 @@ async fn verify_send(
     caller: Caller,
     client: Client,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, ip(&client))?;
+    state.limits.check_ip(Action::MailSend, client.0.ip())?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -191,7 +187,7 @@ async fn verify(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, ip(&client))?;
+    state.limits.check_ip(Action::Refresh, client.0.ip())?;
     state.tessera.emails().verify_email(&req.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -206,7 +202,7 @@ async fn change(
     client: Client,
     Json(req): Json<ChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, ip(&client))?;
+    state.limits.check_ip(Action::MailSend, client.0.ip())?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -224,7 +220,7 @@ async fn change_confirm(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<UserView>> {
-    state.limits.check_ip(Action::Refresh, ip(&client))?;
+    state.limits.check_ip(Action::Refresh, client.0.ip())?;
     let user = state
         .tessera
         .emails()
@@ -257,7 +253,7 @@ async fn code_sign_in(
     client: Client,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     state.limits.check_account(&req.email)?;
     let outcome = state
         .tessera
@@ -302,7 +298,7 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let done = state
         .tessera
         .emails()

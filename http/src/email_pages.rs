@@ -89,10 +89,6 @@ fn email_field(value: &str) -> Field {
     }
 }
 
-fn ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// A form page for `app`.
 #[allow(clippy::too_many_arguments)]
 fn form(
@@ -537,7 +533,7 @@ async fn code_verify(
     }
     let result = match state
         .limits
-        .check_ip(Action::SignIn, ip(&client))
+        .check_ip(Action::SignIn, client.0.ip())
         .and_then(|()| state.limits.check_account(&f.email))
     {
         Ok(()) => {
@@ -687,7 +683,7 @@ async fn magic_submit(
     if !csrf_ok(&jar, &f.csrf) {
         return csrf_refused(&app);
     }
-    let done = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let done = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Ok(()) => {
             state
                 .tessera

@@ -79,7 +79,7 @@ impl FromRequestParts<AppState> for CurrentApp {
 }
 
 /// The client's IP (honouring `X-Forwarded-For` only from trusted proxies)
-/// and user agent.
+/// and user agent, normalised by [`ClientInfo::new`].
 pub struct Client(pub ClientInfo);
 
 /// The client IP of a request.
@@ -124,12 +124,8 @@ impl FromRequestParts<AppState> for Client {
         let user_agent = parts
             .headers
             .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Ok(Client(ClientInfo {
-            ip: ip.map(|i| i.to_string()),
-            user_agent,
-        }))
+            .and_then(|v| v.to_str().ok());
+        Ok(Client(ClientInfo::new(ip, user_agent)))
     }
 }
 

@@ -37,10 +37,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in_mfa))
 }
 
-fn ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// A JSON body that may be absent (empty means all defaults).
 fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -111,7 +107,7 @@ async fn totp_enroll(
     let req: TotpEnrollRequest = optional_json(&body)?;
     let enrollment = match (req.mfa_token, caller) {
         (Some(token), _) => {
-            state.limits.check_ip(Action::SignIn, ip(&client))?;
+            state.limits.check_ip(Action::SignIn, client.0.ip())?;
             state
                 .tessera
                 .mfa()
@@ -185,7 +181,7 @@ async fn totp_confirm(
     client: Client,
     Json(req): Json<TotpConfirmRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     match (req.mfa_token, caller) {
         (Some(token), _) => {
             let done = state
@@ -251,7 +247,7 @@ async fn totp_disable(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -283,7 +279,7 @@ async fn recovery_codes(
     body: Bytes,
 ) -> ApiResult<axum::Json<RecoveryCodesView>> {
     let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     let recovery_codes = state
         .tessera
@@ -367,7 +363,7 @@ async fn sign_in_mfa(
     client: Client,
     Json(req): Json<MfaSignInRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let mfa = state.tessera.mfa();
     let result = match (&req.code, &req.recovery_code) {
         (Some(code), None) => mfa.verify_totp(&app, &req.mfa_token, code, &client.0).await,

@@ -276,10 +276,6 @@ fn finish(
     (jar, after_sign_in(p))
 }
 
-fn ip(client: &Client) -> Option<std::net::IpAddr> {
-    client.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// Submit the MFA step.
 #[utoipa::path(post, path = "/mfa", tag = "pages", params(PageParams),
     request_body(content = MfaForm, content_type = "application/x-www-form-urlencoded"),
@@ -309,7 +305,7 @@ async fn mfa_submit(
             .filter(|s| !s.trim().is_empty())
             .map(str::to_owned)
     };
-    let result = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let result = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Err(e) => Err(e),
         Ok(()) => match (filled(&form.code), filled(&form.recovery_code)) {
             (Some(code), _) => mfa.verify_totp(&app, &token, &code, &client.0).await,
@@ -416,7 +412,7 @@ async fn mfa_confirm(
     let Some(token) = mfa_token(&jar) else {
         return restart(&app, &p);
     };
-    let result = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let result = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Err(e) => Err(e),
         Ok(()) => {
             state
@@ -614,7 +610,7 @@ async fn totp_confirm(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let result = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let result = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Err(e) => Err(e),
         Ok(()) => {
             state
@@ -684,7 +680,7 @@ async fn totp_disable(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let result = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let result = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Err(e) => Err(e),
         Ok(()) => {
             state
@@ -737,7 +733,7 @@ async fn recovery_codes(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let result = match state.limits.check_ip(Action::SignIn, ip(&client)) {
+    let result = match state.limits.check_ip(Action::SignIn, client.0.ip()) {
         Err(e) => Err(e),
         Ok(()) => {
             state

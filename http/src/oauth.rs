@@ -90,10 +90,6 @@ fn found(url: &str) -> Response {
     }
 }
 
-fn ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -174,7 +170,7 @@ async fn do_start(
     let client = Client::from_request_parts(&mut parts, state)
         .await
         .map_err(|e| e.0)?;
-    state.limits.check_ip(Action::SignIn, ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     if q.code_challenge_method
         .as_deref()
         .is_some_and(|m| m != "S256")
@@ -347,7 +343,7 @@ async fn do_callback(
             ApiError(e).into_response()
         }
     };
-    if let Err(e) = state.limits.check_ip(Action::SignIn, ip(&client)) {
+    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
         return fail_early(e);
     }
     let jar_had_binding = jar.get(OAUTH_COOKIE).is_some();
@@ -493,7 +489,7 @@ async fn exchange(
     client: Client,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::Refresh, ip(&client))?;
+    state.limits.check_ip(Action::Refresh, client.0.ip())?;
     let (_, outcome) = state
         .tessera
         .oauth()

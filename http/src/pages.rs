@@ -343,7 +343,7 @@ async fn sign_in_submit(
     if !csrf_ok(&jar, &form.csrf) {
         return csrf_refused(&app);
     }
-    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    let ip = client.0.ip();
     let limited = state
         .limits
         .check_ip(Action::SignIn, ip)
@@ -449,7 +449,7 @@ async fn sign_up_submit(
     if !csrf_ok(&jar, &form.csrf) {
         return csrf_refused(&app);
     }
-    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    let ip = client.0.ip();
     let result = match state.limits.check_ip(Action::SignUp, ip) {
         Ok(()) => {
             state

@@ -238,7 +238,7 @@ async fn passkey_sign_in(
     if !csrf_ok(&jar, &form.csrf) {
         return csrf_json_refused();
     }
-    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    let ip = client.0.ip();
     if let Err(e) = state.limits.check_ip(Action::SignIn, ip) {
         return ApiError(e).into_response();
     }
@@ -296,7 +296,7 @@ async fn passkey_mfa(
     if !csrf_ok(&jar, &form.csrf) {
         return csrf_json_refused();
     }
-    let ip = client.0.ip.as_deref().and_then(|s| s.parse().ok());
+    let ip = client.0.ip();
     if let Err(e) = state.limits.check_ip(Action::SignIn, ip) {
         return ApiError(e).into_response();
     }

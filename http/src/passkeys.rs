@@ -169,10 +169,6 @@ pub(crate) struct PasskeyPatch {
     pub(crate) name: String,
 }
 
-fn parse_ip(c: &Client) -> Option<std::net::IpAddr> {
-    c.0.ip.as_deref().and_then(|s| s.parse().ok())
-}
-
 /// Begin registering a passkey for the signed-in caller.
 #[utoipa::path(post, path = "/v1/passkeys/register/start", tag = "passkeys",
     security(("bearer" = []), ("cookie" = [])),
@@ -238,7 +234,7 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let challenge = state
         .tessera
         .passkeys()
@@ -264,7 +260,7 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     match state
         .tessera
         .passkeys()
@@ -297,7 +293,7 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let challenge = state
         .tessera
         .passkeys()
@@ -321,7 +317,7 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, parse_ip(&client))?;
+    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     match state
         .tessera
         .passkeys()

@@ -242,7 +242,7 @@ mod flows {
     use crate::types::{Validated, ValidatedToken};
 
     fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
-        ClientInfo { ip, user_agent }
+        ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
     }
 
     /// The app named by id or slug, or the default app.
@@ -623,7 +623,7 @@ mod email_flows {
     }
 
     fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
-        ClientInfo { ip, user_agent }
+        ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
     }
 
     pub(super) async fn send_verification(

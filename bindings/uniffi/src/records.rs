@@ -80,7 +80,9 @@ pub struct OpenOptions {
     pub webauthn_origins: Option<Vec<String>>,
 }
 
-/// Who is calling: kept on sessions and audit events. Both fields optional.
+/// Who is calling: kept on sessions and audit events. Both fields optional;
+/// an `ip` that is not an IP address is dropped, and the user agent is
+/// trimmed, cleaned of control and format characters and cut to 512 bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
 pub struct ClientInfo {
     /// The client's IP address.
@@ -93,10 +95,7 @@ pub struct ClientInfo {
 
 impl From<ClientInfo> for model::ClientInfo {
     fn from(c: ClientInfo) -> Self {
-        model::ClientInfo {
-            ip: c.ip,
-            user_agent: c.user_agent,
-        }
+        model::ClientInfo::parse(c.ip.as_deref(), c.user_agent.as_deref())
     }
 }
 

@@ -17,7 +17,7 @@ use crate::auth_types::{OAuthCallback, PasskeyOptions};
 use crate::convert::{Id, Json};
 
 fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
-    ClientInfo { ip, user_agent }
+    ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
 }
 
 async fn app_of(core: &Tessera, app: Option<&str>) -> Result<App> {

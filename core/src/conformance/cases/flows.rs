@@ -33,7 +33,7 @@ async fn sign_in(t: &Tessera, app: &App, email: &str, password: &str) -> AuthSes
 }
 
 fn client() -> ClientInfo {
-    ClientInfo::new("192.0.2.7", "conformance/1.0 (\"quoted\" 😀)")
+    ClientInfo::parse(Some("192.0.2.7"), Some("conformance/1.0 (\"quoted\" 😀)"))
 }
 
 /// sign_up → sign_in → validate (session token) → validate_access_token →
