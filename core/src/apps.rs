@@ -69,6 +69,16 @@ impl<'a> Apps<'a> {
             .ok_or_else(|| Error::new(ErrorKind::NotFound))
     }
 
+    /// The app `id_or_slug` names, or the `default` app when none is named:
+    /// what every face does with an optional app argument (an `app` query
+    /// parameter, the `X-Tessera-App` header, a binding's `app=`).
+    pub async fn resolve_or_default(&self, id_or_slug: Option<&str>) -> Result<App> {
+        match id_or_slug {
+            Some(id_or_slug) => self.resolve(id_or_slug).await,
+            None => self.default_app().await,
+        }
+    }
+
     /// An app by id.
     pub async fn get(&self, id: AppId) -> Result<App> {
         self.inner.store.apps().get_app(id).await

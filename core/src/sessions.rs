@@ -405,6 +405,22 @@ impl<'a> Sessions<'a> {
         Ok(())
     }
 
+    /// Sign out the session `token` belongs to: a session token (`tss_…`) or
+    /// an access JWT. Its refresh token stops working too.
+    ///
+    /// Errors: as [`validate`](Self::validate) or
+    /// [`validate_access_token`](Self::validate_access_token); an already
+    /// signed-out session answers `session_expired`.
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let (session, user) = if token.starts_with(prefix::SESSION) {
+            self.validate(token).await?
+        } else {
+            let (session, user, _) = self.validate_access_token(token, None).await?;
+            (session, user)
+        };
+        self.revoke(user.id, session.id, "sign_out").await
+    }
+
     /// Revoke every session of `user_id` except `except` (sign out everywhere,
     /// or everywhere else). Returns how many were revoked.
     pub async fn revoke_all(

@@ -426,3 +426,80 @@ async fn sessions_and_audit_keep_the_same_normalised_client() {
     assert_eq!(event.user_agent, s.session.user_agent);
     assert_eq!(event.ip, s.session.ip);
 }
+
+/// `resolve_or_default` is the one "this app or the default" decision of the
+/// faces: no name is the default app, a name is resolved (id or slug).
+#[tokio::test]
+async fn resolve_or_default_names_an_app_or_the_default() {
+    let (t, _clock) = setup().await;
+    let apps = t.apps();
+    let default = apps.default_app().await.unwrap();
+    assert_eq!(apps.resolve_or_default(None).await.unwrap(), default);
+    assert_eq!(
+        apps.resolve_or_default(Some("default")).await.unwrap(),
+        default
+    );
+    let other = apps
+        .create(tessera_core::NewApp {
+            slug: "other".into(),
+            name: "Other".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(apps.resolve_or_default(Some("other")).await.unwrap(), other);
+    let by_id = other.id.to_string();
+    assert_eq!(apps.resolve_or_default(Some(&by_id)).await.unwrap(), other);
+    for unknown in ["nope", "01900000-0000-7000-8000-000000000000", "Bad Slug!"] {
+        assert_eq!(
+            apps.resolve_or_default(Some(unknown))
+                .await
+                .unwrap_err()
+                .code(),
+            "not_found",
+            "{unknown}"
+        );
+    }
+}
+
+/// `Sessions::sign_out` takes either token a client holds: a session token
+/// (`tss_…`) or an access JWT, and ends that session (its refresh token too).
+#[tokio::test]
+async fn sign_out_by_session_token_or_access_token() {
+    let (t, _clock) = setup().await;
+    let by_cookie = signed_up(&t, "out1@example.com").await;
+    let token = by_cookie.session_token.clone().unwrap();
+    t.sessions().sign_out(&token).await.unwrap();
+    assert_eq!(
+        t.sessions().validate(&token).await.unwrap_err().code(),
+        "session_expired"
+    );
+    assert_eq!(
+        t.sessions().sign_out(&token).await.unwrap_err().code(),
+        "session_expired",
+        "signing out twice"
+    );
+
+    let by_jwt = signed_up(&t, "out2@example.com").await;
+    t.sessions().sign_out(&by_jwt.access_token).await.unwrap();
+    let session_token = by_jwt.session_token.unwrap();
+    assert_eq!(
+        t.sessions()
+            .validate(&session_token)
+            .await
+            .unwrap_err()
+            .code(),
+        "session_expired"
+    );
+    assert!(
+        t.sessions()
+            .refresh(&by_jwt.refresh_token, &ClientInfo::default())
+            .await
+            .is_err(),
+        "the refresh token of a signed-out session stops working"
+    );
+    assert_eq!(
+        t.sessions().sign_out("garbage").await.unwrap_err().code(),
+        "invalid_token"
+    );
+}

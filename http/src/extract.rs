@@ -64,16 +64,18 @@ impl FromRequestParts<AppState> for CurrentApp {
             .headers
             .get(APP_HEADER)
             .map(|v| v.to_str().unwrap_or("\u{0}"));
-        let app = match header {
-            Some(id) => state.tessera.apps().resolve(id).await.map_err(|e| {
-                if *e.kind() == ErrorKind::NotFound {
+        let app = state
+            .tessera
+            .apps()
+            .resolve_or_default(header)
+            .await
+            .map_err(|e| {
+                if header.is_some() && *e.kind() == ErrorKind::NotFound {
                     Error::with_message(ErrorKind::NotFound, "Unknown app (X-Tessera-App).")
                 } else {
                     e
                 }
-            })?,
-            None => state.tessera.apps().default_app().await?,
-        };
+            })?;
         Ok(CurrentApp(app))
     }
 }

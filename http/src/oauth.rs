@@ -138,10 +138,7 @@ async fn resolve_app(
             .get(APP_HEADER)
             .map(|v| v.to_str().unwrap_or("\u{0}"))
     });
-    match named {
-        Some(a) => state.tessera.apps().resolve(a).await,
-        None => state.tessera.apps().default_app().await,
-    }
+    state.tessera.apps().resolve_or_default(named).await
 }
 
 fn binding_cookie(state: &AppState, value: String, max_age: i64) -> Cookie<'static> {

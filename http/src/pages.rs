@@ -148,10 +148,11 @@ pub(crate) fn message(
 
 /// Resolve the app and check the redirect URI; an error page otherwise.
 pub(crate) async fn page_context(state: &AppState, p: &PageParams) -> Result<App, Response> {
-    let app = match &p.app {
-        Some(a) => state.tessera.apps().resolve(a).await,
-        None => state.tessera.apps().default_app().await,
-    };
+    let app = state
+        .tessera
+        .apps()
+        .resolve_or_default(p.app.as_deref())
+        .await;
     let app = app.map_err(|e| {
         let status = crate::error::status_of(e.kind());
         message(

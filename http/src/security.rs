@@ -52,18 +52,22 @@ pub async fn harden(req: Request, next: Next) -> Response {
     res
 }
 
+/// Whether the app `app_header` names (the default app if none) lists `origin`.
 async fn origin_allowed(state: &AppState, origin: &str, app_header: Option<&str>) -> bool {
-    let apps = state.tessera.apps();
-    match app_header {
-        Some(id) => apps
-            .resolve(id)
-            .await
-            .is_ok_and(|a| a.settings.cors_origins.iter().any(|o| o == origin)),
-        None => apps.list(None).await.is_ok_and(|all| {
-            all.iter()
-                .any(|a| a.settings.cors_origins.iter().any(|o| o == origin))
-        }),
-    }
+    state
+        .tessera
+        .apps()
+        .resolve_or_default(app_header)
+        .await
+        .is_ok_and(|a| a.settings.cors_origins.iter().any(|o| o == origin))
+}
+
+/// Whether any app lists `origin` (a preflight does not say which app).
+async fn origin_allowed_by_any_app(state: &AppState, origin: &str) -> bool {
+    state.tessera.apps().list(None).await.is_ok_and(|all| {
+        all.iter()
+            .any(|a| a.settings.cors_origins.iter().any(|o| o == origin))
+    })
 }
 
 fn allow_headers(h: &mut HeaderMap, origin: &HeaderValue) {
@@ -88,7 +92,7 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if preflight {
-        if !origin_allowed(&state, &origin_str, None).await {
+        if !origin_allowed_by_any_app(&state, &origin_str).await {
             return (
                 StatusCode::FORBIDDEN,
                 crate::error::ApiError(tessera_core::Error::with_message(
@@ -120,12 +124,7 @@ pub async fn cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         .get(APP_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let allowed = origin_allowed(
-        &state,
-        &origin_str,
-        Some(app_header.as_deref().unwrap_or("default")),
-    )
-    .await;
+    let allowed = origin_allowed(&state, &origin_str, app_header.as_deref()).await;
     let mut res = next.run(req).await;
     if allowed {
         allow_headers(res.headers_mut(), &origin);

@@ -245,14 +245,6 @@ mod flows {
         ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
     }
 
-    /// The app named by id or slug, or the default app.
-    async fn app_of(core: &Tessera, app: Option<&str>) -> Result<App> {
-        match app {
-            None => core.apps().default_app().await,
-            Some(a) => core.apps().resolve(a).await,
-        }
-    }
-
     fn settings(value: Value) -> Result<tessera_core::model::AppSettings> {
         serde_json::from_value(value).map_err(|e| Error::invalid("settings", e.to_string()))
     }
@@ -266,7 +258,7 @@ mod flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<Option<tessera_core::AuthSession>> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         let outcome = core
             .passwords()
             .sign_up(
@@ -291,7 +283,7 @@ mod flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<tessera_core::SignInOutcome> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.passwords()
             .sign_in(&app, &email, &password, &client(ip, user_agent))
             .await
@@ -322,7 +314,7 @@ mod flows {
         app: Option<String>,
     ) -> Result<ValidatedToken> {
         let audience = match app {
-            Some(a) => Some(app_of(&core, Some(&a)).await?.id.to_string()),
+            Some(a) => Some(core.apps().resolve(&a).await?.id.to_string()),
             None => None,
         };
         let (session, user, claims) = core
@@ -338,7 +330,7 @@ mod flows {
         app: Option<String>,
     ) -> Result<tessera_core::AccessClaims> {
         let audience = match app {
-            Some(a) => Some(app_of(&core, Some(&a)).await?.id.to_string()),
+            Some(a) => Some(core.apps().resolve(&a).await?.id.to_string()),
             None => None,
         };
         core.tokens()
@@ -347,15 +339,7 @@ mod flows {
     }
 
     pub(super) async fn sign_out(core: Tessera, token: String) -> Result<()> {
-        let (session, user) = if token.starts_with("tss_") {
-            core.sessions().validate(&token).await?
-        } else {
-            let (session, user, _) = core.sessions().validate_access_token(&token, None).await?;
-            (session, user)
-        };
-        core.sessions()
-            .revoke(user.id, session.id, "sign_out")
-            .await
+        core.sessions().sign_out(&token).await
     }
 
     pub(super) async fn list_sessions(
@@ -398,7 +382,7 @@ mod flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.passwords()
             .change(
                 &app,
@@ -420,7 +404,7 @@ mod flows {
         email: String,
         app: Option<String>,
     ) -> Result<Option<tessera_core::model::User>> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.users().find_by_email(app.pool_id, &email).await
     }
 
@@ -431,7 +415,7 @@ mod flows {
         after: Option<Id>,
         limit: u32,
     ) -> Result<Vec<tessera_core::model::User>> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         let query = UserQuery {
             email_contains,
             after: after.map(|a| a.0),
@@ -615,13 +599,6 @@ mod email_flows {
 
     use super::Id;
 
-    async fn app_of(core: &Tessera, app: Option<&str>) -> Result<tessera_core::model::App> {
-        match app {
-            None => core.apps().default_app().await,
-            Some(a) => core.apps().resolve(a).await,
-        }
-    }
-
     fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
         ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
     }
@@ -631,7 +608,7 @@ mod email_flows {
         user_id: Id,
         app: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails().send_verification(&app, user_id.0).await
     }
 
@@ -649,7 +626,7 @@ mod email_flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails()
             .send_password_reset(&app, &email, &client(ip, user_agent))
             .await
@@ -674,7 +651,7 @@ mod email_flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails()
             .send_sign_in_code(&app, &email, &client(ip, user_agent))
             .await
@@ -688,7 +665,7 @@ mod email_flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<tessera_core::SignInOutcome> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails()
             .sign_in_with_code(&app, &email, &code, &client(ip, user_agent))
             .await
@@ -702,7 +679,7 @@ mod email_flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails()
             .send_magic_link(
                 &app,
@@ -734,7 +711,7 @@ mod email_flows {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<()> {
-        let app = app_of(&core, app.as_deref()).await?;
+        let app = core.apps().resolve_or_default(app.as_deref()).await?;
         core.emails()
             .request_email_change(&app, user_id.0, &new_email, &client(ip, user_agent))
             .await

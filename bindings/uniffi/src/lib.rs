@@ -27,7 +27,7 @@ mod second_factor;
 use std::sync::Arc;
 
 use tessera_core::crypto::{KeyRing, PasswordParams};
-use tessera_core::model::{DEFAULT_SLUG, SigningAlg, UserQuery};
+use tessera_core::model::{SigningAlg, UserQuery};
 use tessera_core::{NewApp, SignInOutcome, SignUpOutcome};
 
 pub use error::{TesseraError, error_for_code};
@@ -72,11 +72,7 @@ impl Tessera {
     }
 
     async fn app(&self, app: Option<String>) -> Result<tessera_core::model::App> {
-        let apps = self.core.apps();
-        Ok(match app.as_deref() {
-            None | Some(DEFAULT_SLUG) => apps.default_app().await?,
-            Some(id_or_slug) => apps.resolve(id_or_slug).await?,
-        })
+        Ok(self.core.apps().resolve_or_default(app.as_deref()).await?)
     }
 }
 
@@ -517,15 +513,7 @@ impl Tessera {
     /// Errors: as `validateSession` / `validateAccessToken` (an already
     /// signed-out session answers `session_expired`).
     pub async fn sign_out(&self, token: String) -> Result<()> {
-        let sessions = self.core.sessions();
-        let (session, user) = if token.starts_with("tss_") {
-            sessions.validate(&token).await?
-        } else {
-            let (session, user, _) = sessions.validate_access_token(&token, None).await?;
-            (session, user)
-        };
-        sessions.revoke(user.id, session.id, "sign_out").await?;
-        Ok(())
+        Ok(self.core.sessions().sign_out(&token).await?)
     }
 
     // --- users ----------------------------------------------------------

@@ -8,7 +8,7 @@
 //! cross as JSON documents in the W3C forms (`PublicKeyCredential.toJSON()`).
 
 use serde_json::Value;
-use tessera_core::model::{App, ClientInfo, User};
+use tessera_core::model::{ClientInfo, User};
 use tessera_core::{
     CallbackParams, Error, ProviderInput, Result, SignInOutcome, StartOptions, Tessera,
 };
@@ -18,13 +18,6 @@ use crate::convert::{Id, Json};
 
 fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
     ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
-}
-
-async fn app_of(core: &Tessera, app: Option<&str>) -> Result<App> {
-    match app {
-        None => core.apps().default_app().await,
-        Some(a) => core.apps().resolve(a).await,
-    }
 }
 
 async fn user_of(core: &Tessera, user_id: Id) -> Result<User> {
@@ -57,7 +50,7 @@ pub(crate) async fn enroll_totp(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::TotpEnrollment> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp()
         .enroll(&app, user_id.0, &client(ip, user_agent))
         .await
@@ -68,7 +61,7 @@ pub(crate) async fn pending_totp_enrollment(
     user_id: Id,
     app: Option<String>,
 ) -> Result<Option<tessera_core::TotpEnrollment>> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp().pending_enrollment(&app, user_id.0).await
 }
 
@@ -80,7 +73,7 @@ pub(crate) async fn confirm_totp(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<Vec<String>> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp()
         .confirm(&app, user_id.0, &code, &client(ip, user_agent))
         .await
@@ -96,7 +89,7 @@ pub(crate) async fn disable_totp(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<()> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp()
         .disable(
             &app,
@@ -118,7 +111,7 @@ pub(crate) async fn regenerate_recovery_codes(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<Vec<String>> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp()
         .regenerate_recovery_codes(
             &app,
@@ -135,7 +128,7 @@ pub(crate) async fn mfa_status(
     user_id: Id,
     app: Option<String>,
 ) -> Result<tessera_core::MfaStatus> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.totp().status(&app, user_id.0).await
 }
 
@@ -149,7 +142,7 @@ pub(crate) async fn complete_mfa_with_totp(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::AuthSession> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.mfa()
         .verify_totp(&app, &mfa_token, &code, &client(ip, user_agent))
         .await
@@ -163,7 +156,7 @@ pub(crate) async fn complete_mfa_with_recovery_code(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::AuthSession> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.mfa()
         .verify_recovery_code(&app, &mfa_token, &recovery_code, &client(ip, user_agent))
         .await
@@ -176,7 +169,7 @@ pub(crate) async fn enroll_totp_for_mfa(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::TotpEnrollment> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.mfa()
         .enroll_totp(&app, &mfa_token, &client(ip, user_agent))
         .await
@@ -190,7 +183,7 @@ pub(crate) async fn confirm_totp_for_mfa(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::EnrolledSignIn> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.mfa()
         .confirm_totp(&app, &mfa_token, &code, &client(ip, user_agent))
         .await
@@ -204,7 +197,7 @@ pub(crate) async fn start_passkey_registration(
     app: Option<String>,
 ) -> Result<PasskeyOptions> {
     let user = user_of(&core, user_id).await?;
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .start_registration(&app, &user)
         .await
@@ -224,7 +217,7 @@ pub(crate) async fn finish_passkey_registration(
 ) -> Result<tessera_core::PasskeyInfo> {
     let credential = self::credential(credential)?;
     let user = user_of(&core, user_id).await?;
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .finish_registration(
             &app,
@@ -242,7 +235,7 @@ pub(crate) async fn start_passkey_sign_in(
     email: Option<String>,
     app: Option<String>,
 ) -> Result<PasskeyOptions> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .start_sign_in(&app, email.as_deref())
         .await
@@ -258,7 +251,7 @@ pub(crate) async fn finish_passkey_sign_in(
     user_agent: Option<String>,
 ) -> Result<tessera_core::AuthSession> {
     let credential = self::credential(credential)?;
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .finish_sign_in(&app, &ceremony, &credential, &client(ip, user_agent))
         .await
@@ -269,7 +262,7 @@ pub(crate) async fn start_passkey_mfa(
     mfa_token: String,
     app: Option<String>,
 ) -> Result<PasskeyOptions> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .start_mfa(&app, &mfa_token)
         .await
@@ -286,7 +279,7 @@ pub(crate) async fn finish_passkey_mfa(
     user_agent: Option<String>,
 ) -> Result<tessera_core::AuthSession> {
     let credential = self::credential(credential)?;
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.passkeys()
         .finish_mfa(
             &app,
@@ -328,7 +321,7 @@ pub(crate) async fn put_oauth_provider(
 ) -> Result<tessera_core::ProviderView> {
     let input: ProviderInput =
         serde_json::from_value(config.0).map_err(|e| Error::invalid("config", e.to_string()))?;
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.oauth().put_provider(&app, &provider, &input).await
 }
 
@@ -337,7 +330,7 @@ pub(crate) async fn get_oauth_provider(
     provider: String,
     app: Option<String>,
 ) -> Result<tessera_core::ProviderView> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.oauth().get_provider(&app, &provider).await
 }
 
@@ -345,7 +338,7 @@ pub(crate) async fn list_oauth_providers(
     core: Tessera,
     app: Option<String>,
 ) -> Result<Vec<tessera_core::ProviderView>> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.oauth().list_providers(&app).await
 }
 
@@ -354,7 +347,7 @@ pub(crate) async fn delete_oauth_provider(
     provider: String,
     app: Option<String>,
 ) -> Result<()> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.oauth().delete_provider(&app, &provider).await
 }
 
@@ -369,7 +362,7 @@ pub(crate) async fn start_oauth(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<tessera_core::Authorization> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     let options = StartOptions {
         redirect_uri: Some(redirect_uri),
         hosted: false,
@@ -439,7 +432,7 @@ pub(crate) async fn unlink_identity(
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<()> {
-    let app = app_of(&core, app.as_deref()).await?;
+    let app = core.apps().resolve_or_default(app.as_deref()).await?;
     core.oauth()
         .unlink(&app, user_id.0, identity_id.0, &client(ip, user_agent))
         .await
