@@ -47,11 +47,18 @@ pub(crate) struct ProviderDoc {
 }
 
 /// The body of a PUT (see DESIGN.md 4.1; unknown fields are refused).
+///
+/// Documentation only: the handler reads the core's `ProviderInput`, which
+/// cannot derive `ToSchema` (the core does not depend on utoipa). The test
+/// below keeps the two field lists equal.
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({
     "kind": "oidc", "client_id": "0oa1", "client_secret": "…",
     "issuer": "https://example.okta.com", "scopes": ["openid", "email", "profile"]}))]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "schema-only mirror of tessera_core::ProviderInput for the OpenAPI document"
+)]
 pub(crate) struct ProviderBody {
     /// `google`, `apple`, `microsoft`, `github`, `kakao`, `naver`, `oidc` or `oauth2`.
     kind: String,
@@ -160,4 +167,40 @@ async fn delete_provider(
         .delete_provider(&app, &provider)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    /// The documented PUT body has exactly the fields `ProviderInput` reads
+    /// (it refuses unknown fields and names the ones it expects).
+    #[test]
+    fn provider_body_documents_every_input_field() {
+        let schema = serde_json::to_value(ProviderBody::schema()).unwrap();
+        let documented: BTreeSet<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let refusal = serde_json::from_value::<ProviderInput>(serde_json::json!({"zz": 1}))
+            .err()
+            .unwrap()
+            .to_string();
+        let expected = refusal
+            .split_once("expected one of ")
+            .unwrap_or_else(|| panic!("{refusal}"))
+            .1;
+        let accepted: BTreeSet<String> = expected
+            .split(", ")
+            .map(|f| f.trim_matches(|c: char| c == '`' || c.is_whitespace()))
+            .map(|f| f.split('`').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(documented, accepted);
+    }
 }

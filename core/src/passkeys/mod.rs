@@ -185,19 +185,6 @@ impl<'a> Passkeys<'a> {
         rp::webauthn(app, &self.inner.webauthn, &self.inner.issuer)
     }
 
-    /// The relying-party id and origins in force for `app` (its settings,
-    /// else the install defaults, else the issuer's host and origin).
-    pub fn relying_party(&self, app: &App) -> Result<(String, Vec<String>)> {
-        let (id, origins) = rp::resolve(app, &self.inner.webauthn, &self.inner.issuer)?;
-        Ok((
-            id,
-            origins
-                .iter()
-                .map(|o| o.origin().ascii_serialization())
-                .collect(),
-        ))
-    }
-
     fn require_method(app: &App) -> Result<()> {
         if app.settings.allows(SignInMethod::Passkey) {
             Ok(())
