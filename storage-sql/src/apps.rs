@@ -1,33 +1,26 @@
-//! Pools and apps.
+//! Pools and apps ([`AppStore`]).
+//!
+//! Atomic here: a slug is unique among pools and among apps (unique
+//! constraints: a second one is `Conflict`), an app belongs to an existing
+//! pool (foreign key: `NotFound`), and deleting an app takes its sessions and
+//! OAuth provider settings with it (`ON DELETE CASCADE`) in the same statement.
 
 use async_trait::async_trait;
-use sea_orm::QueryResult;
+use sea_orm::Value;
 use tessera_core::model::{App, AppId, Pool, PoolId};
 use tessera_core::store::AppStore;
-use tessera_core::{Error, ErrorKind, Result};
+use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Row, cols, text, uuid};
+use crate::dialect::{Dialect, Row, text, uuid};
 use crate::exec::db;
+use crate::rows::{FromRow, ToRow, found, not_found};
 
-const POOL: &[&str] = &["id", "slug", "name", "created_at"];
-const APP: &[&str] = &[
-    "id",
-    "pool_id",
-    "slug",
-    "name",
-    "settings",
-    "created_at",
-    "updated_at",
-];
+impl FromRow for Pool {
+    const COLUMNS: &'static [&'static str] = &["id", "slug", "name", "created_at"];
+    const PREFIX: &'static str = "p_";
 
-fn not_found() -> Error {
-    Error::new(ErrorKind::NotFound)
-}
-
-impl SqlStore {
-    fn pool(&self, r: &QueryResult) -> Result<Pool> {
-        let r = Row::new(r, self.dialect, "p_");
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(Pool {
             id: r.uuid("id")?,
             slug: r.text("slug")?,
@@ -35,9 +28,34 @@ impl SqlStore {
             created_at: r.ts("created_at")?,
         })
     }
+}
 
-    fn app(&self, r: &QueryResult) -> Result<App> {
-        let r = Row::new(r, self.dialect, "a_");
+impl ToRow for Pool {
+    const TABLE: &'static str = "pools";
+
+    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
+        Ok(vec![
+            uuid(self.id),
+            text(&self.slug),
+            text(&self.name),
+            d.ts(self.created_at),
+        ])
+    }
+}
+
+impl FromRow for App {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "pool_id",
+        "slug",
+        "name",
+        "settings",
+        "created_at",
+        "updated_at",
+    ];
+    const PREFIX: &'static str = "a_";
+
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(App {
             id: r.uuid("id")?,
             pool_id: r.uuid("pool_id")?,
@@ -48,29 +66,21 @@ impl SqlStore {
             updated_at: r.ts("updated_at")?,
         })
     }
+}
 
-    async fn pools_where(&self, cond: &str, values: Vec<sea_orm::Value>) -> Result<Vec<Pool>> {
-        let sql = format!(
-            "SELECT {} FROM pools p {cond} ORDER BY p.created_at, p.id",
-            cols("p", "p_", POOL)
-        );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.pool(r))
-            .collect()
-    }
+impl ToRow for App {
+    const TABLE: &'static str = "apps";
 
-    async fn apps_where(&self, cond: &str, values: Vec<sea_orm::Value>) -> Result<Vec<App>> {
-        let sql = format!(
-            "SELECT {} FROM apps a {cond} ORDER BY a.created_at, a.id",
-            cols("a", "a_", APP)
-        );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.app(r))
-            .collect()
+    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
+        Ok(vec![
+            uuid(self.id),
+            uuid(self.pool_id),
+            text(&self.slug),
+            text(&self.name),
+            d.json(&settings_json(self)?),
+            d.ts(self.created_at),
+            d.ts(self.updated_at),
+        ])
     }
 }
 
@@ -78,21 +88,29 @@ fn settings_json(app: &App) -> Result<serde_json::Value> {
     serde_json::to_value(&app.settings).map_err(Error::internal)
 }
 
+impl SqlStore {
+    async fn pools_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<Pool>> {
+        let sql = format!(
+            "SELECT {} FROM pools p {cond} ORDER BY p.created_at, p.id",
+            Pool::columns("p")
+        );
+        self.select(&sql, values).await
+    }
+
+    async fn apps_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<App>> {
+        let sql = format!(
+            "SELECT {} FROM apps a {cond} ORDER BY a.created_at, a.id",
+            App::columns("a")
+        );
+        self.select(&sql, values).await
+    }
+}
+
 #[async_trait]
 impl AppStore for SqlStore {
     async fn create_pool(&self, pool: &Pool) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO pools (id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
-            vec![
-                uuid(pool.id),
-                text(&pool.slug),
-                text(&pool.name),
-                d.ts(pool.created_at),
-            ],
-            db,
-        )
-        .await?;
+        self.write(&Pool::insert(), pool.values(self.dialect)?, db)
+            .await?;
         Ok(())
     }
 
@@ -115,22 +133,8 @@ impl AppStore for SqlStore {
     }
 
     async fn create_app(&self, app: &App) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO apps (id, pool_id, slug, name, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![
-                uuid(app.id),
-                uuid(app.pool_id),
-                text(&app.slug),
-                text(&app.name),
-                d.json(&settings_json(app)?),
-                d.ts(app.created_at),
-                d.ts(app.updated_at),
-            ],
-            db,
-        )
-        .await?;
+        self.write(&App::insert(), app.values(self.dialect)?, db)
+            .await?;
         Ok(())
     }
 
@@ -170,10 +174,7 @@ impl AppStore for SqlStore {
                 db,
             )
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
+        found(n)
     }
 
     async fn delete_app(&self, id: AppId) -> Result<()> {
@@ -181,9 +182,6 @@ impl AppStore for SqlStore {
         let n = self
             .write("DELETE FROM apps WHERE id = $1", vec![uuid(id)], db)
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
+        found(n)
     }
 }

@@ -1,40 +1,62 @@
-//! The mail outbox: queued atomically with its token, leased to one worker at
-//! a time (`FOR UPDATE SKIP LOCKED` on Postgres; SQLite has one writer).
+//! The mail outbox ([`MailOutboxStore`]): sealed messages waiting for the
+//! mail worker.
+//!
+//! Atomic here: a message is queued in one transaction with the one-time
+//! token it carries (both or neither), and claimed under a lease by one
+//! `UPDATE … RETURNING` (`FOR UPDATE SKIP LOCKED` on Postgres; SQLite has one
+//! writer), so of racing workers each message goes to one.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{QueryResult, Value};
+use sea_orm::Value;
+use tessera_core::Result;
 use tessera_core::model::{OneTimeToken, OutboxMail};
 use tessera_core::store::MailOutboxStore;
-use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, cols, text, uuid};
+use crate::dialect::{Dialect, Row, bytes, text, text_opt, uuid};
 use crate::exec::db;
+use crate::rows::{FromRow, ToRow, found};
 
-const MAIL: &[&str] = &[
-    "id",
-    "sealed",
-    "created_at",
-    "attempts",
-    "next_attempt_at",
-    "leased_until",
-    "last_error",
-];
+impl FromRow for OutboxMail {
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "sealed",
+        "created_at",
+        "attempts",
+        "next_attempt_at",
+        "leased_until",
+        "last_error",
+    ];
+    const PREFIX: &'static str = "m_";
 
-impl SqlStore {
-    fn outbox_mail(&self, r: &QueryResult) -> Result<OutboxMail> {
-        let r = Row::new(r, self.dialect, "m_");
+    fn from_row(r: &Row<'_>) -> Result<Self> {
         Ok(OutboxMail {
             id: r.uuid("id")?,
-            sealed: r.get::<Vec<u8>>("sealed")?,
+            sealed: r.bytes("sealed")?,
             created_at: r.ts("created_at")?,
             attempts: r.i32("attempts")?,
             next_attempt_at: r.ts("next_attempt_at")?,
             leased_until: r.ts_opt("leased_until")?,
             last_error: r.text_opt("last_error")?,
         })
+    }
+}
+
+impl ToRow for OutboxMail {
+    const TABLE: &'static str = "mail_outbox";
+
+    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
+        Ok(vec![
+            uuid(self.id),
+            bytes(&self.sealed),
+            d.ts(self.created_at),
+            self.attempts.into(),
+            d.ts(self.next_attempt_at),
+            d.ts_opt(self.leased_until),
+            text_opt(self.last_error.as_deref()),
+        ])
     }
 }
 
@@ -52,20 +74,7 @@ impl MailOutboxStore for SqlStore {
             if let Some(t) = token {
                 self.store_token_in(&tx, t, replace_code).await?;
             }
-            tx.exec(
-                "INSERT INTO mail_outbox (id, sealed, created_at, attempts, next_attempt_at, leased_until, last_error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                vec![
-                    uuid(mail.id),
-                    Value::Bytes(Some(mail.sealed.clone())),
-                    d.ts(mail.created_at),
-                    mail.attempts.into(),
-                    d.ts(mail.next_attempt_at),
-                    d.ts_opt(mail.leased_until),
-                    Value::String(mail.last_error.clone()),
-                ],
-            )
-            .await?;
+            tx.exec(&OutboxMail::insert(), mail.values(d)?).await?;
             Ok(())
         }
         .await;
@@ -87,7 +96,7 @@ impl MailOutboxStore for SqlStore {
             "UPDATE mail_outbox SET leased_until = $2, attempts = attempts + 1 WHERE id IN (\
              SELECT id FROM mail_outbox WHERE next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1) \
              ORDER BY created_at, id LIMIT $3{lock}) RETURNING {}",
-            cols("", "m_", MAIL)
+            OutboxMail::columns("")
         );
         let rows = self
             .write_returning(
@@ -96,10 +105,7 @@ impl MailOutboxStore for SqlStore {
                 db,
             )
             .await?;
-        let mut mail = rows
-            .iter()
-            .map(|r| self.outbox_mail(r))
-            .collect::<Result<Vec<_>>>()?;
+        let mut mail: Vec<OutboxMail> = self.read_all(&rows)?;
         mail.sort_by_key(|m| (m.created_at, m.id));
         Ok(mail)
     }
@@ -123,10 +129,7 @@ impl MailOutboxStore for SqlStore {
                 db,
             )
             .await?;
-        if n == 0 {
-            return Err(Error::new(ErrorKind::NotFound));
-        }
-        Ok(())
+        found(n)
     }
 
     async fn pending_mail(&self) -> Result<u64> {
