@@ -6,72 +6,25 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::Value;
+use tessera_core::Result;
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::ApiKey;
 use tessera_core::store::ApiKeyStore;
-use tessera_core::{Error, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, hash, text, uuid};
+use crate::dialect::{hash, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found};
+use crate::rows::{FromRow, found, table_row};
 
-impl FromRow for ApiKey {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "name",
-        "hash",
-        "hint",
-        "scopes",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    ];
-    const PREFIX: &'static str = "k_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(ApiKey {
-            id: r.uuid("id")?,
-            name: r.text("name")?,
-            hash: r.hash("hash")?,
-            hint: r.text("hint")?,
-            scopes: r.json_as("scopes")?,
-            created_at: r.ts("created_at")?,
-            last_used_at: r.ts_opt("last_used_at")?,
-            expires_at: r.ts_opt("expires_at")?,
-            revoked_at: r.ts_opt("revoked_at")?,
-        })
-    }
-}
-
-impl ToRow for ApiKey {
-    const TABLE: &'static str = "api_keys";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        let scopes = serde_json::to_value(&self.scopes).map_err(Error::internal)?;
-        Ok(vec![
-            uuid(self.id),
-            text(&self.name),
-            hash(&self.hash),
-            text(&self.hint),
-            d.json(&scopes),
-            d.ts(self.created_at),
-            d.ts_opt(self.last_used_at),
-            d.ts_opt(self.expires_at),
-            d.ts_opt(self.revoked_at),
-        ])
-    }
-}
+table_row!(ApiKey, table "api_keys", prefix "k_", [
+    id, name, hash, hint, scopes, created_at, last_used_at, expires_at, revoked_at,
+]);
 
 #[async_trait]
 impl ApiKeyStore for SqlStore {
     async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        self.write(&ApiKey::insert(), key.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(key).await
     }
 
     async fn find_api_key(&self, hash_: &TokenHash) -> Result<Option<ApiKey>> {

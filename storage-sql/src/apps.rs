@@ -7,86 +7,20 @@
 
 use async_trait::async_trait;
 use sea_orm::Value;
+use tessera_core::Result;
 use tessera_core::model::{App, AppId, Pool, PoolId};
 use tessera_core::store::AppStore;
-use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, text, uuid};
+use crate::dialect::{text, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found, not_found};
+use crate::rows::{Column, FromRow, found, not_found, table_row};
 
-impl FromRow for Pool {
-    const COLUMNS: &'static [&'static str] = &["id", "slug", "name", "created_at"];
-    const PREFIX: &'static str = "p_";
+table_row!(Pool, table "pools", prefix "p_", [id, slug, name, created_at]);
 
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(Pool {
-            id: r.uuid("id")?,
-            slug: r.text("slug")?,
-            name: r.text("name")?,
-            created_at: r.ts("created_at")?,
-        })
-    }
-}
-
-impl ToRow for Pool {
-    const TABLE: &'static str = "pools";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            text(&self.slug),
-            text(&self.name),
-            d.ts(self.created_at),
-        ])
-    }
-}
-
-impl FromRow for App {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "pool_id",
-        "slug",
-        "name",
-        "settings",
-        "created_at",
-        "updated_at",
-    ];
-    const PREFIX: &'static str = "a_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(App {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            slug: r.text("slug")?,
-            name: r.text("name")?,
-            settings: r.json_as("settings")?,
-            created_at: r.ts("created_at")?,
-            updated_at: r.ts("updated_at")?,
-        })
-    }
-}
-
-impl ToRow for App {
-    const TABLE: &'static str = "apps";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            uuid(self.pool_id),
-            text(&self.slug),
-            text(&self.name),
-            d.json(&settings_json(self)?),
-            d.ts(self.created_at),
-            d.ts(self.updated_at),
-        ])
-    }
-}
-
-fn settings_json(app: &App) -> Result<serde_json::Value> {
-    serde_json::to_value(&app.settings).map_err(Error::internal)
-}
+table_row!(App, table "apps", prefix "a_", [
+    id, pool_id, slug, name, settings, created_at, updated_at,
+]);
 
 impl SqlStore {
     async fn pools_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<Pool>> {
@@ -109,9 +43,7 @@ impl SqlStore {
 #[async_trait]
 impl AppStore for SqlStore {
     async fn create_pool(&self, pool: &Pool) -> Result<()> {
-        self.write(&Pool::insert(), pool.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(pool).await
     }
 
     async fn get_pool(&self, id: PoolId) -> Result<Pool> {
@@ -133,9 +65,7 @@ impl AppStore for SqlStore {
     }
 
     async fn create_app(&self, app: &App) -> Result<()> {
-        self.write(&App::insert(), app.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(app).await
     }
 
     async fn get_app(&self, id: AppId) -> Result<App> {
@@ -168,7 +98,7 @@ impl AppStore for SqlStore {
                     uuid(app.id),
                     text(&app.slug),
                     text(&app.name),
-                    d.json(&settings_json(app)?),
+                    app.settings.write(d)?,
                     d.ts(app.updated_at),
                 ],
                 db,

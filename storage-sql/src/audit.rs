@@ -12,66 +12,17 @@ use tessera_core::model::{AuditEvent, AuditQuery};
 use tessera_core::store::AuditStore;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, text, text_opt, uuid, uuid_opt};
-use crate::exec::db;
-use crate::rows::{FromRow, ToRow};
+use crate::dialect::{text, uuid};
+use crate::rows::{FromRow, table_row};
 
-impl FromRow for AuditEvent {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "kind",
-        "pool_id",
-        "app_id",
-        "user_id",
-        "session_id",
-        "ip",
-        "user_agent",
-        "data",
-        "at",
-    ];
-    const PREFIX: &'static str = "e_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(AuditEvent {
-            id: r.uuid("id")?,
-            kind: r.text("kind")?,
-            pool_id: r.uuid_opt("pool_id")?,
-            app_id: r.uuid_opt("app_id")?,
-            user_id: r.uuid_opt("user_id")?,
-            session_id: r.uuid_opt("session_id")?,
-            ip: r.text_opt("ip")?,
-            user_agent: r.text_opt("user_agent")?,
-            data: r.json("data")?,
-            at: r.ts("at")?,
-        })
-    }
-}
-
-impl ToRow for AuditEvent {
-    const TABLE: &'static str = "audit_events";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            text(&self.kind),
-            uuid_opt(self.pool_id),
-            uuid_opt(self.app_id),
-            uuid_opt(self.user_id),
-            uuid_opt(self.session_id),
-            text_opt(self.ip.as_deref()),
-            text_opt(self.user_agent.as_deref()),
-            d.json(&self.data),
-            d.ts(self.at),
-        ])
-    }
-}
+table_row!(AuditEvent, table "audit_events", prefix "e_", [
+    id, kind, pool_id, app_id, user_id, session_id, ip, user_agent, data, at,
+]);
 
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn append_event(&self, e: &AuditEvent) -> Result<()> {
-        self.write(&AuditEvent::insert(), e.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(e).await
     }
 
     async fn list_events(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {

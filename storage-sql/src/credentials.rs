@@ -7,62 +7,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::Value;
+use tessera_core::Result;
 use tessera_core::model::*;
 use tessera_core::store::CredentialStore;
-use tessera_core::{Error, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, text, text_opt, uuid};
+use crate::dialect::{text, text_opt, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found};
+use crate::rows::{FromRow, found, table_row};
 
-impl FromRow for Credential {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "user_id",
-        "kind",
-        "name",
-        "secret",
-        "data",
-        "created_at",
-        "last_used_at",
-    ];
-    const PREFIX: &'static str = "c_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        let kind = r.text("kind")?;
-        Ok(Credential {
-            id: r.uuid("id")?,
-            user_id: r.uuid("user_id")?,
-            kind: CredentialKind::parse(&kind)
-                .ok_or_else(|| Error::internal(format!("unknown credential kind {kind:?}")))?,
-            name: r.text_opt("name")?,
-            secret: r.text("secret")?,
-            data: r.json("data")?,
-            created_at: r.ts("created_at")?,
-            last_used_at: r.ts_opt("last_used_at")?,
-        })
-    }
-}
-
-impl ToRow for Credential {
-    const TABLE: &'static str = "credentials";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            uuid(self.user_id),
-            text(self.kind.as_str()),
-            text_opt(self.name.as_deref()),
-            text(&self.secret),
-            d.json(&self.data),
-            d.ts(self.created_at),
-            d.ts_opt(self.last_used_at),
-        ])
-    }
-}
+table_row!(Credential, table "credentials", prefix "c_", [
+    id, user_id, kind, name, secret, data, created_at, last_used_at,
+]);
 
 #[async_trait]
 impl CredentialStore for SqlStore {
@@ -87,9 +44,7 @@ impl CredentialStore for SqlStore {
     }
 
     async fn insert_credential(&self, credential: &Credential) -> Result<()> {
-        self.write(&Credential::insert(), credential.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(credential).await
     }
 
     async fn list_credentials(

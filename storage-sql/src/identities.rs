@@ -7,73 +7,27 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::Value;
 use tessera_core::model::*;
 use tessera_core::store::IdentityStore;
 use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, text, text_opt, uuid};
+use crate::dialect::{text, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found};
+use crate::rows::{FromRow, ToRow, found, table_row};
 
-impl FromRow for Identity {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "pool_id",
-        "user_id",
-        "provider",
-        "subject",
-        "email",
-        "email_verified",
-        "profile",
-        "created_at",
-        "last_used_at",
-    ];
-    const PREFIX: &'static str = "i_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(Identity {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            user_id: r.uuid("user_id")?,
-            provider: r.text("provider")?,
-            subject: r.text("subject")?,
-            email: r.text_opt("email")?,
-            email_verified: r.bool("email_verified")?,
-            profile: r.json("profile")?,
-            created_at: r.ts("created_at")?,
-            last_used_at: r.ts_opt("last_used_at")?,
-        })
-    }
-}
-
-impl ToRow for Identity {
-    const TABLE: &'static str = "identities";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            uuid(self.pool_id),
-            uuid(self.user_id),
-            text(&self.provider),
-            text(&self.subject),
-            text_opt(self.email.as_deref()),
-            self.email_verified.into(),
-            d.json(&self.profile),
-            d.ts(self.created_at),
-            d.ts_opt(self.last_used_at),
-        ])
-    }
-}
+table_row!(Identity, table "identities", prefix "i_", [
+    id, pool_id, user_id, provider, subject, email, email_verified, profile, created_at,
+    last_used_at,
+]);
 
 #[async_trait]
 impl IdentityStore for SqlStore {
     async fn insert_identity(&self, i: &Identity) -> Result<()> {
         let sql = format!(
             "{} ON CONFLICT (pool_id, provider, subject) DO NOTHING RETURNING id",
-            Identity::insert()
+            Identity::insert_sql()
         );
         let rows = self
             .write_returning(&sql, i.values(self.dialect)?, db)

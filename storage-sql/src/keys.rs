@@ -8,58 +8,17 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::Value;
-use tessera_core::model::{SigningAlg, SigningKey};
+use tessera_core::model::SigningKey;
 use tessera_core::store::KeyStore;
 use tessera_core::{Error, ErrorKind, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, bytes, text};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow};
+use crate::rows::{FromRow, ToRow, table_row};
 
-impl FromRow for SigningKey {
-    const COLUMNS: &'static [&'static str] = &[
-        "kid",
-        "alg",
-        "private_key_sealed",
-        "public_jwk",
-        "created_at",
-        "retired_at",
-        "publish_until",
-    ];
-    const PREFIX: &'static str = "k_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        let alg = r.text("alg")?;
-        Ok(SigningKey {
-            kid: r.text("kid")?,
-            alg: SigningAlg::parse(&alg)
-                .ok_or_else(|| Error::internal(format!("unknown key algorithm {alg:?}")))?,
-            private_key_sealed: r.bytes("private_key_sealed")?,
-            public_jwk: r.text("public_jwk")?,
-            created_at: r.ts("created_at")?,
-            retired_at: r.ts_opt("retired_at")?,
-            publish_until: r.ts_opt("publish_until")?,
-        })
-    }
-}
-
-impl ToRow for SigningKey {
-    const TABLE: &'static str = "signing_keys";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            text(&self.kid),
-            text(self.alg.as_str()),
-            bytes(&self.private_key_sealed),
-            text(&self.public_jwk),
-            d.ts(self.created_at),
-            d.ts_opt(self.retired_at),
-            d.ts_opt(self.publish_until),
-        ])
-    }
-}
+table_row!(SigningKey, table "signing_keys", prefix "k_", [
+    kid, alg, private_key_sealed, public_jwk, created_at, retired_at, publish_until,
+]);
 
 impl SqlStore {
     async fn active_keys(&self) -> Result<Vec<SigningKey>> {
@@ -88,7 +47,7 @@ impl KeyStore for SqlStore {
         active.retired_at = None;
         active.publish_until = None;
         self.write(
-            &format!("{} ON CONFLICT DO NOTHING", SigningKey::insert()),
+            &format!("{} ON CONFLICT DO NOTHING", SigningKey::insert_sql()),
             active.values(self.dialect)?,
             db,
         )
@@ -114,7 +73,7 @@ impl KeyStore for SqlStore {
                 vec![d.ts(now), d.ts(publish_until)],
             )
             .await?;
-            tx.exec(&SigningKey::insert(), key.values(d)?).await?;
+            tx.insert_row(key).await?;
             Ok(())
         }
         .await;

@@ -8,57 +8,19 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::Value;
 use tessera_core::Result;
 use tessera_core::model::{OneTimeToken, OutboxMail};
 use tessera_core::store::MailOutboxStore;
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, bytes, text, text_opt, uuid};
+use crate::dialect::{Dialect, text, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found};
+use crate::rows::{FromRow, found, table_row};
 
-impl FromRow for OutboxMail {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "sealed",
-        "created_at",
-        "attempts",
-        "next_attempt_at",
-        "leased_until",
-        "last_error",
-    ];
-    const PREFIX: &'static str = "m_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(OutboxMail {
-            id: r.uuid("id")?,
-            sealed: r.bytes("sealed")?,
-            created_at: r.ts("created_at")?,
-            attempts: r.i32("attempts")?,
-            next_attempt_at: r.ts("next_attempt_at")?,
-            leased_until: r.ts_opt("leased_until")?,
-            last_error: r.text_opt("last_error")?,
-        })
-    }
-}
-
-impl ToRow for OutboxMail {
-    const TABLE: &'static str = "mail_outbox";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            bytes(&self.sealed),
-            d.ts(self.created_at),
-            self.attempts.into(),
-            d.ts(self.next_attempt_at),
-            d.ts_opt(self.leased_until),
-            text_opt(self.last_error.as_deref()),
-        ])
-    }
-}
+table_row!(OutboxMail, table "mail_outbox", prefix "m_", [
+    id, sealed, created_at, attempts, next_attempt_at, leased_until, last_error,
+]);
 
 #[async_trait]
 impl MailOutboxStore for SqlStore {
@@ -68,13 +30,12 @@ impl MailOutboxStore for SqlStore {
         token: Option<&OneTimeToken>,
         replace_code: bool,
     ) -> Result<()> {
-        let d = self.dialect;
         let tx = self.begin().await?;
         let r = async {
             if let Some(t) = token {
                 self.store_token_in(&tx, t, replace_code).await?;
             }
-            tx.exec(&OutboxMail::insert(), mail.values(d)?).await?;
+            tx.insert_row(mail).await?;
             Ok(())
         }
         .await;

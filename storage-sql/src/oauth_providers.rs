@@ -12,56 +12,14 @@ use tessera_core::store::OAuthProviderStore;
 use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, bytes_opt, text, uuid};
+use crate::dialect::{text, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow};
+use crate::rows::{FromRow, ToRow, table_row};
 
-impl FromRow for OAuthProviderRecord {
-    const COLUMNS: &'static [&'static str] = &[
-        "app_id",
-        "name",
-        "kind",
-        "client_id",
-        "client_secret_sealed",
-        "config",
-        "enabled",
-        "created_at",
-        "updated_at",
-    ];
-    const PREFIX: &'static str = "o_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(OAuthProviderRecord {
-            app_id: r.uuid("app_id")?,
-            name: r.text("name")?,
-            kind: r.text("kind")?,
-            client_id: r.text("client_id")?,
-            client_secret_sealed: r.get::<Option<Vec<u8>>>("client_secret_sealed")?,
-            config: r.json("config")?,
-            enabled: r.bool("enabled")?,
-            created_at: r.ts("created_at")?,
-            updated_at: r.ts("updated_at")?,
-        })
-    }
-}
-
-impl ToRow for OAuthProviderRecord {
-    const TABLE: &'static str = "oauth_providers";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.app_id),
-            text(&self.name),
-            text(&self.kind),
-            text(&self.client_id),
-            bytes_opt(self.client_secret_sealed.as_deref()),
-            d.json(&self.config),
-            self.enabled.into(),
-            d.ts(self.created_at),
-            d.ts(self.updated_at),
-        ])
-    }
-}
+table_row!(OAuthProviderRecord, table "oauth_providers", prefix "o_", [
+    app_id, name, kind, client_id, client_secret_sealed, config, enabled, created_at,
+    updated_at,
+]);
 
 impl SqlStore {
     async fn oauth_providers_where(
@@ -92,7 +50,7 @@ impl OAuthProviderStore for SqlStore {
              config = excluded.config, enabled = excluded.enabled, \
              updated_at = excluded.updated_at \
              RETURNING {}",
-            OAuthProviderRecord::insert(),
+            OAuthProviderRecord::insert_sql(),
             OAuthProviderRecord::columns("")
         );
         let rows = self

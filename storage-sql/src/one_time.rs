@@ -19,59 +19,13 @@ use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, hash, text, text_opt, uuid, uuid_opt};
+use crate::dialect::{Dialect, hash, text, uuid};
 use crate::exec::{Tx, db};
-use crate::rows::{FromRow, ToRow};
+use crate::rows::{FromRow, table_row};
 
-impl FromRow for OneTimeToken {
-    const COLUMNS: &'static [&'static str] = &[
-        "hash",
-        "purpose",
-        "pool_id",
-        "app_id",
-        "user_id",
-        "subject",
-        "data",
-        "attempts",
-        "created_at",
-        "expires_at",
-    ];
-    const PREFIX: &'static str = "t_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(OneTimeToken {
-            hash: r.hash("hash")?,
-            purpose: r.text("purpose")?,
-            pool_id: r.uuid("pool_id")?,
-            app_id: r.uuid_opt("app_id")?,
-            user_id: r.uuid_opt("user_id")?,
-            subject: r.text_opt("subject")?,
-            data: r.json("data")?,
-            attempts: r.i32("attempts")?,
-            created_at: r.ts("created_at")?,
-            expires_at: r.ts("expires_at")?,
-        })
-    }
-}
-
-impl ToRow for OneTimeToken {
-    const TABLE: &'static str = "one_time_tokens";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            hash(&self.hash),
-            text(&self.purpose),
-            uuid(self.pool_id),
-            uuid_opt(self.app_id),
-            uuid_opt(self.user_id),
-            text_opt(self.subject.as_deref()),
-            d.json(&self.data),
-            self.attempts.into(),
-            d.ts(self.created_at),
-            d.ts(self.expires_at),
-        ])
-    }
-}
+table_row!(OneTimeToken, table "one_time_tokens", prefix "t_", [
+    hash, purpose, pool_id, app_id, user_id, subject, data, attempts, created_at, expires_at,
+]);
 
 impl SqlStore {
     /// Store `token` inside `tx`: a plain insert, or (`replace`) replacing any
@@ -96,9 +50,7 @@ impl SqlStore {
         }
         // A hash that belongs to another purpose, pool or subject is a unique
         // violation: `Conflict`, and the transaction is rolled back.
-        tx.exec(&OneTimeToken::insert(), token.values(tx.d)?)
-            .await?;
-        Ok(())
+        tx.insert_row(token).await
     }
 }
 
@@ -140,9 +92,7 @@ async fn lock_subject(
 #[async_trait]
 impl OneTimeTokenStore for SqlStore {
     async fn insert_token(&self, token: &OneTimeToken) -> Result<()> {
-        self.write(&OneTimeToken::insert(), token.values(self.dialect)?, db)
-            .await?;
-        Ok(())
+        self.insert_row(token).await
     }
 
     async fn replace_code(&self, token: &OneTimeToken) -> Result<()> {

@@ -16,72 +16,14 @@ use tessera_core::store::SessionStore;
 use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, hash, hash_opt, text, text_opt, uuid};
+use crate::dialect::{Row, hash, hash_opt, text, uuid};
 use crate::exec::db;
-use crate::rows::{FromRow, ToRow, found, not_found};
+use crate::rows::{FromRow, found, not_found, table_row};
 
-impl FromRow for Session {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "pool_id",
-        "app_id",
-        "user_id",
-        "token_hash",
-        "amr",
-        "user_agent",
-        "ip",
-        "created_at",
-        "last_seen_at",
-        "idle_timeout_secs",
-        "expires_at",
-        "revoked_at",
-        "revoke_reason",
-    ];
-    const PREFIX: &'static str = "s_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(Session {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            app_id: r.uuid("app_id")?,
-            user_id: r.uuid("user_id")?,
-            token_hash: r.hash("token_hash")?,
-            amr: r.json_as("amr")?,
-            user_agent: r.text_opt("user_agent")?,
-            ip: r.text_opt("ip")?,
-            created_at: r.ts("created_at")?,
-            last_seen_at: r.ts("last_seen_at")?,
-            idle_timeout_secs: r.i64("idle_timeout_secs")?,
-            expires_at: r.ts("expires_at")?,
-            revoked_at: r.ts_opt("revoked_at")?,
-            revoke_reason: r.text_opt("revoke_reason")?,
-        })
-    }
-}
-
-impl ToRow for Session {
-    const TABLE: &'static str = "sessions";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        let amr = serde_json::to_value(&self.amr).map_err(Error::internal)?;
-        Ok(vec![
-            uuid(self.id),
-            uuid(self.pool_id),
-            uuid(self.app_id),
-            uuid(self.user_id),
-            hash(&self.token_hash),
-            d.json(&amr),
-            text_opt(self.user_agent.as_deref()),
-            text_opt(self.ip.as_deref()),
-            d.ts(self.created_at),
-            d.ts(self.last_seen_at),
-            self.idle_timeout_secs.into(),
-            d.ts(self.expires_at),
-            d.ts_opt(self.revoked_at),
-            text_opt(self.revoke_reason.as_deref()),
-        ])
-    }
-}
+table_row!(Session, table "sessions", prefix "s_", [
+    id, pool_id, app_id, user_id, token_hash, amr, user_agent, ip, created_at, last_seen_at,
+    idle_timeout_secs, expires_at, revoked_at, revoke_reason,
+]);
 
 impl SqlStore {
     /// Sessions joined with their users; `cond` filters `s` and `u`.
@@ -115,12 +57,11 @@ impl SessionStore for SqlStore {
             ));
         }
         let d = self.dialect;
-        let session_values = session.values(d)?;
         let tx = self.begin().await?;
         let r = async {
             // A missing user or app (deleted mid-sign-in) fails the foreign key:
             // `NotFound`, and the transaction leaves nothing behind.
-            tx.exec(&Session::insert(), session_values).await?;
+            tx.insert_row(session).await?;
             tx.exec(
                 "INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at, replaced_by) \
                  VALUES ($1, $2, $3, $4, $5)",

@@ -12,21 +12,11 @@ use tessera_core::store::ThrottleStore;
 use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Row, text};
+use crate::dialect::text;
 use crate::exec::db;
-use crate::rows::FromRow;
+use crate::rows::{FromRow, table_row};
 
-impl FromRow for Throttle {
-    const COLUMNS: &'static [&'static str] = &["failures", "last_failure_at"];
-    const PREFIX: &'static str = "h_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(Throttle {
-            failures: u32::try_from(r.i32("failures")?).unwrap_or(0),
-            last_failure_at: r.ts("last_failure_at")?,
-        })
-    }
-}
+table_row!(Throttle, prefix "h_", [failures, last_failure_at]);
 
 #[async_trait]
 impl ThrottleStore for SqlStore {

@@ -15,56 +15,13 @@ use tessera_core::store::UserStore;
 use tessera_core::{Error, ErrorKind, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, text, text_opt, uuid};
+use crate::dialect::{Row, text, text_opt, uuid};
 use crate::exec::{db, unique_is};
-use crate::rows::{FromRow, ToRow, found, not_found};
+use crate::rows::{FromRow, ToRow, found, not_found, table_row};
 
-impl FromRow for User {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "pool_id",
-        "email",
-        "email_verified",
-        "name",
-        "metadata",
-        "disabled",
-        "created_at",
-        "updated_at",
-    ];
-    const PREFIX: &'static str = "u_";
-
-    fn from_row(r: &Row<'_>) -> Result<Self> {
-        Ok(User {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            email: r.text("email")?,
-            email_verified: r.bool("email_verified")?,
-            name: r.text_opt("name")?,
-            metadata: r.json("metadata")?,
-            disabled: r.bool("disabled")?,
-            created_at: r.ts("created_at")?,
-            updated_at: r.ts("updated_at")?,
-        })
-    }
-}
-
-impl ToRow for User {
-    const TABLE: &'static str = "users";
-
-    fn values(&self, d: Dialect) -> Result<Vec<Value>> {
-        Ok(vec![
-            uuid(self.id),
-            uuid(self.pool_id),
-            text(&self.email),
-            self.email_verified.into(),
-            text_opt(self.name.as_deref()),
-            d.json(&self.metadata),
-            self.disabled.into(),
-            d.ts(self.created_at),
-            d.ts(self.updated_at),
-        ])
-    }
-}
+table_row!(User, table "users", prefix "u_", [
+    id, pool_id, email, email_verified, name, metadata, disabled, created_at, updated_at,
+]);
 
 fn email_taken(e: sea_orm::DbErr) -> Error {
     unique_is(ErrorKind::EmailTaken)(e)
@@ -95,7 +52,7 @@ impl UserStore for SqlStore {
                 .one(
                     &format!(
                         "{} ON CONFLICT (pool_id, email) DO NOTHING RETURNING id",
-                        User::insert()
+                        User::insert_sql()
                     ),
                     user.values(d)?,
                 )
@@ -104,7 +61,7 @@ impl UserStore for SqlStore {
                 return Err(Error::new(ErrorKind::EmailTaken));
             }
             if let Some(c) = password {
-                tx.exec(&Credential::insert(), c.values(d)?).await?;
+                tx.insert_row(c).await?;
             }
             Ok(())
         }
