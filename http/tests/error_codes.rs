@@ -79,6 +79,21 @@ fn committed_statuses_equal_status_of() {
     assert_eq!(all.len(), n, "a code is listed twice");
 }
 
+/// `docs/contract.md` lists every code with the status the server answers.
+#[test]
+fn the_contract_lists_every_code_and_status() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/contract.md");
+    let contract = std::fs::read_to_string(&path).unwrap();
+    for kind in ErrorKind::ALL {
+        let row = format!("| `{}` | {} |", kind.code(), status_of(kind).as_u16());
+        assert!(contract.contains(&row), "docs/contract.md lacks the row {row}");
+    }
+    for (code, status, _) in HTTP_ONLY_CODES {
+        let mention = format!("`{code}` ({})", status.as_u16());
+        assert!(contract.contains(&mention), "docs/contract.md lacks {mention}");
+    }
+}
+
 /// The HTTP-only codes are what the server really answers for their status.
 #[tokio::test]
 async fn http_only_codes_are_answered() {
