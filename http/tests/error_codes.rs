@@ -86,11 +86,17 @@ fn the_contract_lists_every_code_and_status() {
     let contract = std::fs::read_to_string(&path).unwrap();
     for kind in ErrorKind::ALL {
         let row = format!("| `{}` | {} |", kind.code(), status_of(kind).as_u16());
-        assert!(contract.contains(&row), "docs/contract.md lacks the row {row}");
+        assert!(
+            contract.contains(&row),
+            "docs/contract.md lacks the row {row}"
+        );
     }
     for (code, status, _) in HTTP_ONLY_CODES {
         let mention = format!("`{code}` ({})", status.as_u16());
-        assert!(contract.contains(&mention), "docs/contract.md lacks {mention}");
+        assert!(
+            contract.contains(&mention),
+            "docs/contract.md lacks {mention}"
+        );
     }
 }
 
