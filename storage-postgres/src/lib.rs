@@ -92,7 +92,7 @@ impl PgStore {
         if let Some(t) = options.statement_timeout {
             connect = connect.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
         }
-        let pool = PgPoolOptions::new()
+        let pool = tessera_storage_sql::pool::guarded(PgPoolOptions::new())
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.connect_timeout)
             .connect_with(connect)

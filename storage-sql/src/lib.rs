@@ -25,6 +25,7 @@ mod exec;
 mod mail;
 pub mod migration;
 mod oauth;
+pub mod pool;
 mod sessions;
 mod tokens;
 mod users;

@@ -1,13 +1,22 @@
 //! Tessera on SQLite: one file (created on first use) or `:memory:`.
 //!
 //! Why a crate of its own when the SQL lives in `tessera-storage-sql`: how a
-//! SQLite database is opened decides whether it behaves under concurrency.
-//! Here every connection gets WAL (readers never block the writer),
+//! SQLite database is opened decides whether it behaves under concurrency and
+//! faults. Here every connection gets WAL (readers never block the writer),
 //! `busy_timeout` (a writer that meets a busy database waits instead of
 //! failing), `foreign_keys=ON` (the cascades that delete a user's rows) and
-//! `synchronous=NORMAL` (durable at every checkpoint, fast in WAL). On top of
-//! that, the SQL store queues this process's writers for their turn and
+//! `synchronous=FULL` (a commit is on disk before it is acknowledged, even if
+//! the machine loses power; `NORMAL` would survive a killed process but could
+//! lose the last commits — a sign-out, a revoked session — on power loss). On
+//! top of that, the SQL store queues this process's writers for their turn and
 //! retries a write that still meets `SQLITE_BUSY`, with backoff.
+//!
+//! A failed COMMIT (disk full, read-only disk) must not poison the pool: the
+//! pool closes a connection still inside a transaction instead of reusing it
+//! (`tessera_storage_sql::pool::guarded`), and one connection outside the pool
+//! keeps the WAL index open so replacements can be opened while the disk
+//! refuses writes. Writes then fail fast with a storage error and work again
+//! by themselves once the disk accepts them.
 //!
 //! An in-memory database lives as long as its one connection, so `:memory:`
 //! uses a pool of exactly one connection that is never closed while the store
@@ -18,8 +27,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::SqlxSqliteConnector;
+use sea_orm::sqlx::Connection;
 use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use tessera_core::store::*;
 use tessera_core::{Error, Result};
@@ -56,6 +66,8 @@ pub const MEMORY: &str = ":memory:";
 #[derive(Debug)]
 pub struct SqliteStore {
     sql: SqlStore,
+    /// Keeps the WAL index mapped while the store lives (file databases).
+    anchor: Option<std::sync::Mutex<SqliteConnection>>,
 }
 
 impl SqliteStore {
@@ -75,16 +87,20 @@ impl SqliteStore {
         }
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true)
-        .synchronous(SqliteSynchronous::Normal);
+        .synchronous(SqliteSynchronous::Full);
         let pool_options = || {
             if memory {
+                // The one connection *is* the database: never close it, not
+                // even after a failed transaction (see `pool::guarded`).
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
                     .idle_timeout(None)
                     .max_lifetime(None)
             } else {
-                SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
+                tessera_storage_sql::pool::guarded(
+                    SqlitePoolOptions::new().max_connections(options.max_connections.max(1)),
+                )
             }
         };
         // Switching a fresh file to WAL takes an exclusive lock that
@@ -106,13 +122,29 @@ impl SqliteStore {
                 }
             }
         };
+        // One connection outside the pool, open as long as the store: it keeps
+        // the WAL index (`-shm`) mapped, so the pool can close a connection
+        // (after a failed transaction, or when idle) and open another even
+        // while the disk refuses writes — the first connection of a process
+        // rebuilds the index, which needs to write.
+        let anchor = if memory {
+            None
+        } else {
+            let conn = SqliteConnection::connect_with(&connect)
+                .await
+                .map_err(|e| {
+                    Error::config(format!("cannot open the SQLite database {path:?}"))
+                        .with_source(e)
+                })?;
+            Some(std::sync::Mutex::new(conn))
+        };
         let sql = SqlStore::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))?;
         if options.migrate {
             sql.migrate().await?;
         } else {
             sql.check_schema().await?;
         }
-        Ok(SqliteStore { sql })
+        Ok(SqliteStore { sql, anchor })
     }
 
     /// The SQL store inside.
@@ -126,7 +158,12 @@ impl SqliteStore {
             .connection()
             .close_by_ref()
             .await
-            .map_err(Error::storage)
+            .map_err(Error::storage)?;
+        if let Some(anchor) = self.anchor {
+            let conn = anchor.into_inner().unwrap_or_else(|e| e.into_inner());
+            conn.close().await.map_err(Error::storage)?;
+        }
+        Ok(())
     }
 }
 
