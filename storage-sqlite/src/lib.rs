@@ -23,6 +23,7 @@
 //! lives.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,6 +35,7 @@ use sea_orm::sqlx::sqlite::{
 use tessera_core::store::*;
 use tessera_core::{Error, Result};
 use tessera_storage_sql::SqlStore;
+use tessera_storage_sql::health::Probe;
 
 /// How to open a SQLite store.
 #[derive(Debug, Clone)]
@@ -138,7 +140,10 @@ impl SqliteStore {
                 })?;
             Some(std::sync::Mutex::new(conn))
         };
-        let sql = SqlStore::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))?;
+        let mut sql = SqlStore::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))?;
+        if !memory {
+            sql = sql.with_probe(probe(connect));
+        }
         if options.migrate {
             sql.migrate().await?;
         } else {
@@ -165,6 +170,26 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// The health probe: open the file on a connection of its own and read.
+fn probe(connect: SqliteConnectOptions) -> Probe {
+    Arc::new(move || {
+        let connect = connect.clone();
+        Box::pin(async move {
+            match SqliteConnection::connect_with(&connect).await {
+                Ok(mut conn) => {
+                    let ok = conn.ping().await.is_ok();
+                    let _ = conn.close().await;
+                    ok
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "SQLite probe failed");
+                    false
+                }
+            }
+        })
+    })
 }
 
 #[async_trait]
