@@ -262,3 +262,75 @@ async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
         assert_eq!(e.ip.as_deref(), Some(expected));
     }
 }
+
+/// A memory store whose readiness check never answers.
+struct StuckPing(tessera_storage_memory::MemoryStore);
+
+#[async_trait::async_trait]
+impl tessera_core::store::Store for StuckPing {
+    fn apps(&self) -> &dyn tessera_core::store::AppStore {
+        self.0.apps()
+    }
+    fn users(&self) -> &dyn tessera_core::store::UserStore {
+        self.0.users()
+    }
+    fn credentials(&self) -> &dyn tessera_core::store::CredentialStore {
+        self.0.credentials()
+    }
+    fn identities(&self) -> &dyn tessera_core::store::IdentityStore {
+        self.0.identities()
+    }
+    fn sessions(&self) -> &dyn tessera_core::store::SessionStore {
+        self.0.sessions()
+    }
+    fn tokens(&self) -> &dyn tessera_core::store::OneTimeTokenStore {
+        self.0.tokens()
+    }
+    fn keys(&self) -> &dyn tessera_core::store::KeyStore {
+        self.0.keys()
+    }
+    fn audit(&self) -> &dyn tessera_core::store::AuditStore {
+        self.0.audit()
+    }
+    fn throttles(&self) -> &dyn tessera_core::store::ThrottleStore {
+        self.0.throttles()
+    }
+    fn api_keys(&self) -> &dyn tessera_core::store::ApiKeyStore {
+        self.0.api_keys()
+    }
+    fn mail(&self) -> &dyn tessera_core::store::MailOutboxStore {
+        self.0.mail()
+    }
+    fn oauth_providers(&self) -> &dyn tessera_core::store::OAuthProviderStore {
+        self.0.oauth_providers()
+    }
+    fn backend(&self) -> &'static str {
+        "stuck"
+    }
+    async fn ping(&self) -> tessera_core::Result<()> {
+        std::future::pending().await
+    }
+}
+
+/// A request that outlives the request timeout is answered 408 in the error
+/// envelope, with the security headers (issue 14: a write stuck on a locked
+/// database was answered a bare 408 with an empty body).
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_the_envelope() {
+    let store = std::sync::Arc::new(StuckPing(tessera_storage_memory::MemoryStore::new()));
+    let t = tessera(store).await;
+    let options = tessera_http::HttpOptions {
+        request_timeout: std::time::Duration::from_millis(200),
+        ..options(false)
+    };
+    let addr = spawn_router(tessera_http::router_with(t, options)).await;
+    let res = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        tessera_http::security::CSP
+    );
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
+    let (status, body) = read(res).await;
+    assert_eq!(status, 408, "{body}");
+    assert_error(&body, "timeout");
+}
