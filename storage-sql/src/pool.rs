@@ -14,15 +14,28 @@
 //! run is closed instead of reused (closing rolls back whatever is left and
 //! releases its locks), and the pool checks again before handing one out.
 
-use sea_orm::sqlx::pool::PoolOptions;
+use sea_orm::sqlx::pool::{PoolConnectionMetadata, PoolOptions};
 use sea_orm::sqlx::{Connection, Database};
 
 /// `options` with the checks above: on release, flush the queued rollback
 /// (a ping runs after it) and close the connection if it is still inside a
 /// transaction; on acquire, refuse one that is.
 pub fn guarded<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    guarded_with(options, |_| true)
+}
+
+/// Like [`guarded`], and a connection for which `keep` answers `false` is
+/// closed too (on release and on acquire); the backend's own reasons, such
+/// as SQLite connections opened read-only.
+pub fn guarded_with<DB: Database>(
+    options: PoolOptions<DB>,
+    keep: impl Fn(&PoolConnectionMetadata) -> bool + Send + Sync + 'static,
+) -> PoolOptions<DB> {
+    let keep = std::sync::Arc::new(keep);
+    let keep_on_release = keep.clone();
     options
-        .after_release(|conn, _| {
+        .after_release(move |conn, meta| {
+            let keep = keep_on_release.clone();
             Box::pin(async move {
                 conn.ping().await?;
                 if conn.is_in_transaction() {
@@ -31,8 +44,11 @@ pub fn guarded<DB: Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
                     );
                     return Ok(false);
                 }
-                Ok(true)
+                Ok(keep(&meta))
             })
         })
-        .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+        .before_acquire(move |conn, meta| {
+            let ok = !conn.is_in_transaction() && keep(&meta);
+            Box::pin(async move { Ok(ok) })
+        })
 }

@@ -24,11 +24,12 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use sea_orm::SqlxSqliteConnector;
 use sea_orm::sqlx::Connection;
+use sea_orm::sqlx::pool::PoolConnectionMetadata;
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -90,6 +91,7 @@ impl SqliteStore {
         .busy_timeout(options.busy_timeout)
         .foreign_keys(true)
         .synchronous(SqliteSynchronous::Full);
+        let read_only_opens = Arc::new(ReadOnlyOpens::new(path));
         let pool_options = || {
             if memory {
                 // The one connection *is* the database: never close it, not
@@ -100,8 +102,16 @@ impl SqliteStore {
                     .idle_timeout(None)
                     .max_lifetime(None)
             } else {
-                tessera_storage_sql::pool::guarded(
-                    SqlitePoolOptions::new().max_connections(options.max_connections.max(1)),
+                let opened = read_only_opens.clone();
+                let keep = read_only_opens.clone();
+                tessera_storage_sql::pool::guarded_with(
+                    SqlitePoolOptions::new()
+                        .max_connections(options.max_connections.max(1))
+                        .after_connect(move |_, _| {
+                            opened.note_open();
+                            Box::pin(async { Ok(()) })
+                        }),
+                    move |meta| keep.keep(meta),
                 )
             }
         };
@@ -169,6 +179,86 @@ impl SqliteStore {
             conn.close().await.map_err(Error::storage)?;
         }
         Ok(())
+    }
+}
+
+/// Connections SQLite opened read-only. When the database or its WAL cannot
+/// be opened for writing (made immutable, a file system remounted
+/// read-only), SQLite opens them read-only without a word, and such a
+/// connection refuses writes ("attempt to write a readonly database") for as
+/// long as it lives — also once the files are writable again. So: note when
+/// a connection is opened while the file is not writable, and when the file
+/// is writable again, close every connection opened before that moment
+/// instead of reusing it.
+#[derive(Debug)]
+struct ReadOnlyOpens {
+    path: std::path::PathBuf,
+    state: std::sync::Mutex<ReadOnlyState>,
+}
+
+#[derive(Debug, Default)]
+struct ReadOnlyState {
+    /// A connection was opened while the file was not writable, and the file
+    /// has not been seen writable since.
+    pending: bool,
+    /// When the file was last seen writable again after that: connections
+    /// opened before are closed.
+    healed_at: Option<Instant>,
+}
+
+impl ReadOnlyOpens {
+    fn new(path: &str) -> Self {
+        ReadOnlyOpens {
+            path: path.into(),
+            state: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Whether the file could be opened for writing now. Asked with
+    /// `access(2)`, never by opening it: closing a descriptor of the database
+    /// file would drop every POSIX lock SQLite holds on it in this process.
+    #[cfg(unix)]
+    fn writable(&self) -> bool {
+        rustix::fs::access(&self.path, rustix::fs::Access::WRITE_OK).is_ok()
+    }
+
+    #[cfg(not(unix))]
+    fn writable(&self) -> bool {
+        true
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ReadOnlyState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection was just opened.
+    fn note_open(&self) {
+        if !self.writable() {
+            self.state().pending = true;
+        }
+    }
+
+    /// Whether a pooled connection may be used: not if it was opened before
+    /// the file became writable again after a read-only open.
+    fn keep(&self, meta: &PoolConnectionMetadata) -> bool {
+        let mut state = self.state();
+        if state.pending {
+            if !self.writable() {
+                // Still read-only: every connection serves reads.
+                return true;
+            }
+            state.pending = false;
+            state.healed_at = Some(Instant::now());
+            tracing::info!(
+                "the SQLite file is writable again: replacing connections opened before"
+            );
+        }
+        match state.healed_at {
+            Some(healed) => Instant::now()
+                .checked_sub(meta.age)
+                .is_some_and(|opened| opened >= healed),
+            None => true,
+        }
     }
 }
 
