@@ -143,6 +143,8 @@ impl PgStore {
 }
 
 /// The health probe: one connection outside the pool, pinged and closed.
+/// A server that answers with an error (too many connections, a password
+/// refused) is reachable; one that is starting up or shutting down is not.
 fn probe(connect: PgConnectOptions) -> Probe {
     Arc::new(move || {
         let connect = connect.clone();
@@ -152,6 +154,11 @@ fn probe(connect: PgConnectOptions) -> Probe {
                     let ok = conn.ping().await.is_ok();
                     let _ = conn.close().await;
                     ok
+                }
+                Err(sea_orm::sqlx::Error::Database(e))
+                    if !matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03")) =>
+                {
+                    true
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "Postgres probe failed");

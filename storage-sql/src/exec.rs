@@ -178,7 +178,10 @@ impl SqlStore {
     /// Begin a write transaction (`BEGIN IMMEDIATE` on SQLite, after taking
     /// this process's write turn), retrying while the database is busy.
     pub(crate) async fn begin(&self) -> Result<Tx<'_>> {
-        self.health.admit()?;
+        self.health.guard(self.begin_now()).await
+    }
+
+    async fn begin_now(&self) -> Result<Tx<'_>> {
         let turn = self.turn().await;
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -209,20 +212,24 @@ impl SqlStore {
 
     /// Run one read statement; its first row.
     pub(crate) async fn one(&self, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>> {
-        self.health.admit()?;
-        self.db
-            .query_one_raw(self.dialect.stmt(sql, values))
-            .await
-            .map_err(|e| self.failed(e, db))
+        let call = async {
+            self.db
+                .query_one_raw(self.dialect.stmt(sql, values))
+                .await
+                .map_err(|e| self.failed(e, db))
+        };
+        self.health.guard(call).await
     }
 
     /// Run one read statement; all its rows.
     pub(crate) async fn all(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
-        self.health.admit()?;
-        self.db
-            .query_all_raw(self.dialect.stmt(sql, values))
-            .await
-            .map_err(|e| self.failed(e, db))
+        let call = async {
+            self.db
+                .query_all_raw(self.dialect.stmt(sql, values))
+                .await
+                .map_err(|e| self.failed(e, db))
+        };
+        self.health.guard(call).await
     }
 
     /// Run one writing statement on its own (atomic by itself), retrying while
@@ -234,23 +241,25 @@ impl SqlStore {
         values: Vec<Value>,
         on_err: fn(DbErr) -> Error,
     ) -> Result<u64> {
-        self.health.admit()?;
-        let _turn = self.turn().await;
-        let mut attempt = 0;
-        loop {
-            match self
-                .db
-                .execute_raw(self.dialect.stmt(sql, values.clone()))
-                .await
-            {
-                Ok(r) => return Ok(r.rows_affected()),
-                Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+        let call = async {
+            let _turn = self.turn().await;
+            let mut attempt = 0;
+            loop {
+                match self
+                    .db
+                    .execute_raw(self.dialect.stmt(sql, values.clone()))
+                    .await
+                {
+                    Ok(r) => return Ok(r.rows_affected()),
+                    Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                    Err(e) => return Err(self.failed(e, on_err)),
                 }
-                Err(e) => return Err(self.failed(e, on_err)),
             }
-        }
+        };
+        self.health.guard(call).await
     }
 
     /// Like [`write`](Self::write) for a statement with `RETURNING`: its rows.
@@ -260,22 +269,24 @@ impl SqlStore {
         values: Vec<Value>,
         on_err: fn(DbErr) -> Error,
     ) -> Result<Vec<QueryResult>> {
-        self.health.admit()?;
-        let _turn = self.turn().await;
-        let mut attempt = 0;
-        loop {
-            match self
-                .db
-                .query_all_raw(self.dialect.stmt(sql, values.clone()))
-                .await
-            {
-                Ok(rows) => return Ok(rows),
-                Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+        let call = async {
+            let _turn = self.turn().await;
+            let mut attempt = 0;
+            loop {
+                match self
+                    .db
+                    .query_all_raw(self.dialect.stmt(sql, values.clone()))
+                    .await
+                {
+                    Ok(rows) => return Ok(rows),
+                    Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                    Err(e) => return Err(self.failed(e, on_err)),
                 }
-                Err(e) => return Err(self.failed(e, on_err)),
             }
-        }
+        };
+        self.health.guard(call).await
     }
 }

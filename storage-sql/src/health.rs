@@ -4,13 +4,16 @@
 //! connecting (its acquire timeout) before it fails, so each request — the
 //! readiness check included — hangs for seconds before its 503, and requests
 //! pile up (issue 14, item 6). Instead, a failure that looks like the
-//! database being unreachable (a connection error, a pool timeout) starts one
-//! background probe: a fresh connection of its own, outside the pool, so a
-//! busy pool is never mistaken for a dead server. If the probe fails too, the
-//! database is *down*: every call fails at once with a storage error, without
-//! touching the pool, and the probe repeats every [`PROBE_EVERY`] until the
-//! database answers; then calls go through again. Only one probe runs at a
-//! time, and none while the database answers.
+//! database being unreachable (a connection error, a pool timeout), or a call
+//! still waiting after [`SUSPECT_AFTER`], starts one background probe: a
+//! fresh connection of its own, outside the pool, so a busy pool is never
+//! mistaken for a dead server. If the probe fails too, the database is
+//! *down*: calls still waiting fail at once, every new call fails at once with
+//! a storage error without touching the pool, and the probe repeats every
+//! [`PROBE_EVERY`] until the database answers; then calls go through again.
+//! Only one probe runs at a time. The probe runs in a task of its own, so a
+//! caller that gives up (a readiness check with a 1 s timeout) does not stop
+//! it.
 //!
 //! The backend crate supplies the probe (how to open one connection); a store
 //! without one never enters the fail-fast state.
@@ -29,6 +32,9 @@ use tessera_core::{Error, ErrorKind};
 pub const PROBE_EVERY: Duration = Duration::from_millis(500);
 /// Longest a probe may take before it counts as failed.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A call still waiting for the database after this long has the database
+/// probed (it goes on waiting, unless the probe finds the database down).
+pub const SUSPECT_AFTER: Duration = Duration::from_millis(500);
 
 /// Open one connection outside the pool and check it answers: `true` if it
 /// does. Supplied by the backend crate (see [`crate::SqlStore::with_probe`]).
@@ -37,8 +43,8 @@ pub type Probe = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Se
 /// The health of one store's database.
 pub(crate) struct Health {
     probe: Option<Probe>,
-    /// Known unreachable: calls fail at once.
-    down: AtomicBool,
+    /// Known unreachable: calls fail at once (and waiting calls are told).
+    down: tokio::sync::watch::Sender<bool>,
     /// A probe task is running (confirming a failure, or waiting for recovery).
     probing: AtomicBool,
 }
@@ -55,26 +61,56 @@ impl std::fmt::Display for Unreachable {
 
 impl std::error::Error for Unreachable {}
 
+fn unavailable() -> Error {
+    Error::new(ErrorKind::Storage).with_source(Unreachable)
+}
+
 impl Health {
     pub(crate) fn new(probe: Option<Probe>) -> Arc<Health> {
         Arc::new(Health {
             probe,
-            down: AtomicBool::new(false),
+            down: tokio::sync::watch::Sender::new(false),
             probing: AtomicBool::new(false),
         })
     }
 
     /// Whether the database is known to be unreachable.
     pub(crate) fn is_down(&self) -> bool {
-        self.down.load(Ordering::Acquire)
+        *self.down.borrow()
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
     }
 
     /// Before a call: a storage error at once while the database is down.
     pub(crate) fn admit(&self) -> tessera_core::Result<()> {
         if self.is_down() {
-            return Err(Error::new(ErrorKind::Storage).with_source(Unreachable));
+            return Err(unavailable());
         }
         Ok(())
+    }
+
+    /// Run a call through the gate: refused at once while the database is
+    /// down; if it is still waiting after [`SUSPECT_AFTER`], the database is
+    /// probed, and the call fails as soon as the probe finds it down.
+    pub(crate) async fn guard<T>(
+        self: &Arc<Self>,
+        call: impl Future<Output = tessera_core::Result<T>>,
+    ) -> tessera_core::Result<T> {
+        self.admit()?;
+        let mut call = std::pin::pin!(call);
+        tokio::select! {
+            biased;
+            r = &mut call => return r,
+            () = tokio::time::sleep(SUSPECT_AFTER) => self.suspect(),
+        }
+        let mut down = self.down.subscribe();
+        tokio::select! {
+            biased;
+            r = &mut call => r,
+            _ = down.wait_for(|d| *d) => Err(unavailable()),
+        }
     }
 
     /// After a call failed with `e`: if it looks like the database is
@@ -118,7 +154,7 @@ async fn watch(health: Weak<Health>, probe: Probe) {
         return;
     }
     match health.upgrade() {
-        Some(h) => h.down.store(true, Ordering::Release),
+        Some(h) => h.set_down(true),
         None => return,
     }
     tracing::error!("the database is unreachable: failing fast and probing until it answers");
@@ -129,7 +165,7 @@ async fn watch(health: Weak<Health>, probe: Probe) {
         }
         if probe_once(&probe).await {
             if let Some(h) = health.upgrade() {
-                h.down.store(false, Ordering::Release);
+                h.set_down(false);
                 h.probing.store(false, Ordering::Release);
                 tracing::warn!("the database answers again");
             }
@@ -245,6 +281,42 @@ mod tests {
         settle().await;
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         h.admit().unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_call_is_released_when_the_probe_finds_the_database_down() {
+        let up = Arc::new(AtomicBool::new(false));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let h = Health::new(Some(probe(up.clone(), calls.clone())));
+        // A call that would wait for a minute (a pool that cannot connect).
+        let started = tokio::time::Instant::now();
+        let err = h
+            .guard(async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Storage);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(h.is_down());
+        // A slow call on a healthy database just finishes.
+        up.store(true, Ordering::SeqCst);
+        tokio::time::sleep(PROBE_EVERY * 2).await;
+        settle().await;
+        let r = h
+            .guard(async {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Ok(7)
+            })
+            .await;
+        assert_eq!(r.unwrap(), 7);
+        assert!(!h.is_down());
     }
 
     #[test]

@@ -176,18 +176,15 @@ impl Store for SqlStore {
         self.dialect.name()
     }
     /// At once while the database is known down; otherwise one query, given
-    /// [`PING_TIMEOUT`] (a pool that cannot hand out a connection that fast
-    /// makes the health probe look at the database).
+    /// [`PING_TIMEOUT`] (after [`health::SUSPECT_AFTER`] the health probe
+    /// looks at the database, and the ping fails as soon as it finds it down).
     async fn ping(&self) -> Result<()> {
         match tokio::time::timeout(PING_TIMEOUT, self.one("SELECT 1 AS one", vec![])).await {
             Ok(r) => r.map(|_| ()),
-            Err(_) => {
-                self.health.suspect();
-                Err(Error::with_message(
-                    tessera_core::ErrorKind::Storage,
-                    "the database did not answer a ping in time",
-                ))
-            }
+            Err(_) => Err(Error::with_message(
+                tessera_core::ErrorKind::Storage,
+                "the database did not answer a ping in time",
+            )),
         }
     }
 }
