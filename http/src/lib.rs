@@ -7,7 +7,8 @@
 //! (rate-limit buckets), so any number of instances can serve one store.
 //!
 //! Layers, outermost first: body limit → metrics → security headers and
-//! error envelope → request timeout → per-app CORS → routes.
+//! error envelope → request timeout → read the whole body → per-app CORS →
+//! routes.
 
 mod admin;
 mod admin_oauth;
@@ -155,6 +156,10 @@ pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::cors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::read_body,
         ))
         // Inside `harden`, so a timed-out request gets the envelope too.
         .layer(TimeoutLayer::with_status_code(
