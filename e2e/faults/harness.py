@@ -235,18 +235,40 @@ class Acked:
         assert not missing, f"acknowledged sign-ups lost: {sorted(missing)}"
 
 
-class Writers:
+class Load:
+    """Threads running `_run(i)` against a server until stopped; `errors`
+    collects what they found wrong, and `join` fails on any."""
+
+    def __init__(self, threads: int) -> None:
+        self.stop_flag = threading.Event()
+        self.errors: list[str] = []
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
+
+    def _run(self, i: int) -> None:
+        raise NotImplementedError
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self) -> None:
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=60)
+        assert not self.errors, self.errors[:5]
+
+
+class Writers(Load):
     """Threads writing through `server` (sign-ups, sign-ins and, unless told
     not to, refreshes of their own accounts) until stopped or the server
     dies; `acked` holds every success. Anything else but a 503 storage error
     is a failure."""
 
     def __init__(self, server: Tessera, tag: str, threads: int = 4, refreshes: bool = True) -> None:
+        super().__init__(threads)
         self.server, self.tag, self.acked = server, tag, Acked()
         self.refreshes = refreshes
-        self.stop_flag = threading.Event()
-        self.errors: list[str] = []
-        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(threads)]
         self.seeds = [f"{tag}-seed{i}@example.com" for i in range(threads)]
         for email in self.seeds:
             r = server.sign_up(email)
@@ -278,17 +300,6 @@ class Writers:
                     token = r.json()["refresh_token"]
             elif not (r.status_code == 503 and error_code(r) == "storage_error"):
                 self.errors.append(f"{kind}: {r.status_code} {r.text}")
-
-    def start(self) -> "Writers":
-        for t in self.threads:
-            t.start()
-        return self
-
-    def join(self) -> None:
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=60)
-        assert not self.errors, self.errors[:5]
 
 
 def integrity_check(db: Path) -> None:

@@ -14,29 +14,26 @@ just loaded its keys, and mail queued through both arrives once each.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import httpx
 
 from faults.harness import (
-    FAST, Tessera, Writers, assert_storage_error, auth, error_code, kid_of, wait_until,
+    FAST, Load, Tessera, Writers, assert_storage_error, auth, error_code, kid_of, wait_until,
 )
 
 
-class Readers:
+class Readers(Load):
     """Threads checking a session until stopped; every answer must be 200 or
     a 503 storage error, in time (the client gives up after 8 s: a request
     waiting out the pool and more)."""
 
     def __init__(self, server: Tessera, token: str, threads: int = 2) -> None:
+        super().__init__(threads)
         self.server, self.token = server, token
-        self.stop_flag = threading.Event()
         self.answers: list[int] = []
-        self.errors: list[str] = []
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
-    def _run(self) -> None:
+    def _run(self, i: int) -> None:
         http = httpx.Client(base_url=self.server.base, timeout=8)
         while not self.stop_flag.is_set():
             try:
@@ -48,17 +45,6 @@ class Readers:
             if r.status_code != 200 and not (r.status_code == 503 and error_code(r) == "storage_error"):
                 self.errors.append(f"{r.status_code} {r.text}")
             time.sleep(0.02)
-
-    def start(self) -> "Readers":
-        for t in self.threads:
-            t.start()
-        return self
-
-    def join(self) -> None:
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=30)
-        assert not self.errors, self.errors[:5]
 
 
 def test_postgres_stopped_and_restarted_under_load(tmp_path, postgres, pg_url):
