@@ -212,21 +212,35 @@ impl<'a> Sessions<'a> {
         Ok(())
     }
 
-    async fn touch(&self, session: &mut Session) -> Result<()> {
+    /// Record that `session` was used (`last_seen_at`, which moves its idle
+    /// expiry), at most once a minute, off the answer's path: a session check
+    /// is a read and must answer even when the store cannot be written
+    /// (disk full, read-only, database failing over). The write runs in the
+    /// background; a failure is logged and costs only a stale `last_seen_at`
+    /// (the next check, a minute on, tries again).
+    async fn touch(&self, session: &mut Session) {
         let now = self.inner.now();
-        if now - session.last_seen_at >= TOUCH_EVERY {
-            self.inner
-                .store
-                .sessions()
-                .touch_session(session.id, now)
-                .await?;
-            session.last_seen_at = now;
+        if now - session.last_seen_at < TOUCH_EVERY {
+            return;
         }
-        Ok(())
+        session.last_seen_at = now;
+        let store = self.inner.store.clone();
+        let id = session.id;
+        let write = async move {
+            if let Err(e) = store.sessions().touch_session(id, now).await {
+                tracing::warn!(session = %id, error = %e, "could not record session activity");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(write)),
+            // Polled outside a Tokio runtime: no background to run it in.
+            Err(_) => write.await,
+        }
     }
 
     /// Validate an opaque session token (the `tessera_session` cookie): one
-    /// store query, plus a `last_seen_at` write at most once a minute.
+    /// store query (plus, at most once a minute, a `last_seen_at` write in the
+    /// background that the answer does not wait for or depend on).
     pub async fn validate(&self, session_token: &str) -> Result<(Session, User)> {
         check_token_format(session_token, prefix::SESSION)
             .map_err(|_| Error::new(ErrorKind::Unauthenticated))?;
@@ -238,7 +252,7 @@ impl<'a> Sessions<'a> {
             .await?
             .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
         self.check_live(&session, &user)?;
-        self.touch(&mut session).await?;
+        self.touch(&mut session).await;
         Ok((session, user))
     }
 
@@ -265,7 +279,7 @@ impl<'a> Sessions<'a> {
             .await?
             .ok_or_else(|| Error::new(ErrorKind::SessionExpired))?;
         self.check_live(&session, &user)?;
-        self.touch(&mut session).await?;
+        self.touch(&mut session).await;
         Ok((session, user, claims))
     }
 

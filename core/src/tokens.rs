@@ -6,8 +6,18 @@
 //! looked up on every issuance (one small read), so a rotation by any process
 //! applies at once; its decrypted form and the verifiers are cached, and
 //! losing the cache only costs a store read, so instances stay stateless.
+//!
+//! **Verifying a key id the cache does not know.** Another instance may have
+//! just rotated, so the store is asked — never a cached "no" for a key that
+//! may exist (issue 14, item 5). To keep tokens with forged key ids from
+//! turning into store reads, the lookups are single-flight (one reload at a
+//! time; everyone who asked before a reload started uses its result), at most
+//! one every [`MIN_RELOAD_GAP`], and a key id the store did not have is
+//! remembered as missing (key ids are random, so a real key never has an id
+//! that was presented before it existed).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,8 +33,12 @@ use crate::{Error, ErrorKind, Inner, Result};
 /// How long the set of published verifiers is trusted (an unknown `kid`
 /// reloads it sooner).
 const CACHE_TTL: Duration = Duration::seconds(60);
-/// Least time between verifier reloads caused by unknown `kid`s.
-const RELOAD_COOLDOWN: Duration = Duration::seconds(5);
+/// Least time between two reloads of the verifiers from the store.
+const MIN_RELOAD_GAP: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long a key id the store did not have is refused without asking again.
+const MISSING_TTL: Duration = Duration::minutes(10);
+/// Most key ids remembered as missing (the list is emptied when full).
+const MAX_MISSING: usize = 4096;
 /// Clock skew allowed when verifying `exp` and `nbf`.
 pub(crate) const LEEWAY_SECS: u64 = 30;
 
@@ -70,10 +84,16 @@ struct ActiveKey {
     key: EncodingKey,
 }
 
+type Verifier = (Arc<DecodingKey>, SigningAlg);
+
 #[derive(Default)]
 struct Verifiers {
-    keys: HashMap<String, (Arc<DecodingKey>, SigningAlg)>,
+    keys: HashMap<String, Verifier>,
     loaded_at: Option<DateTime<Utc>>,
+    /// The number of the reload these keys come from (0: none yet).
+    generation: u64,
+    /// Key ids the store did not have, and when that was found.
+    missing: HashMap<String, DateTime<Utc>>,
 }
 
 /// Per-instance cache of the active signing key and the published verifiers.
@@ -81,12 +101,22 @@ struct Verifiers {
 pub(crate) struct KeyCache {
     active: RwLock<Option<Arc<ActiveKey>>>,
     verifiers: RwLock<Verifiers>,
+    /// Held while reloading the verifiers (one reload at a time); when the
+    /// last one started.
+    reload: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    /// How many reloads have started.
+    reloads: AtomicU64,
 }
 
 impl KeyCache {
     fn clear(&self) {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = None;
+        // Generation 0: whoever waits for a reload does one.
         *self.verifiers.write().unwrap_or_else(|e| e.into_inner()) = Verifiers::default();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Verifiers> {
+        self.verifiers.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -260,27 +290,58 @@ impl<'a> Tokens<'a> {
         Ok((token, ttl))
     }
 
-    async fn verifier(&self, kid: &str) -> Result<Option<(Arc<DecodingKey>, SigningAlg)>> {
+    async fn verifier(&self, kid: &str) -> Result<Option<Verifier>> {
         let now = self.inner.now();
+        let cache = &self.inner.key_cache;
         {
-            let v = self
-                .inner
-                .key_cache
-                .verifiers
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
-            let fresh = v.loaded_at.is_some_and(|t| now - t < CACHE_TTL);
-            let cooling = v.loaded_at.is_some_and(|t| now - t < RELOAD_COOLDOWN);
-            if let Some(found) = v.keys.get(kid) {
-                if fresh {
+            let v = cache.read();
+            match v.keys.get(kid) {
+                Some(found) if v.loaded_at.is_some_and(|t| now - t < CACHE_TTL) => {
                     return Ok(Some(found.clone()));
                 }
-            } else if cooling {
-                // Unknown kid, and we reloaded moments ago: do not let garbage
-                // tokens turn into store reads.
-                return Ok(None);
+                None if v.missing.get(kid).is_some_and(|t| now - *t < MISSING_TTL) => {
+                    return Ok(None);
+                }
+                _ => {}
             }
         }
+        // Ask the store: any reload that starts from now on will do.
+        let asked = cache.reloads.load(Ordering::Acquire);
+        let mut last = cache.reload.lock().await;
+        let reused = {
+            let v = cache.read();
+            // Someone else reloaded after we asked: their answer holds.
+            (v.generation > asked).then(|| v.keys.get(kid).cloned())
+        };
+        let found = if let Some(found) = reused {
+            found
+        } else {
+            if let Some(t) = *last {
+                tokio::time::sleep_until(t + MIN_RELOAD_GAP).await;
+            }
+            *last = Some(tokio::time::Instant::now());
+            let generation = cache.reloads.fetch_add(1, Ordering::AcqRel) + 1;
+            let keys = self.load_verifiers(now).await?;
+            let found = keys.get(kid).cloned();
+            let mut v = cache.verifiers.write().unwrap_or_else(|e| e.into_inner());
+            v.keys = keys;
+            v.loaded_at = Some(now);
+            v.generation = generation;
+            found
+        };
+        drop(last);
+        if found.is_none() {
+            let mut v = cache.verifiers.write().unwrap_or_else(|e| e.into_inner());
+            if v.missing.len() >= MAX_MISSING {
+                v.missing.clear();
+            }
+            v.missing.insert(kid.to_owned(), now);
+        }
+        Ok(found)
+    }
+
+    /// The verifiers of every published key, from the store.
+    async fn load_verifiers(&self, now: DateTime<Utc>) -> Result<HashMap<String, Verifier>> {
         let mut keys = HashMap::new();
         for k in self.inner.store.keys().list_signing_keys().await? {
             if !k.is_published(now) {
@@ -290,17 +351,7 @@ impl<'a> Tokens<'a> {
             let (dk, alg) = decoding_key(&jwk)?;
             keys.insert(k.kid.clone(), (Arc::new(dk), alg));
         }
-        let found = keys.get(kid).cloned();
-        *self
-            .inner
-            .key_cache
-            .verifiers
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Verifiers {
-            keys,
-            loaded_at: Some(now),
-        };
-        Ok(found)
+        Ok(keys)
     }
 
     /// Verify an access token's signature (against a published key, with the

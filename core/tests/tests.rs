@@ -14,3 +14,6 @@ mod mfa;
 
 /// Passkey ceremonies against a software authenticator.
 mod passkeys;
+
+/// A store that refuses writes or is shared by instances (issue 14).
+mod faults;

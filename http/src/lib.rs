@@ -6,8 +6,9 @@
 //! router holds no state of its own beyond caches whose loss is harmless
 //! (rate-limit buckets), so any number of instances can serve one store.
 //!
-//! Layers, outermost first: request timeout → body limit → metrics →
-//! security headers and error envelope → per-app CORS → routes.
+//! Layers, outermost first: body limit → metrics → security headers and
+//! error envelope → request timeout → read the whole body → per-app CORS →
+//! routes.
 
 mod admin;
 mod admin_oauth;
@@ -156,13 +157,18 @@ pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
             state.clone(),
             security::cors,
         ))
-        .layer(axum::middleware::from_fn(security::harden))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::read_body,
+        ))
+        // Inside `harden`, so a timed-out request gets the envelope too.
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             options.request_timeout,
         ))
+        .layer(axum::middleware::from_fn(security::harden))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
 }
 

@@ -1,8 +1,9 @@
-//! Response hardening and CORS.
+//! Response hardening, request bodies and CORS.
 //!
 //! Every answer carries security headers (CSP, `frame-ancestors 'none'`,
 //! `nosniff`, `Referrer-Policy`); error answers produced by middleware get
-//! the JSON envelope. CORS is per app: a preflight is allowed when some app
+//! the JSON envelope. Request bodies are read in full before any handler runs
+//! (see [`read_body`]). CORS is per app: a preflight is allowed when some app
 //! lists the origin, and an actual request only when the addressed app does.
 
 use axum::extract::{Request, State};
@@ -50,6 +51,26 @@ pub async fn harden(req: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     res
+}
+
+/// Read the whole request body (up to the body limit) before any handler
+/// runs. A handler that answers before reading the body — an error found in
+/// the headers or in the database first, such as every 503 while the
+/// database is down — leaves bytes unread, and the server then closes the
+/// connection without saying so: a client reusing it sees "server
+/// disconnected" on its next request (issue 14). A body over the limit is
+/// answered 413 at once.
+pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, state.options.body_limit).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        // Over the limit, or the client went away mid-body (then nobody
+        // reads this answer).
+        Err(_) => envelope_for_status(StatusCode::PAYLOAD_TOO_LARGE),
+    }
 }
 
 /// Whether the app `app_header` names (the default app if none) lists `origin`.

@@ -262,3 +262,131 @@ async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
         assert_eq!(e.ip.as_deref(), Some(expected));
     }
 }
+
+/// A memory store whose readiness check never answers.
+struct StuckPing(tessera_storage_memory::MemoryStore);
+
+#[async_trait::async_trait]
+impl tessera_core::store::Store for StuckPing {
+    fn apps(&self) -> &dyn tessera_core::store::AppStore {
+        self.0.apps()
+    }
+    fn users(&self) -> &dyn tessera_core::store::UserStore {
+        self.0.users()
+    }
+    fn credentials(&self) -> &dyn tessera_core::store::CredentialStore {
+        self.0.credentials()
+    }
+    fn identities(&self) -> &dyn tessera_core::store::IdentityStore {
+        self.0.identities()
+    }
+    fn sessions(&self) -> &dyn tessera_core::store::SessionStore {
+        self.0.sessions()
+    }
+    fn tokens(&self) -> &dyn tessera_core::store::OneTimeTokenStore {
+        self.0.tokens()
+    }
+    fn keys(&self) -> &dyn tessera_core::store::KeyStore {
+        self.0.keys()
+    }
+    fn audit(&self) -> &dyn tessera_core::store::AuditStore {
+        self.0.audit()
+    }
+    fn throttles(&self) -> &dyn tessera_core::store::ThrottleStore {
+        self.0.throttles()
+    }
+    fn api_keys(&self) -> &dyn tessera_core::store::ApiKeyStore {
+        self.0.api_keys()
+    }
+    fn mail(&self) -> &dyn tessera_core::store::MailOutboxStore {
+        self.0.mail()
+    }
+    fn oauth_providers(&self) -> &dyn tessera_core::store::OAuthProviderStore {
+        self.0.oauth_providers()
+    }
+    fn backend(&self) -> &'static str {
+        "stuck"
+    }
+    async fn ping(&self) -> tessera_core::Result<()> {
+        std::future::pending().await
+    }
+}
+
+/// A request that outlives the request timeout is answered 408 in the error
+/// envelope, with the security headers (issue 14: a write stuck on a locked
+/// database was answered a bare 408 with an empty body).
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_the_envelope() {
+    let store = std::sync::Arc::new(StuckPing(tessera_storage_memory::MemoryStore::new()));
+    let t = tessera(store).await;
+    let options = tessera_http::HttpOptions {
+        request_timeout: std::time::Duration::from_millis(200),
+        ..options(false)
+    };
+    let addr = spawn_router(tessera_http::router_with(t, options)).await;
+    let res = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        tessera_http::security::CSP
+    );
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
+    let (status, body) = read(res).await;
+    assert_eq!(status, 408, "{body}");
+    assert_error(&body, "timeout");
+}
+
+/// An error answered before the handler read the request body (here: an
+/// unknown app, found from the headers) leaves the connection usable: the
+/// next request on it is answered. Before, the server closed the connection
+/// without a word (the body was never read), so a client reusing it saw
+/// "server disconnected" — what every request after a database outage's
+/// first 503 met in the e2e fault tests.
+#[tokio::test]
+async fn an_early_error_answer_keeps_the_connection_usable() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let s = server("memory").await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut stream = BufReader::new(stream);
+    let body = r#"{"email": "early@example.com", "password": "correct horse battery staple 42"}"#;
+
+    /// The status line and body of one response (Content-Length framed).
+    async fn response(stream: &mut BufReader<tokio::net::TcpStream>) -> (String, String) {
+        let mut status = String::new();
+        stream.read_line(&mut status).await.unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await.unwrap();
+        (status, String::from_utf8(body).unwrap())
+    }
+
+    // Headers first, the body a moment later, as clients often send them:
+    // the app is unknown before the body is there.
+    let head = format!(
+        "POST /v1/sign-in/password HTTP/1.1\r\nHost: {addr}\r\nX-Tessera-App: no-such-app\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.get_mut().write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let _ = stream.get_mut().write_all(body.as_bytes()).await;
+    let (status, body) = response(&mut stream).await;
+    assert!(status.contains(" 404 "), "{status}");
+    assert!(body.contains("not_found"), "{body}");
+
+    let again = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let _ = stream.get_mut().write_all(again.as_bytes()).await;
+    let (status, body) = response(&mut stream).await;
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("\"ok\""), "{body}");
+}

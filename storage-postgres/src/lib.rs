@@ -10,17 +10,23 @@
 //!
 //! Connections also carry an `application_name` (visible in
 //! `pg_stat_activity`) and a `statement_timeout`, so a stuck query fails
-//! instead of holding a pool slot forever.
+//! instead of holding a pool slot forever. When Postgres goes away, calls
+//! fail fast: a failure that looks like an outage starts a probe (one
+//! connection outside the pool), and while it fails every call answers a
+//! storage error at once; the store recovers by itself when Postgres is back.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::Connection;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DbBackend, SqlxPostgresConnector, Statement};
 use tessera_core::store::*;
 use tessera_core::{Error, ErrorKind, Result};
 use tessera_storage_sql::SqlStore;
+use tessera_storage_sql::health::Probe;
 
 /// How to connect to Postgres.
 #[derive(Debug, Clone)]
@@ -30,7 +36,9 @@ pub struct PgOptions {
     pub schema: String,
     /// Largest number of pooled connections (default 10).
     pub max_connections: u32,
-    /// How long to wait for a connection (default 10 s).
+    /// How long a call waits for a pooled connection (default 5 s). While
+    /// Postgres is known to be down, calls fail at once instead (see
+    /// `tessera_storage_sql::health`).
     pub connect_timeout: Duration,
     /// Longest a statement may run before Postgres cancels it (default 30 s;
     /// `None` for the server's setting).
@@ -47,7 +55,7 @@ impl Default for PgOptions {
         PgOptions {
             schema: DEFAULT_SCHEMA.to_owned(),
             max_connections: 10,
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
             statement_timeout: Some(Duration::from_secs(30)),
             application_name: "tessera".to_owned(),
             migrate: true,
@@ -92,17 +100,17 @@ impl PgStore {
         if let Some(t) = options.statement_timeout {
             connect = connect.options([("statement_timeout", format!("{}ms", t.as_millis()))]);
         }
-        let pool = PgPoolOptions::new()
+        let pool = tessera_storage_sql::pool::guarded(PgPoolOptions::new())
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.connect_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await
             .map_err(|e| {
                 Error::with_message(ErrorKind::Storage, "cannot connect to Postgres").with_source(e)
             })?;
         let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
         create_schema(&db, &options.schema).await?;
-        let sql = SqlStore::new(db)?;
+        let sql = SqlStore::new(db)?.with_probe(probe(connect));
         if options.migrate {
             sql.migrate().await?;
         } else {
@@ -132,6 +140,33 @@ impl PgStore {
             .await
             .map_err(Error::storage)
     }
+}
+
+/// The health probe: one connection outside the pool, pinged and closed.
+/// A server that answers with an error (too many connections, a password
+/// refused) is reachable; one that is starting up or shutting down is not.
+fn probe(connect: PgConnectOptions) -> Probe {
+    Arc::new(move || {
+        let connect = connect.clone();
+        Box::pin(async move {
+            match PgConnection::connect_with(&connect).await {
+                Ok(mut conn) => {
+                    let ok = conn.ping().await.is_ok();
+                    let _ = conn.close().await;
+                    ok
+                }
+                Err(sea_orm::sqlx::Error::Database(e))
+                    if !matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03")) =>
+                {
+                    true
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "Postgres probe failed");
+                    false
+                }
+            }
+        })
+    })
 }
 
 async fn create_schema(db: &impl ConnectionTrait, schema: &str) -> Result<()> {

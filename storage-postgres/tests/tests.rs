@@ -325,6 +325,179 @@ mod server {
         let store = Arc::new(open(&fresh_schema()).await);
         checks::bad_input_leaves_no_partial_rows(store).await;
     }
+
+    /// Postgres going away and coming back (issue 14, item 6), played by a TCP
+    /// proxy in front of the test server that stops listening and cuts its
+    /// connections, then listens again on the same port.
+    mod outage {
+        use super::*;
+        use std::str::FromStr;
+        use std::sync::Mutex;
+        use std::time::Duration;
+        use tessera_storage_sql::sea_orm::sqlx::postgres::PgConnectOptions;
+        use tokio::net::{TcpListener, TcpStream, UnixStream};
+        use tokio::task::JoinHandle;
+
+        /// Where the proxy forwards to: the test server's TCP address or socket.
+        #[derive(Clone)]
+        enum Upstream {
+            Tcp(String, u16),
+            Unix(String),
+        }
+
+        struct Proxy {
+            port: u16,
+            upstream: Upstream,
+            tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+        }
+
+        impl Proxy {
+            async fn start() -> Proxy {
+                let opts = PgConnectOptions::from_str(&url()).unwrap();
+                let (host, port) = (opts.get_host().to_owned(), opts.get_port());
+                let upstream = match opts.get_socket() {
+                    Some(dir) => Upstream::Unix(format!("{}/.s.PGSQL.{port}", dir.display())),
+                    None if host.starts_with('/') => {
+                        Upstream::Unix(format!("{host}/.s.PGSQL.{port}"))
+                    }
+                    None => Upstream::Tcp(host, port),
+                };
+                let mut proxy = Proxy {
+                    port: 0,
+                    upstream,
+                    tasks: Arc::default(),
+                };
+                proxy.up().await;
+                proxy
+            }
+
+            /// The test server's URL with the proxy as host.
+            fn url(&self) -> String {
+                let url = url();
+                let (scheme_auth, rest) = url.rsplit_once('@').unwrap();
+                let (_, path) = rest.split_once('/').unwrap();
+                let (db, _query) = path.split_once('?').unwrap_or((path, ""));
+                format!("{scheme_auth}@127.0.0.1:{}/{db}", self.port)
+            }
+
+            /// Listen (on the same port as before, if any) and forward.
+            async fn up(&mut self) {
+                let listener = loop {
+                    match TcpListener::bind(("127.0.0.1", self.port)).await {
+                        Ok(l) => break l,
+                        // The old listener is still being dropped.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                    }
+                };
+                self.port = listener.local_addr().unwrap().port();
+                let upstream = self.upstream.clone();
+                let tasks = self.tasks.clone();
+                let accept = tokio::spawn(async move {
+                    loop {
+                        let Ok((mut client, _)) = listener.accept().await else {
+                            return;
+                        };
+                        let upstream = upstream.clone();
+                        let forward = tokio::spawn(async move {
+                            let _ = match upstream {
+                                Upstream::Tcp(host, port) => {
+                                    let Ok(mut server) = TcpStream::connect((host, port)).await
+                                    else {
+                                        return;
+                                    };
+                                    tokio::io::copy_bidirectional(&mut client, &mut server).await
+                                }
+                                Upstream::Unix(path) => {
+                                    let Ok(mut server) = UnixStream::connect(path).await else {
+                                        return;
+                                    };
+                                    tokio::io::copy_bidirectional(&mut client, &mut server).await
+                                }
+                            };
+                        });
+                        tasks.lock().unwrap().push(forward);
+                    }
+                });
+                self.tasks.lock().unwrap().push(accept);
+            }
+
+            /// Stop listening and cut every forwarded connection.
+            async fn down(&self) {
+                let tasks: Vec<_> = self.tasks.lock().unwrap().drain(..).collect();
+                for t in tasks {
+                    t.abort();
+                    let _ = t.await;
+                }
+            }
+        }
+
+        /// While Postgres cannot be reached, the readiness check and every
+        /// call fail with a storage error long before the pool would give
+        /// up (30 s here); once it can, the store works again by itself.
+        /// Before the fix each call waited for the pool's timeout.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn calls_fail_fast_while_postgres_is_unreachable_and_recover() {
+            let mut proxy = Proxy::start().await;
+            let schema = fresh_schema();
+            let store = PgStore::connect(
+                &proxy.url(),
+                PgOptions {
+                    connect_timeout: Duration::from_secs(30),
+                    ..options(&schema)
+                },
+            )
+            .await
+            .unwrap();
+            let sample = checks::write_sample(&store).await;
+            let (pool, _) =
+                tessera_core::conformance::fixtures::insert_pool_and_app(&store, "outage").await;
+
+            proxy.down().await;
+            // Bounds far below the pool's 30 s: a call that waited for the
+            // pool would miss them.
+            let soon = Duration::from_secs(10);
+            let err = tokio::time::timeout(soon, store.ping())
+                .await
+                .expect("the readiness check answers before the pool gives up")
+                .unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Storage);
+            let known = tokio::time::timeout(soon, async {
+                while !store.sql().is_down() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            })
+            .await;
+            assert!(known.is_ok(), "the store never noticed Postgres is gone");
+            for i in 0..20 {
+                let read = tokio::time::timeout(soon, store.apps().get_pool(pool.id))
+                    .await
+                    .expect("a read fails fast");
+                assert_eq!(read.unwrap_err().kind(), &ErrorKind::Storage);
+                let u = tessera_core::conformance::fixtures::user(&pool, &format!("o{i}@x.test"));
+                let write = tokio::time::timeout(soon, store.users().create_user(&u, None))
+                    .await
+                    .expect("a write fails fast");
+                assert_eq!(write.unwrap_err().kind(), &ErrorKind::Storage);
+                let ping = tokio::time::timeout(soon, store.ping())
+                    .await
+                    .expect("the readiness check fails fast");
+                assert_eq!(ping.unwrap_err().kind(), &ErrorKind::Storage);
+            }
+
+            proxy.up().await;
+            let back = tokio::time::timeout(Duration::from_secs(20), async {
+                while store.ping().await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+            .await;
+            assert!(back.is_ok(), "the store did not recover");
+            assert!(!store.sql().is_down());
+            checks::check_sample(&store, &sample).await;
+            assert_eq!(store.apps().get_pool(pool.id).await.unwrap(), pool);
+            proxy.down().await;
+        }
+    }
 }
 
 /// Built with `TESSERA_SKIP_POSTGRES=1`: say so rather than pass silently.

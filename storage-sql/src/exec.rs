@@ -1,5 +1,8 @@
 //! Running statements: write serialisation and busy retries for SQLite,
-//! transactions, and the mapping of database failures onto [`ErrorKind`]s.
+//! transactions, the mapping of database failures onto [`ErrorKind`]s, and
+//! the health gate (every call fails at once while the database is known
+//! unreachable, and failures that suggest it is start a probe; see
+//! [`crate::health`]).
 //!
 //! A constraint violation becomes a typed error (`Conflict`, `NotFound`, or the
 //! kind a call site names, such as `EmailTaken`); anything else becomes
@@ -7,6 +10,7 @@
 //! database's own text for logs. No caller ever sees a raw database message.
 
 use std::ops::Deref;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::{
@@ -18,6 +22,7 @@ use tokio::sync::MutexGuard;
 
 use crate::SqlStore;
 use crate::dialect::Dialect;
+use crate::health::Health;
 
 /// How often a write that meets a busy database is tried in all.
 const WRITE_ATTEMPTS: u32 = 8;
@@ -100,6 +105,7 @@ fn backoff(attempt: u32) -> Duration {
 pub(crate) struct Tx<'a> {
     tx: DatabaseTransaction,
     pub(crate) d: Dialect,
+    health: &'a Arc<Health>,
     _turn: Option<MutexGuard<'a, ()>>,
 }
 
@@ -112,7 +118,7 @@ impl Tx<'_> {
         self.tx
             .query_one_raw(self.d.stmt(sql, values))
             .await
-            .map_err(db)
+            .map_err(|e| self.failed(e, db))
     }
 
     /// Run a statement; the number of rows it touched.
@@ -125,13 +131,25 @@ impl Tx<'_> {
             .execute_raw(self.d.stmt(sql, values))
             .await
             .map(|r| r.rows_affected())
+            .inspect_err(|e| self.health.observe(e))
     }
 
-    /// Commit on `Ok`, roll back on `Err`, and hand the result on.
+    fn failed(&self, e: DbErr, map: impl FnOnce(DbErr) -> Error) -> Error {
+        self.health.observe(&e);
+        map(e)
+    }
+
+    /// Commit on `Ok`, roll back on `Err`, and hand the result on. A failed
+    /// COMMIT is an error like any other: the connection is not reused while
+    /// it may still be inside the transaction (see [`crate::pool`]).
     pub(crate) async fn finish<T>(self, result: Result<T>) -> Result<T> {
         match result {
             Ok(v) => {
-                self.tx.commit().await.map_err(db)?;
+                let health = self.health;
+                self.tx.commit().await.map_err(|e| {
+                    health.observe(&e);
+                    db(e)
+                })?;
                 Ok(v)
             }
             Err(e) => {
@@ -152,9 +170,18 @@ impl SqlStore {
         }
     }
 
+    fn failed(&self, e: DbErr, map: impl FnOnce(DbErr) -> Error) -> Error {
+        self.health.observe(&e);
+        map(e)
+    }
+
     /// Begin a write transaction (`BEGIN IMMEDIATE` on SQLite, after taking
     /// this process's write turn), retrying while the database is busy.
     pub(crate) async fn begin(&self) -> Result<Tx<'_>> {
+        self.health.guard(self.begin_now()).await
+    }
+
+    async fn begin_now(&self) -> Result<Tx<'_>> {
         let turn = self.turn().await;
         let options = TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -167,11 +194,12 @@ impl SqlStore {
                     return Ok(Tx {
                         tx,
                         d: self.dialect,
+                        health: &self.health,
                         _turn: turn,
                     });
                 }
                 Err(e) => {
-                    let e = db(e);
+                    let e = self.failed(e, db);
                     attempt += 1;
                     if !is_busy(&e) || attempt >= WRITE_ATTEMPTS {
                         return Err(e);
@@ -184,18 +212,24 @@ impl SqlStore {
 
     /// Run one read statement; its first row.
     pub(crate) async fn one(&self, sql: &str, values: Vec<Value>) -> Result<Option<QueryResult>> {
-        self.db
-            .query_one_raw(self.dialect.stmt(sql, values))
-            .await
-            .map_err(db)
+        let call = async {
+            self.db
+                .query_one_raw(self.dialect.stmt(sql, values))
+                .await
+                .map_err(|e| self.failed(e, db))
+        };
+        self.health.guard(call).await
     }
 
     /// Run one read statement; all its rows.
     pub(crate) async fn all(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
-        self.db
-            .query_all_raw(self.dialect.stmt(sql, values))
-            .await
-            .map_err(db)
+        let call = async {
+            self.db
+                .query_all_raw(self.dialect.stmt(sql, values))
+                .await
+                .map_err(|e| self.failed(e, db))
+        };
+        self.health.guard(call).await
     }
 
     /// Run one writing statement on its own (atomic by itself), retrying while
@@ -207,22 +241,25 @@ impl SqlStore {
         values: Vec<Value>,
         on_err: fn(DbErr) -> Error,
     ) -> Result<u64> {
-        let _turn = self.turn().await;
-        let mut attempt = 0;
-        loop {
-            match self
-                .db
-                .execute_raw(self.dialect.stmt(sql, values.clone()))
-                .await
-            {
-                Ok(r) => return Ok(r.rows_affected()),
-                Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+        let call = async {
+            let _turn = self.turn().await;
+            let mut attempt = 0;
+            loop {
+                match self
+                    .db
+                    .execute_raw(self.dialect.stmt(sql, values.clone()))
+                    .await
+                {
+                    Ok(r) => return Ok(r.rows_affected()),
+                    Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                    Err(e) => return Err(self.failed(e, on_err)),
                 }
-                Err(e) => return Err(on_err(e)),
             }
-        }
+        };
+        self.health.guard(call).await
     }
 
     /// Like [`write`](Self::write) for a statement with `RETURNING`: its rows.
@@ -232,21 +269,24 @@ impl SqlStore {
         values: Vec<Value>,
         on_err: fn(DbErr) -> Error,
     ) -> Result<Vec<QueryResult>> {
-        let _turn = self.turn().await;
-        let mut attempt = 0;
-        loop {
-            match self
-                .db
-                .query_all_raw(self.dialect.stmt(sql, values.clone()))
-                .await
-            {
-                Ok(rows) => return Ok(rows),
-                Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
+        let call = async {
+            let _turn = self.turn().await;
+            let mut attempt = 0;
+            loop {
+                match self
+                    .db
+                    .query_all_raw(self.dialect.stmt(sql, values.clone()))
+                    .await
+                {
+                    Ok(rows) => return Ok(rows),
+                    Err(e) if classify(&e) == Violation::Busy && attempt + 1 < WRITE_ATTEMPTS => {
+                        attempt += 1;
+                        tokio::time::sleep(backoff(attempt)).await;
+                    }
+                    Err(e) => return Err(self.failed(e, on_err)),
                 }
-                Err(e) => return Err(on_err(e)),
             }
-        }
+        };
+        self.health.guard(call).await
     }
 }

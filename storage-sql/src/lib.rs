@@ -24,12 +24,14 @@ pub mod checks;
 mod credentials;
 mod dialect;
 mod exec;
+pub mod health;
 mod identities;
 mod keys;
 mod mail;
 pub mod migration;
 mod oauth_providers;
 mod one_time;
+pub mod pool;
 mod rows;
 mod sessions;
 mod throttles;
@@ -44,6 +46,9 @@ use tessera_core::{Error, Result};
 pub use dialect::Dialect;
 pub use sea_orm;
 
+/// Longest [`Store::ping`] waits for the database (readiness checks).
+pub const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Every store trait over one sea-orm connection (SQLite or Postgres).
 pub struct SqlStore {
     db: DatabaseConnection,
@@ -51,6 +56,8 @@ pub struct SqlStore {
     /// SQLite allows one writer at a time: writers of this process queue here
     /// instead of spinning on `SQLITE_BUSY`. `None` on Postgres.
     write_turn: Option<tokio::sync::Mutex<()>>,
+    /// Whether the database is known unreachable (calls then fail at once).
+    health: std::sync::Arc<health::Health>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -71,7 +78,22 @@ impl SqlStore {
             db,
             dialect,
             write_turn: (dialect == Dialect::Sqlite).then(|| tokio::sync::Mutex::new(())),
+            health: health::Health::new(None),
         })
+    }
+
+    /// Fail fast while the database is unreachable: when calls fail as if it
+    /// were, `probe` (one connection outside the pool) decides; while it
+    /// fails, calls fail at once with a storage error (see [`health`]).
+    pub fn with_probe(mut self, probe: health::Probe) -> Self {
+        self.health = health::Health::new(Some(probe));
+        self
+    }
+
+    /// Whether the database is known to be unreachable right now (calls fail
+    /// at once until a probe reaches it again).
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
     }
 
     /// The underlying connection.
@@ -159,7 +181,16 @@ impl Store for SqlStore {
     fn backend(&self) -> &'static str {
         self.dialect.name()
     }
+    /// At once while the database is known down; otherwise one query, given
+    /// [`PING_TIMEOUT`] (after [`health::SUSPECT_AFTER`] the health probe
+    /// looks at the database, and the ping fails as soon as it finds it down).
     async fn ping(&self) -> Result<()> {
-        self.one("SELECT 1 AS one", vec![]).await.map(|_| ())
+        match tokio::time::timeout(PING_TIMEOUT, self.one("SELECT 1 AS one", vec![])).await {
+            Ok(r) => r.map(|_| ()),
+            Err(_) => Err(Error::with_message(
+                tessera_core::ErrorKind::Storage,
+                "the database did not answer a ping in time",
+            )),
+        }
     }
 }

@@ -133,7 +133,7 @@ mod file_lifecycle {
         for (pragma, want) in [
             ("journal_mode", "wal"),
             ("foreign_keys", "1"),
-            ("synchronous", "1"),
+            ("synchronous", "2"),
             ("busy_timeout", "5000"),
         ] {
             let row = db
