@@ -199,6 +199,36 @@ pub async fn delete_stale_throttles_honours_the_cutoff(store: Arc<dyn Store>) {
     assert_eq!(th.delete_stale_throttles(cutoff).await.unwrap(), 0);
 }
 
+/// `delete_ended_windows` forgets rate-limit windows that ended strictly
+/// before the cutoff (their key then opens a new window) and keeps the rest.
+pub async fn delete_ended_windows_honours_the_cutoff(store: Arc<dyn Store>) {
+    let th = store.throttles();
+    let limit = crate::model::RateLimit {
+        max: 1,
+        window: Duration::seconds(60),
+    };
+    let cutoff = at(1000);
+    let window = Duration::seconds(60);
+    for (key, ends) in [
+        ("before", cutoff - micro()),
+        ("at", cutoff),
+        ("after", cutoff + micro()),
+    ] {
+        th.hit(key, &limit, ends - window).await.unwrap();
+    }
+    assert_eq!(th.delete_ended_windows(cutoff).await.unwrap(), 1);
+    assert_eq!(th.delete_ended_windows(cutoff).await.unwrap(), 0);
+    // Kept windows still count their hit; at `cutoff - window` a deleted
+    // one would allow a new hit.
+    let probe = cutoff - window;
+    assert_eq!(th.hit("before", &limit, probe).await.unwrap(), None);
+    assert_eq!(th.hit("at", &limit, probe).await.unwrap(), Some(cutoff));
+    assert_eq!(
+        th.hit("after", &limit, probe).await.unwrap(),
+        Some(cutoff + micro())
+    );
+}
+
 /// `Tessera::sweep` deletes exactly what has ended (a revoked session past
 /// retention, an expired token, a stale counter, an unpublished key), keeps
 /// the live rows, and a second sweep finds nothing.
