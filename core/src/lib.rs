@@ -41,6 +41,7 @@ pub mod clock;
 pub mod crypto;
 mod emails;
 mod error;
+mod limits;
 pub mod mail;
 mod mfa;
 pub mod model;
@@ -79,7 +80,7 @@ pub use passkeys::{
     MAX_PASSKEY_NAME_CHARS, MAX_PASSKEYS_PER_USER, PasskeyChallenge, PasskeyInfo, Passkeys,
     WebauthnDefaults,
 };
-pub use passwords::{Passwords, SignUpOutcome};
+pub use passwords::{Passwords, SIGN_IN_BACKOFF, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
 pub use totp::{

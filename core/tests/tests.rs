@@ -14,3 +14,6 @@ mod mfa;
 
 /// Passkey ceremonies against a software authenticator.
 mod passkeys;
+
+/// Throttling as an attacker meets it: owner lockout, password change.
+mod throttling;

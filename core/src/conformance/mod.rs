@@ -134,6 +134,7 @@ macro_rules! conformance_tests {
             reserve_attempt_counts_waits_and_resets,
             reserve_attempt_waits_as_the_backoff_says,
             hit_counts_in_fixed_windows,
+            concurrent_wrong_passwords_past_the_threshold_check_one,
             api_keys_round_trip_revoke_and_touch,
             oauth_providers_round_trip_and_replace,
             oauth_providers_are_per_app,

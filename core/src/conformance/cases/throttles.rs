@@ -304,3 +304,67 @@ pub async fn hit_counts_in_fixed_windows(store: Arc<dyn Store>) {
         Some(later + Duration::seconds(60))
     );
 }
+
+/// Issue 14, item 3: after five wrong passwords and the one-second wait, 16
+/// wrong passwords sent at the same moment: exactly one is checked
+/// (`invalid_credentials`), the others are refused (`rate_limited`) before
+/// any hash, and the refusals are not counted (the next wait is 2 s).
+pub async fn concurrent_wrong_passwords_past_the_threshold_check_one(store: Arc<dyn Store>) {
+    let (t, clock) = super::super::tessera(store.clone()).await;
+    let app = t.apps().default_app().await.unwrap();
+    let client = crate::model::ClientInfo::default();
+    t.passwords()
+        .sign_up(&app, "ada@example.com", STRONG_PASSWORD, None, &client)
+        .await
+        .unwrap();
+    for _ in 0..crate::passwords::FREE_FAILURES {
+        assert_err(
+            t.passwords()
+                .sign_in(&app, "ada@example.com", OTHER_PASSWORD, &client)
+                .await,
+            crate::ErrorKind::InvalidCredentials,
+        );
+    }
+    clock.advance(Duration::seconds(1));
+    let outcomes = race(16, |_| {
+        let t = t.clone();
+        let app = app.clone();
+        async move {
+            t.passwords()
+                .sign_in(
+                    &app,
+                    "ada@example.com",
+                    OTHER_PASSWORD,
+                    &crate::model::ClientInfo::default(),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code())
+        }
+    })
+    .await;
+    let checked = outcomes
+        .iter()
+        .filter(|o| **o == Err("invalid_credentials"))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| **o == Err("rate_limited"))
+        .count();
+    assert_eq!((checked, refused), (1, 15), "{outcomes:?}");
+    // The one checked attempt was the sixth: the next wait is two seconds.
+    clock.advance(Duration::seconds(1));
+    assert_err(
+        t.passwords()
+            .sign_in(&app, "ada@example.com", STRONG_PASSWORD, &client)
+            .await,
+        crate::ErrorKind::RateLimited {
+            retry_after: std::time::Duration::from_secs(1),
+        },
+    );
+    clock.advance(Duration::seconds(1));
+    t.passwords()
+        .sign_in(&app, "ada@example.com", STRONG_PASSWORD, &client)
+        .await
+        .unwrap();
+}
