@@ -39,6 +39,7 @@ mod apps;
 mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod devices;
 mod emails;
 mod error;
 mod limits;
@@ -80,7 +81,7 @@ pub use passkeys::{
     MAX_PASSKEY_NAME_CHARS, MAX_PASSKEYS_PER_USER, PasskeyChallenge, PasskeyInfo, Passkeys,
     WebauthnDefaults,
 };
-pub use passwords::{Passwords, SIGN_IN_BACKOFF, SignUpOutcome};
+pub use passwords::{PasswordSignIn, Passwords, SIGN_IN_BACKOFF, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
 pub use totp::{
@@ -118,6 +119,8 @@ pub(crate) struct Inner {
     pub(crate) key_cache: tokens::KeyCache,
     /// Key for deriving a refresh token's successor (see `sessions`).
     pub(crate) refresh_key: [u8; 32],
+    /// Key of the MACs of device tokens (see `devices`).
+    pub(crate) device_key: [u8; 32],
     /// Woken when this instance queues mail, so its worker sends at once.
     pub(crate) mail_ready: tokio::sync::Notify,
     /// Install-wide WebAuthn relying party (apps may override).
@@ -365,6 +368,7 @@ impl TesseraBuilder {
             return Err(Error::config("the issuer must be an http(s) URL"));
         }
         let refresh_key = keyring.derive("tessera/refresh-rotation/v1");
+        let device_key = keyring.derive("tessera/device-token/v1");
         let inner = Inner {
             store,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -374,6 +378,7 @@ impl TesseraBuilder {
             signing_alg: self.signing_alg,
             key_cache: tokens::KeyCache::default(),
             refresh_key,
+            device_key,
             mail_ready: tokio::sync::Notify::new(),
             webauthn: self.webauthn,
             oauth: oauth::Runtime::new(self.development)?,

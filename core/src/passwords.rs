@@ -16,8 +16,12 @@
 //! all be checked: past the free attempts, one per wait is. A success clears
 //! the count.
 //!
-//! The wait is capped, so an attacker can slow an account down but never
-//! lock it for long.
+//! **The owner is not locked out.** The wait is capped, so an attacker can
+//! slow an account down but never lock it for long; and a device that signed
+//! in before presents its device token ([`crate::devices`]) and is throttled
+//! on its own budget, so an attacker sending one wrong password each time the
+//! wait ends keeps only unknown devices waiting
+//! ([`Passwords::sign_in_with_device`]).
 //!
 //! **Password change** checks the current password on a budget of its own
 //! (per user, the same backoff): a signed-in user's mistakes there neither
@@ -62,6 +66,29 @@ pub enum SignUpOutcome {
     /// whether the address was new or already registered, so sign-up does not
     /// reveal which addresses have accounts.
     VerificationRequired,
+}
+
+/// The result of a password sign-in: its outcome and, since the password was
+/// right, a fresh device token for this account.
+#[derive(Clone, PartialEq)]
+pub struct PasswordSignIn {
+    /// Signed in, or a second factor is needed.
+    pub outcome: SignInOutcome,
+    /// A device token (`tsd_…`) for the account, valid for
+    /// [`DEVICE_TOKEN_TTL`](crate::devices::DEVICE_TOKEN_TTL): give it to the device
+    /// that signed in (for browsers, an HttpOnly `tessera_device` cookie) to
+    /// present at its next sign-in, replacing the one it had. Issued when the
+    /// password was right, also when a second factor is still needed.
+    pub device_token: String,
+}
+
+impl std::fmt::Debug for PasswordSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("PasswordSignIn")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Password flows; see [`crate::Tessera::passwords`].
@@ -196,7 +223,8 @@ impl<'a> Passwords<'a> {
         Ok(SignUpOutcome::SignedIn(Box::new(session)))
     }
 
-    /// Sign in with email and password.
+    /// Sign in with email and password, as a device not known to the
+    /// account (see [`sign_in_with_device`](Self::sign_in_with_device)).
     ///
     /// Errors: `invalid_credentials` (wrong password or no such account, which
     /// look the same), `rate_limited` (too many recent failures; `retry_after`
@@ -208,6 +236,27 @@ impl<'a> Passwords<'a> {
         password: &str,
         client: &ClientInfo,
     ) -> Result<SignInOutcome> {
+        self.sign_in_with_device(app, email, password, None, client)
+            .await
+            .map(|s| s.outcome)
+    }
+
+    /// Sign in with email and password from a device that may present the
+    /// device token it got at its last sign-in to this account. With a valid
+    /// token the attempt is throttled on that device's own budget, so
+    /// failures from other devices never refuse it; without one (or with an
+    /// invalid, expired or foreign one) on the account's. Either way the
+    /// answer carries a fresh device token to keep.
+    ///
+    /// Errors: as [`sign_in`](Self::sign_in).
+    pub async fn sign_in_with_device(
+        &self,
+        app: &App,
+        email: &str,
+        password: &str,
+        device_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<PasswordSignIn> {
         Self::require_method(app)?;
         let Ok(email) = normalize_email(email) else {
             self.record_failure(app, client, "invalid_email", None)
@@ -221,7 +270,12 @@ impl<'a> Passwords<'a> {
             return Err(Error::new(ErrorKind::InvalidCredentials));
         }
         let now = self.inner.now();
-        let key = throttle_key(&app.pool_id, &email);
+        let key = match device_token.and_then(|t| {
+            crate::devices::verify(&self.inner.device_key, t, app.pool_id, &email, now)
+        }) {
+            Some(device) => format!("sign_in:{}", device.subject()),
+            None => throttle_key(&app.pool_id, &email),
+        };
         // Decide and count in one step, before the hash: see the module docs.
         let throttles = self.inner.store.throttles();
         if let Reservation::Refused { until } = throttles
@@ -280,9 +334,13 @@ impl<'a> Passwords<'a> {
                 .set_password(user.id, &phc, now)
                 .await?;
         }
-        Sessions::new(self.inner)
+        let outcome = Sessions::new(self.inner)
             .finish_first_factor(app, &user, vec!["pwd".into()], client, "password")
-            .await
+            .await?;
+        Ok(PasswordSignIn {
+            outcome,
+            device_token: crate::devices::issue(&self.inner.device_key, app.pool_id, &email, now),
+        })
     }
 
     /// Change a signed-in user's password after checking the current one; every

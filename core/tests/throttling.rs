@@ -1,5 +1,6 @@
-//! Throttling as an attacker meets it: wrong current passwords on password
-//! change (issue 15 item 9).
+//! Throttling as an attacker meets it: the owner-lockout attack of issue 15
+//! item 1 (device tokens) and wrong current passwords on password change
+//! (issue 15 item 9).
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -7,14 +8,17 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration};
 use tessera_core::clock::ManualClock;
 use tessera_core::crypto::{KeyRing, PasswordParams};
+use tessera_core::devices::DEVICE_TOKEN_TTL;
 use tessera_core::model::{App, ClientInfo};
 use tessera_core::store::Store;
-use tessera_core::{ErrorKind, SignUpOutcome, Tessera};
+use tessera_core::{Error, ErrorKind, PasswordSignIn, SignInOutcome, SignUpOutcome, Tessera};
 use tessera_storage_memory::MemoryStore;
 
 const PW: &str = "correct horse battery staple";
 const WRONG: &str = "tangerine submarine orchestra";
 const NEW_PW: &str = "a brand new passphrase for ada";
+/// The longest wait of the password backoff.
+const MAX_WAIT: StdDuration = StdDuration::from_secs(300);
 
 async fn on_store(store: Arc<dyn Store>, clock: &ManualClock) -> Tessera {
     Tessera::builder()
@@ -50,6 +54,193 @@ async fn sign_up(t: &Tessera, app: &App, email: &str) -> tessera_core::AuthSessi
     }
 }
 
+/// A sign-in from a device holding `device` (or none).
+async fn sign_in(
+    t: &Tessera,
+    app: &App,
+    email: &str,
+    password: &str,
+    device: Option<&str>,
+) -> Result<PasswordSignIn, Error> {
+    t.passwords()
+        .sign_in_with_device(app, email, password, device, &client())
+        .await
+}
+
+fn retry_after(result: Result<PasswordSignIn, Error>) -> StdDuration {
+    match result.map(|_| ()).unwrap_err().kind() {
+        ErrorKind::RateLimited { retry_after } => *retry_after,
+        other => panic!("expected rate_limited, got {other:?}"),
+    }
+}
+
+fn advance(clock: &ManualClock, by: StdDuration) {
+    clock.advance(Duration::from_std(by).unwrap());
+}
+
+fn is_invalid(result: Result<PasswordSignIn, Error>) -> bool {
+    matches!(result, Err(e) if *e.kind() == ErrorKind::InvalidCredentials)
+}
+
+/// Issue 15, item 1, replayed: an attacker from unknown devices sends one
+/// wrong password for the owner's account each time `Retry-After` ends, for
+/// 20 rounds (the waits grow to their 5-minute cap). The owner's device,
+/// which signed in before, signs in at every round; the owner on a new
+/// device is refused while the attack lasts, but only ever for the capped
+/// wait, and gets in once the attacker pauses for it.
+#[tokio::test]
+async fn attacker_cannot_keep_the_owner_out() {
+    let (t, clock, app) = setup().await;
+    sign_up(&t, &app, "ada@example.com").await;
+    let first = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap();
+    assert!(matches!(first.outcome, SignInOutcome::Complete(_)));
+    let mut device = first.device_token;
+    assert!(device.starts_with("tsd_"));
+
+    for _ in 0..5 {
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, None).await
+        ));
+    }
+    let mut waits = Vec::new();
+    for round in 0..20 {
+        // The attacker waits out the account's wait and guesses again.
+        let wait = retry_after(sign_in(&t, &app, "ADA@example.com ", WRONG, None).await);
+        assert!(wait <= MAX_WAIT, "round {round}: {wait:?}");
+        waits.push(wait);
+        advance(&clock, wait);
+        assert!(
+            is_invalid(sign_in(&t, &app, "ada@example.com", WRONG, None).await),
+            "round {round}: the attacker's guess is checked"
+        );
+        // The account waits again, yet the owner's device gets in at once...
+        let owner = sign_in(&t, &app, "ada@example.com", PW, Some(&device))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: the owner's device is refused: {e:?}"));
+        assert!(matches!(owner.outcome, SignInOutcome::Complete(_)));
+        assert_ne!(owner.device_token, device, "a fresh token each time");
+        device = owner.device_token;
+        // ...while a new device is only slowed, never for more than the cap.
+        let new_device = retry_after(sign_in(&t, &app, "ada@example.com", PW, None).await);
+        assert!(new_device <= MAX_WAIT, "round {round}: {new_device:?}");
+    }
+    assert_eq!(waits[0], StdDuration::from_secs(1));
+    assert_eq!(*waits.last().unwrap(), MAX_WAIT, "{waits:?}");
+    // The attacker's guesses were never cleared by the owner's sign-ins:
+    // the account still waits the capped time.
+    let wait = retry_after(sign_in(&t, &app, "ada@example.com", PW, None).await);
+    assert!(wait > StdDuration::from_secs(256), "{wait:?}");
+    // The owner on a new device, once the wait is over, gets in.
+    advance(&clock, wait);
+    let later = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap();
+    assert!(matches!(later.outcome, SignInOutcome::Complete(_)));
+    // That success cleared the account's count: the next failures are free.
+    for _ in 0..5 {
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, None).await
+        ));
+    }
+}
+
+/// A device has a budget of its own: its failures slow it down (even its
+/// right password waits) without touching the account's budget, and the
+/// account's failures never touch it.
+#[tokio::test]
+async fn a_device_that_fails_is_slowed_on_its_own() {
+    let (t, clock, app) = setup().await;
+    sign_up(&t, &app, "ada@example.com").await;
+    let device = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap()
+        .device_token;
+    for _ in 0..5 {
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, Some(&device)).await
+        ));
+    }
+    assert_eq!(
+        retry_after(sign_in(&t, &app, "ada@example.com", PW, Some(&device)).await),
+        StdDuration::from_secs(1)
+    );
+    // Unknown devices still have the account's whole budget.
+    sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap();
+    advance(&clock, StdDuration::from_secs(1));
+    sign_in(&t, &app, "ada@example.com", PW, Some(&device))
+        .await
+        .unwrap();
+}
+
+/// A token that is not valid for the account counts as no token: a token of
+/// another account, a tampered one, an expired one. An attacker holding
+/// their own account's token gains no budget against the owner's.
+#[tokio::test]
+async fn foreign_tampered_and_expired_tokens_count_as_unknown_devices() {
+    let (t, clock, app) = setup().await;
+    sign_up(&t, &app, "ada@example.com").await;
+    sign_up(&t, &app, "eve@example.com").await;
+    let ada = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap()
+        .device_token;
+    let eve = sign_in(&t, &app, "eve@example.com", PW, None)
+        .await
+        .unwrap()
+        .device_token;
+    let mut tampered = ada.clone().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for token in [&eve, &tampered, &"tsd_garbage".to_owned()] {
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, Some(token)).await
+        ));
+    }
+    for _ in 0..2 {
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, None).await
+        ));
+    }
+    // Five failures on the account's budget: it waits, for every unknown device.
+    for token in [None, Some(eve.as_str()), Some(tampered.as_str())] {
+        assert_eq!(
+            retry_after(sign_in(&t, &app, "ada@example.com", PW, token).await),
+            StdDuration::from_secs(1),
+            "{token:?}"
+        );
+    }
+    // Ada's own token still gets in; after 90 days it no longer counts.
+    sign_in(&t, &app, "ada@example.com", PW, Some(&ada))
+        .await
+        .unwrap();
+    advance(&clock, DEVICE_TOKEN_TTL.to_std().unwrap());
+    for _ in 0..5 {
+        let _ = sign_in(&t, &app, "ada@example.com", WRONG, None).await;
+    }
+    assert_eq!(
+        retry_after(sign_in(&t, &app, "ada@example.com", PW, Some(&ada)).await),
+        StdDuration::from_secs(1)
+    );
+}
+
+/// The device token is never printed.
+#[tokio::test]
+async fn sign_in_results_do_not_print_their_device_token() {
+    let (t, _clock, app) = setup().await;
+    sign_up(&t, &app, "ada@example.com").await;
+    let r = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap();
+    let printed = format!("{r:?}");
+    assert!(!printed.contains(&r.device_token), "{printed}");
+    assert!(!printed.contains("tsd_"), "{printed}");
+}
+
 /// Issue 15, item 9: wrong *current* passwords on password change are an
 /// authenticated user's mistakes; they have their own budget and never slow
 /// down (or lock out) sign-in; sign-in's failures do not block a change.
@@ -74,15 +265,6 @@ async fn wrong_current_passwords_do_not_count_toward_sign_in() {
                 .await
         }
     };
-    let sign_in = |password: &'static str| {
-        let t = t.clone();
-        let app = app.clone();
-        async move {
-            t.passwords()
-                .sign_in(&app, "ada@example.com", password, &client())
-                .await
-        }
-    };
     for _ in 0..5 {
         let e = change(WRONG).await.unwrap_err();
         assert_eq!(e.kind(), &ErrorKind::InvalidCredentials);
@@ -96,17 +278,18 @@ async fn wrong_current_passwords_do_not_count_toward_sign_in() {
         }
     );
     // ...but sign-in does not.
-    sign_in(PW)
+    sign_in(&t, &app, "ada@example.com", PW, None)
         .await
         .expect("sign-in is not slowed by wrong current passwords");
     // Sign-in's failures do not block the change.
     for _ in 0..5 {
-        let e = sign_in(WRONG).await.unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::InvalidCredentials);
+        assert!(is_invalid(
+            sign_in(&t, &app, "ada@example.com", WRONG, None).await
+        ));
     }
-    clock.advance(Duration::seconds(1));
+    advance(&clock, StdDuration::from_secs(1));
     change(PW).await.expect("the change goes through");
-    sign_in(NEW_PW)
+    sign_in(&t, &app, "ada@example.com", NEW_PW, None)
         .await
         .expect("the new password signs in once the wait is over");
 }
