@@ -4,7 +4,7 @@
 //! domain ([`model`]), the storage traits ([`store`]) that backends implement,
 //! the crypto ([`crypto`]) and the flows, reached through the [`Tessera`]
 //! facade: `tessera.passwords()`, `tessera.sessions()`, `tessera.tokens()`,
-//! `tessera.users()`, `tessera.apps()`, `tessera.audit()`.
+//! `tessera.users()`, `tessera.apps()`, `tessera.audit()`, `tessera.limits()`.
 //!
 //! The key design decision: every invariant that must hold under concurrency
 //! (one user per email, a refresh token spent once, a code guessed at most five
@@ -69,6 +69,7 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow, purpose,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use limits::{Limit, Limits};
 pub use mfa::{
     EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, PendingMfa, method as mfa_method,
 };
@@ -203,6 +204,12 @@ impl Tessera {
         Audit::new(&self.inner)
     }
 
+    /// Rate limits shared by every instance on the store (per IP and per
+    /// account), for the faces to call on requests that write anyway.
+    pub fn limits(&self) -> Limits<'_> {
+        Limits::new(&self.inner)
+    }
+
     /// A background mail worker for embedders: delivers queued mail like
     /// [`Emails::run_worker`] while any handle to this Tessera is alive, and
     /// ends (releasing the store's connections) within `poll` of the last one
@@ -238,8 +245,9 @@ impl Tessera {
     }
 
     /// Delete what has ended: sessions past expiry (and revoked ones) older than
-    /// `retention`, expired one-time tokens, stale failure counters, and retired
-    /// keys no longer published. Safe to run from several instances at once.
+    /// `retention`, expired one-time tokens, stale failure counters, ended
+    /// rate-limit windows, and retired keys no longer published. Safe to run
+    /// from several instances at once.
     pub async fn sweep(&self, retention: chrono::Duration) -> Result<SweepReport> {
         let now = self.inner.now();
         let cutoff = now - retention;
@@ -251,6 +259,7 @@ impl Tessera {
                 .throttles()
                 .delete_stale_throttles(now - passwords::FAILURE_WINDOW)
                 .await?,
+            limits: store.throttles().delete_ended_windows(now).await?,
             keys: store.keys().delete_unpublished_keys(now).await?,
         })
     }
@@ -265,6 +274,8 @@ pub struct SweepReport {
     pub tokens: u64,
     /// Stale failure counters.
     pub throttles: u64,
+    /// Ended rate-limit windows.
+    pub limits: u64,
     /// Retired, unpublished signing keys.
     pub keys: u64,
 }

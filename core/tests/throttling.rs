@@ -1,6 +1,6 @@
 //! Throttling as an attacker meets it: the owner-lockout attack of issue 15
-//! item 1 (device tokens) and wrong current passwords on password change
-//! (issue 15 item 9).
+//! item 1 (device tokens), wrong current passwords on password change (issue
+//! 15 item 9), and rate limits shared between instances (issue 14 item 4).
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -292,4 +292,112 @@ async fn wrong_current_passwords_do_not_count_toward_sign_in() {
     sign_in(&t, &app, "ada@example.com", NEW_PW, None)
         .await
         .expect("the new password signs in once the wait is over");
+}
+
+/// Issue 14, item 4: two instances on one store share the limits, so two
+/// instances do not allow twice the hits; windows end after a minute.
+#[tokio::test]
+async fn limits_are_shared_between_instances() {
+    let clock = ManualClock::new(DateTime::from_timestamp(1_900_000_000, 0).unwrap());
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let a = on_store(store.clone(), &clock).await;
+    let b = on_store(store, &clock).await;
+    let ip = ClientInfo::new("192.0.2.7", "test");
+    for i in 0..10 {
+        let t = if i % 2 == 0 { &a } else { &b };
+        t.limits().sign_up_ip(&ip).await.unwrap();
+    }
+    for t in [&a, &b] {
+        let e = t.limits().sign_up_ip(&ip).await.unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::RateLimited {
+                retry_after: StdDuration::from_secs(60)
+            }
+        );
+    }
+    // Other limits and other addresses count apart; no address, no limit.
+    a.limits().mail_send_ip(&ip).await.unwrap();
+    a.limits().sign_in_ip(&ip).await.unwrap();
+    a.limits()
+        .sign_up_ip(&ClientInfo::new("192.0.2.8", "test"))
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        a.limits().sign_up_ip(&client()).await.unwrap();
+    }
+    advance(&clock, StdDuration::from_secs(59));
+    assert!(b.limits().sign_up_ip(&ip).await.is_err());
+    advance(&clock, StdDuration::from_secs(1));
+    b.limits().sign_up_ip(&ip).await.unwrap();
+}
+
+/// IPv6 clients are counted by their /64: rotating addresses within it
+/// does not escape the limit.
+#[tokio::test]
+async fn ipv6_clients_are_limited_by_their_64() {
+    let (t, _clock, _app) = setup().await;
+    for i in 0..20 {
+        let ip = ClientInfo::new(format!("2001:db8:7:7::{i:x}"), "test");
+        t.limits().sign_in_ip(&ip).await.unwrap();
+    }
+    let next = ClientInfo::new("2001:db8:7:7:ffff::1", "test");
+    assert_eq!(
+        t.limits().sign_in_ip(&next).await.unwrap_err().code(),
+        "rate_limited"
+    );
+    let neighbour = ClientInfo::new("2001:db8:7:8::1", "test");
+    t.limits().sign_in_ip(&neighbour).await.unwrap();
+}
+
+/// The per-account limit counts a device holding a valid token apart from
+/// the account, so an attacker who uses up the account's share (from
+/// anywhere) does not refuse the owner's device; a foreign token is no
+/// token.
+#[tokio::test]
+async fn per_account_limit_spares_the_owners_device() {
+    let (t, _clock, app) = setup().await;
+    sign_up(&t, &app, "ada@example.com").await;
+    sign_up(&t, &app, "eve@example.com").await;
+    let ada = sign_in(&t, &app, "ada@example.com", PW, None)
+        .await
+        .unwrap()
+        .device_token;
+    let eve = sign_in(&t, &app, "eve@example.com", PW, None)
+        .await
+        .unwrap()
+        .device_token;
+    let limits = t.limits();
+    for _ in 0..10 {
+        limits
+            .sign_in_account(&app, "Ada@Example.com", None)
+            .await
+            .unwrap();
+    }
+    for token in [None, Some(eve.as_str()), Some("tsd_nonsense")] {
+        assert_eq!(
+            limits
+                .sign_in_account(&app, "ada@example.com", token)
+                .await
+                .unwrap_err()
+                .code(),
+            "rate_limited",
+            "{token:?}"
+        );
+    }
+    limits
+        .sign_in_account(&app, "ada@example.com", Some(&ada))
+        .await
+        .expect("the owner's device has its own share");
+    limits
+        .sign_in_account(&app, "eve@example.com", Some(&eve))
+        .await
+        .unwrap();
+    // Not an address: nobody's account, nothing counted.
+    for _ in 0..20 {
+        limits
+            .sign_in_account(&app, "not an email", None)
+            .await
+            .unwrap();
+    }
 }
