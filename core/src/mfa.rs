@@ -375,9 +375,7 @@ impl<'a> Mfa<'a> {
             .throttles()
             .find_throttle(&throttle_key(user_id))
             .await?
-            && now - t.last_failure_at <= FAILURE_WINDOW
-            && let Some(until) = t.next_attempt_at
-            && now < until
+            && let Some(until) = t.waiting_until(now, &MFA_BACKOFF)
         {
             return Err(refused(until, now));
         }

@@ -751,6 +751,17 @@ pub struct Throttle {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
+impl Throttle {
+    /// When the key's wait ends, if it is waiting at `now` under `backoff`:
+    /// its last attempt is not older than `backoff.reset_after` and `now` is
+    /// before its `next_attempt_at` (the rule of
+    /// [`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt)).
+    pub fn waiting_until(&self, now: DateTime<Utc>, backoff: &Backoff) -> Option<DateTime<Utc>> {
+        self.next_attempt_at
+            .filter(|until| self.last_failure_at >= now - backoff.reset_after && now < *until)
+    }
+}
+
 /// How a throttle slows down repeated attempts against one key: the first
 /// [`free`](Self::free) attempts proceed at once; the attempt that reaches
 /// `free` imposes a wait of [`first_wait`](Self::first_wait) before the next

@@ -67,6 +67,11 @@ async fn sign_in(
         .await
 }
 
+/// The device token `email`'s device gets by signing in.
+async fn device_of(t: &Tessera, app: &App, email: &str) -> String {
+    sign_in(t, app, email, PW, None).await.unwrap().device_token
+}
+
 fn retry_after(result: Result<PasswordSignIn, Error>) -> StdDuration {
     match result.map(|_| ()).unwrap_err().kind() {
         ErrorKind::RateLimited { retry_after } => *retry_after,
@@ -153,10 +158,7 @@ async fn attacker_cannot_keep_the_owner_out() {
 async fn a_device_that_fails_is_slowed_on_its_own() {
     let (t, clock, app) = setup().await;
     sign_up(&t, &app, "ada@example.com").await;
-    let device = sign_in(&t, &app, "ada@example.com", PW, None)
-        .await
-        .unwrap()
-        .device_token;
+    let device = device_of(&t, &app, "ada@example.com").await;
     for _ in 0..5 {
         assert!(is_invalid(
             sign_in(&t, &app, "ada@example.com", WRONG, Some(&device)).await
@@ -184,14 +186,8 @@ async fn foreign_tampered_and_expired_tokens_count_as_unknown_devices() {
     let (t, clock, app) = setup().await;
     sign_up(&t, &app, "ada@example.com").await;
     sign_up(&t, &app, "eve@example.com").await;
-    let ada = sign_in(&t, &app, "ada@example.com", PW, None)
-        .await
-        .unwrap()
-        .device_token;
-    let eve = sign_in(&t, &app, "eve@example.com", PW, None)
-        .await
-        .unwrap()
-        .device_token;
+    let ada = device_of(&t, &app, "ada@example.com").await;
+    let eve = device_of(&t, &app, "eve@example.com").await;
     let mut tampered = ada.clone().into_bytes();
     let mid = tampered.len() / 2;
     tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
@@ -359,14 +355,8 @@ async fn per_account_limit_spares_the_owners_device() {
     let (t, _clock, app) = setup().await;
     sign_up(&t, &app, "ada@example.com").await;
     sign_up(&t, &app, "eve@example.com").await;
-    let ada = sign_in(&t, &app, "ada@example.com", PW, None)
-        .await
-        .unwrap()
-        .device_token;
-    let eve = sign_in(&t, &app, "eve@example.com", PW, None)
-        .await
-        .unwrap()
-        .device_token;
+    let ada = device_of(&t, &app, "ada@example.com").await;
+    let eve = device_of(&t, &app, "eve@example.com").await;
     let limits = t.limits();
     for _ in 0..10 {
         limits

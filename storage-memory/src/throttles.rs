@@ -49,15 +49,11 @@ impl ThrottleStore for MemoryStore {
         backoff: &Backoff,
     ) -> Result<Reservation> {
         let mut s = self.lock();
-        let prior = s
-            .throttles
-            .get(key)
-            .filter(|t| t.last_failure_at >= now - backoff.reset_after);
-        if let Some(until) = prior.and_then(|t| t.next_attempt_at)
-            && now < until
-        {
+        let prior = s.throttles.get(key);
+        if let Some(until) = prior.and_then(|t| t.waiting_until(now, backoff)) {
             return Ok(Reservation::Refused { until });
         }
+        let prior = prior.filter(|t| t.last_failure_at >= now - backoff.reset_after);
         let failures = prior.map_or(1, |t| t.failures.saturating_add(1));
         let t = Throttle {
             failures,

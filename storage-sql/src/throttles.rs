@@ -124,10 +124,10 @@ impl ThrottleStore for SqlStore {
             }
             // Refused: read until when. Should the row have changed since
             // (cleared by a success), try again.
-            if let Some(t) = self.find_throttle(key).await?
-                && t.last_failure_at >= now - backoff.reset_after
-                && let Some(until) = t.next_attempt_at
-                && now < until
+            if let Some(until) = self
+                .find_throttle(key)
+                .await?
+                .and_then(|t| t.waiting_until(now, backoff))
             {
                 return Ok(Reservation::Refused { until });
             }
