@@ -4,7 +4,7 @@
 //! domain ([`model`]), the storage traits ([`store`]) that backends implement,
 //! the crypto ([`crypto`]) and the flows, reached through the [`Tessera`]
 //! facade: `tessera.passwords()`, `tessera.sessions()`, `tessera.tokens()`,
-//! `tessera.users()`, `tessera.apps()`, `tessera.audit()`.
+//! `tessera.users()`, `tessera.apps()`, `tessera.audit()`, `tessera.limits()`.
 //!
 //! The key design decision: every invariant that must hold under concurrency
 //! (one user per email, a refresh token spent once, a code guessed at most five
@@ -39,8 +39,10 @@ mod apps;
 mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod devices;
 mod emails;
 mod error;
+mod limits;
 pub mod mail;
 mod mfa;
 pub mod model;
@@ -68,6 +70,7 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use limits::{Limit, Limits};
 pub use mfa::{EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, MfaMethod, PendingMfa};
 pub use oauth::{
     AMR_FEDERATED, Authorization, CallbackOutcome, CallbackParams, CallbackResult, ClaimMapping,
@@ -78,7 +81,7 @@ pub use passkeys::{
     MAX_PASSKEY_NAME_CHARS, MAX_PASSKEYS_PER_USER, PasskeyChallenge, PasskeyInfo, Passkeys,
     WebauthnDefaults,
 };
-pub use passwords::{Passwords, SignUpOutcome};
+pub use passwords::{PasswordSignIn, Passwords, SIGN_IN_BACKOFF, SignUpOutcome};
 pub use sessions::{AuthSession, MfaChallenge, Sessions, SignInOutcome};
 pub use tokens::{AccessClaims, Tokens};
 pub use totp::{
@@ -117,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) key_cache: tokens::KeyCache,
     /// Key for deriving a refresh token's successor (see `sessions`).
     pub(crate) refresh_key: [u8; 32],
+    /// Key of the MACs of device tokens (see `devices`).
+    pub(crate) device_key: [u8; 32],
     /// Woken when this instance queues mail, so its worker sends at once.
     pub(crate) mail_ready: tokio::sync::Notify,
     /// Install-wide WebAuthn relying party (apps may override).
@@ -199,6 +204,12 @@ impl Tessera {
         Audit::new(&self.inner)
     }
 
+    /// Rate limits shared by every instance on the store (per IP and per
+    /// account), for the faces to call on requests that write anyway.
+    pub fn limits(&self) -> Limits<'_> {
+        Limits::new(&self.inner)
+    }
+
     /// A background mail worker for embedders: delivers queued mail like
     /// [`Emails::run_worker`] while any handle to this Tessera is alive, and
     /// ends (releasing the store's connections) within `poll` of the last one
@@ -234,8 +245,9 @@ impl Tessera {
     }
 
     /// Delete what has ended: sessions past expiry (and revoked ones) older than
-    /// `retention`, expired one-time tokens, stale failure counters, and retired
-    /// keys no longer published. Safe to run from several instances at once.
+    /// `retention`, expired one-time tokens, stale failure counters, ended
+    /// rate-limit windows, and retired keys no longer published. Safe to run
+    /// from several instances at once.
     pub async fn sweep(&self, retention: chrono::Duration) -> Result<SweepReport> {
         let now = self.inner.now();
         let cutoff = now - retention;
@@ -247,6 +259,7 @@ impl Tessera {
                 .throttles()
                 .delete_stale_throttles(now - passwords::FAILURE_WINDOW)
                 .await?,
+            limits: store.throttles().delete_ended_windows(now).await?,
             keys: store.keys().delete_unpublished_keys(now).await?,
         })
     }
@@ -261,6 +274,8 @@ pub struct SweepReport {
     pub tokens: u64,
     /// Stale failure counters.
     pub throttles: u64,
+    /// Ended rate-limit windows.
+    pub limits: u64,
     /// Retired, unpublished signing keys.
     pub keys: u64,
 }
@@ -364,6 +379,7 @@ impl TesseraBuilder {
             return Err(Error::config("the issuer must be an http(s) URL"));
         }
         let refresh_key = keyring.derive("tessera/refresh-rotation/v1");
+        let device_key = keyring.derive("tessera/device-token/v1");
         let inner = Inner {
             store,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -373,6 +389,7 @@ impl TesseraBuilder {
             signing_alg: self.signing_alg,
             key_cache: tokens::KeyCache::default(),
             refresh_key,
+            device_key,
             mail_ready: tokio::sync::Notify::new(),
             webauthn: self.webauthn,
             oauth: oauth::Runtime::new(self.development)?,

@@ -9,10 +9,14 @@
 //!
 //! **Attempts.** A wrong factor counts one attempt against the challenge
 //! through the store's atomic `attempt_code` (the challenge is its own
-//! "subject"; after [`MAX_MFA_ATTEMPTS`] wrong ones it is spent), and one
-//! failure against the user's MFA throttle (after ten within an hour, across
-//! challenges, each further try waits 1 s, doubling up to 5 minutes). A right factor spends the challenge with `consume_token`, so
-//! of concurrent completions exactly one gets the session.
+//! "subject"; after [`MAX_MFA_ATTEMPTS`] wrong ones it is spent), and every
+//! try counts against the user's MFA throttle (after ten within an hour,
+//! across challenges, each further try waits 1 s, doubling up to 5 minutes).
+//! A try is counted *before* its factor is checked, in the store's one atomic
+//! step that also decides whether it may proceed, so concurrent guesses
+//! cannot slip past the wait together; a right factor clears the count. A
+//! right factor spends the challenge with `consume_token`, so of concurrent
+//! completions exactly one gets the session.
 //!
 //! **Enrolment.** When the app requires a second factor and the user has
 //! none, the challenge's methods are `["totp_enroll"]`: the `mfa_token` then
@@ -28,6 +32,8 @@ use serde_json::json;
 
 use crate::audit::EventKind;
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix};
+use crate::limits::{refused, reserve};
+use crate::model::Backoff;
 use crate::model::{
     App, AppId, ClientInfo, CodeAttempt, CredentialKind, MfaPolicy, OneTimeToken, TokenPurpose,
     User, UserId,
@@ -49,12 +55,14 @@ const FREE_FAILURES: u32 = 2 * MAX_MFA_ATTEMPTS;
 /// The longest wait between tries.
 const MAX_BACKOFF: Duration = Duration::seconds(300);
 
-/// How long to wait after `failures` wrong factors, if at all: 1 s after
+/// The backoff of a user's second-factor tries: 1 s after
 /// [`FREE_FAILURES`], doubling up to [`MAX_BACKOFF`].
-fn backoff(failures: u32) -> Option<Duration> {
-    let over = failures.checked_sub(FREE_FAILURES)?;
-    Some(Duration::seconds(1i64 << over.min(16)).min(MAX_BACKOFF))
-}
+const MFA_BACKOFF: Backoff = Backoff {
+    free: FREE_FAILURES,
+    first_wait: Duration::seconds(1),
+    max_wait: MAX_BACKOFF,
+    reset_after: FAILURE_WINDOW,
+};
 
 crate::words::protocol_words! {
     /// A way to complete an MFA challenge (its `methods`; also the `method`
@@ -352,7 +360,6 @@ impl<'a> Mfa<'a> {
                 CodeAttempt::Rejected { attempts_left } => attempts_left,
                 _ => 0,
             };
-            self.count_failure(pending.user.id).await?;
             self.audit(
                 EventKind::MfaFailed,
                 app,
@@ -374,8 +381,8 @@ impl<'a> Mfa<'a> {
         r.unwrap_or_else(|e| e)
     }
 
-    /// The per-user MFA rate limit: `rate_limited` while backing off after
-    /// repeated wrong factors.
+    /// The per-user MFA rate limit, without counting: `rate_limited` while
+    /// the user's tries are waiting (for steps that check no factor).
     pub(crate) async fn check_rate(&self, user_id: UserId) -> Result<()> {
         let now = self.inner.now();
         if let Some(t) = self
@@ -384,35 +391,29 @@ impl<'a> Mfa<'a> {
             .throttles()
             .find_throttle(&throttle_key(user_id))
             .await?
-            && now - t.last_failure_at < FAILURE_WINDOW
-            && let Some(wait) = backoff(t.failures)
-            && now < t.last_failure_at + wait
+            && let Some(until) = t.waiting_until(now, &MFA_BACKOFF)
         {
-            let retry_after = (t.last_failure_at + wait - now)
-                .to_std()
-                .unwrap_or_default();
-            return Err(Error::new(ErrorKind::RateLimited { retry_after }));
+            return Err(refused(until, now));
         }
         Ok(())
     }
 
-    pub(crate) async fn count_failure(&self, user_id: UserId) -> Result<()> {
-        let now = self.inner.now();
-        self.inner
-            .store
-            .throttles()
-            .record_failure(&throttle_key(user_id), now, now - FAILURE_WINDOW)
+    /// Count a try of a second factor against the user, before it is
+    /// checked: `rate_limited` (and not counted) while the user's tries are
+    /// waiting. A right factor then calls [`clear_rate`](Self::clear_rate).
+    pub(crate) async fn reserve_try(&self, user_id: UserId) -> Result<()> {
+        reserve(self.inner, &throttle_key(user_id), &MFA_BACKOFF)
             .await
             .map(|_| ())
     }
 
+    /// Forget the user's counted tries (after a right factor).
     pub(crate) async fn clear_rate(&self, user_id: UserId) -> Result<()> {
-        let throttles = self.inner.store.throttles();
-        let key = throttle_key(user_id);
-        if throttles.find_throttle(&key).await?.is_some() {
-            throttles.clear_throttle(&key).await?;
-        }
-        Ok(())
+        self.inner
+            .store
+            .throttles()
+            .clear_throttle(&throttle_key(user_id))
+            .await
     }
 
     async fn take_for(&self, app: &App, mfa_token: &str, m: MfaMethod) -> Result<PendingMfa> {
@@ -440,6 +441,7 @@ impl<'a> Mfa<'a> {
         client: &ClientInfo,
     ) -> Result<AuthSession> {
         let pending = self.take_for(app, mfa_token, MfaMethod::Totp).await?;
+        self.reserve_try(pending.user.id).await?;
         let credential = self
             .inner
             .store
@@ -485,6 +487,7 @@ impl<'a> Mfa<'a> {
         let pending = self
             .take_for(app, mfa_token, MfaMethod::RecoveryCode)
             .await?;
+        self.reserve_try(pending.user.id).await?;
         let store = self.inner.store.credentials();
         let spent = match normalize_recovery_code(recovery_code) {
             Some(canonical) => {
@@ -561,6 +564,7 @@ impl<'a> Mfa<'a> {
         client: &ClientInfo,
     ) -> Result<EnrolledSignIn> {
         let pending = self.take_for(app, mfa_token, MfaMethod::TotpEnroll).await?;
+        self.reserve_try(pending.user.id).await?;
         let confirmed = Totp::new(self.inner)
             .confirm_user(app, &pending.user, code, client)
             .await?;
@@ -586,10 +590,11 @@ mod tests {
 
     #[test]
     fn backoff_starts_after_two_challenges_worth_and_is_capped() {
-        assert_eq!(backoff(9), None);
-        assert_eq!(backoff(10), Some(Duration::seconds(1)));
-        assert_eq!(backoff(12), Some(Duration::seconds(4)));
-        assert_eq!(backoff(40), Some(MAX_BACKOFF));
-        assert_eq!(backoff(u32::MAX), Some(MAX_BACKOFF));
+        let wait = |n| MFA_BACKOFF.wait_after(n);
+        assert_eq!(wait(9), Duration::zero());
+        assert_eq!(wait(10), Duration::seconds(1));
+        assert_eq!(wait(12), Duration::seconds(4));
+        assert_eq!(wait(40), MAX_BACKOFF);
+        assert_eq!(wait(u32::MAX), MAX_BACKOFF);
     }
 }

@@ -772,10 +772,108 @@ pub struct AuditQuery {
 /// Failed attempts counted against one key (an account, an address, an IP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttle {
-    /// Failures since the count last reset.
+    /// Failures since the count last reset. For a key throttled with
+    /// [`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt)
+    /// every attempt that proceeded counts (before it is checked), until a
+    /// success clears the key.
     pub failures: u32,
-    /// When the latest failure happened.
+    /// When the latest failure (or reserved attempt) happened.
     pub last_failure_at: DateTime<Utc>,
+    /// The earliest time the next attempt may proceed, as set by the
+    /// [`Backoff`] of the latest reserved attempt; `None` for a key only ever
+    /// counted with `record_failure`.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl Throttle {
+    /// When the key's wait ends, if it is waiting at `now` under `backoff`:
+    /// its last attempt is not older than `backoff.reset_after` and `now` is
+    /// before its `next_attempt_at` (the rule of
+    /// [`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt)).
+    pub fn waiting_until(&self, now: DateTime<Utc>, backoff: &Backoff) -> Option<DateTime<Utc>> {
+        self.next_attempt_at
+            .filter(|until| self.last_failure_at >= now - backoff.reset_after && now < *until)
+    }
+}
+
+/// How a throttle slows down repeated attempts against one key: the first
+/// [`free`](Self::free) attempts proceed at once; the attempt that reaches
+/// `free` imposes a wait of [`first_wait`](Self::first_wait) before the next
+/// one, and each further attempt doubles it, up to [`max_wait`](Self::max_wait).
+/// A count whose latest attempt is [`reset_after`](Self::reset_after) old
+/// starts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Attempts that proceed without waiting.
+    pub free: u32,
+    /// The first wait (zero or negative: never wait).
+    pub first_wait: Duration,
+    /// The longest wait.
+    pub max_wait: Duration,
+    /// A count whose latest attempt is older than this starts again at 1.
+    pub reset_after: Duration,
+}
+
+impl Backoff {
+    /// The wait imposed after the `attempts`-th attempt (counting from 1):
+    /// zero before [`free`](Self::free), then `first_wait · 2^(attempts − free)`,
+    /// at most `max_wait`.
+    pub fn wait_after(&self, attempts: u32) -> Duration {
+        let Some(over) = attempts.checked_sub(self.free) else {
+            return Duration::zero();
+        };
+        if self.first_wait <= Duration::zero() {
+            return Duration::zero();
+        }
+        if over >= self.doublings_to_max() {
+            return self.max_wait.max(Duration::zero());
+        }
+        // Below the cap, so no overflow: first · 2^over < max.
+        Duration::microseconds(self.first_wait.num_microseconds().unwrap_or(i64::MAX) << over)
+    }
+
+    /// How many doublings of `first_wait` reach `max_wait` (0 when
+    /// `first_wait` already does, or is not positive): from that many
+    /// attempts past [`free`](Self::free) on, the wait is `max_wait`.
+    /// Backends that compute the wait in SQL use it to stay clear of overflow.
+    pub fn doublings_to_max(&self) -> u32 {
+        let (Some(first), Some(max)) = (
+            self.first_wait.num_microseconds(),
+            self.max_wait.num_microseconds(),
+        ) else {
+            return 0;
+        };
+        let mut n = 0;
+        while first > 0 && n < 62 && first.checked_mul(1 << n).is_some_and(|w| w < max) {
+            n += 1;
+        }
+        n
+    }
+}
+
+/// The answer of [`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may proceed and was counted: the key's state after it.
+    Granted(Throttle),
+    /// The key is waiting: no attempt may proceed before `until`. Nothing was
+    /// counted.
+    Refused {
+        /// When the next attempt may proceed.
+        until: DateTime<Utc>,
+    },
+}
+
+/// A limit on events per fixed window (see
+/// [`ThrottleStore::hit`](crate::store::ThrottleStore::hit)): at most
+/// [`max`](Self::max) hits in a window of [`window`](Self::window) that
+/// starts at the first hit after the previous window ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Hits allowed per window.
+    pub max: u32,
+    /// The window's length.
+    pub window: Duration,
 }
 
 /// Who is making a request, normalised once at the edge of each face (the

@@ -3,20 +3,39 @@
 //! Sign-in answers `invalid_credentials` for a wrong password and for an unknown
 //! email alike, after the same argon2id work (an unknown email is checked
 //! against a dummy hash), so neither the answer nor its timing says whether an
-//! account exists. Failures are counted per pool and email, for existing and
-//! unknown accounts alike, and after five of them each further attempt must
-//! wait twice as long as the last (1 s, 2 s, 4 s, … at most 5 minutes). The
-//! wait is capped and attempts during it are refused before any password is
-//! checked (and not counted), so an attacker can slow an account down but
-//! never lock its owner out for long; a successful sign-in clears the count.
+//! account exists.
+//!
+//! **Backoff.** Attempts are counted per pool and email, for existing and
+//! unknown accounts alike ([`SIGN_IN_BACKOFF`]): five proceed at once, then
+//! each further attempt must wait twice as long as the last (1 s, 2 s, 4 s, …
+//! at most 5 minutes); attempts during a wait are refused before any password
+//! is checked, and not counted. Whether an attempt may proceed is decided and
+//! counted in one atomic store step *before* the hash is checked
+//! ([`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt)),
+//! so wrong passwords sent at the same moment, to one instance or many, cannot
+//! all be checked: past the free attempts, one per wait is. A success clears
+//! the count.
+//!
+//! **The owner is not locked out.** The wait is capped, so an attacker can
+//! slow an account down but never lock it for long; and a device that signed
+//! in before presents its device token ([`crate::devices`]) and is throttled
+//! on its own budget, so an attacker sending one wrong password each time the
+//! wait ends keeps only unknown devices waiting
+//! ([`Passwords::sign_in_with_device`]).
+//!
+//! **Password change** checks the current password on a budget of its own
+//! (per user, the same backoff): a signed-in user's mistakes there neither
+//! slow down nor lock out sign-in, and sign-in failures do not block it.
 
 use chrono::Duration;
 use serde_json::json;
 
 use crate::audit::{EventKind, Subject};
 use crate::crypto::Verified;
+use crate::limits::{refused, reserve};
 use crate::model::{
-    App, ClientInfo, Credential, CredentialKind, SessionId, SignInMethod, User, UserId,
+    App, Backoff, ClientInfo, Credential, CredentialKind, Reservation, SessionId, SignInMethod,
+    User, UserId,
 };
 use crate::sessions::{AuthSession, SignInOutcome};
 use crate::validate::{MAX_PASSWORD_BYTES, check_new_password, normalize_email, normalize_name};
@@ -29,6 +48,15 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::seconds(300);
 /// A failure count resets after this long without failures.
 pub(crate) const FAILURE_WINDOW: Duration = Duration::hours(1);
 
+/// The backoff of password attempts: per account from unknown devices, per
+/// known device, and per user for the current password of a change.
+pub const SIGN_IN_BACKOFF: Backoff = Backoff {
+    free: FREE_FAILURES,
+    first_wait: Duration::seconds(1),
+    max_wait: MAX_BACKOFF,
+    reset_after: FAILURE_WINDOW,
+};
+
 /// The result of a sign-up.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignUpOutcome {
@@ -40,22 +68,42 @@ pub enum SignUpOutcome {
     VerificationRequired,
 }
 
+/// The result of a password sign-in: its outcome and, since the password was
+/// right, a fresh device token for this account.
+#[derive(Clone, PartialEq)]
+pub struct PasswordSignIn {
+    /// Signed in, or a second factor is needed.
+    pub outcome: SignInOutcome,
+    /// A device token (`tsd_…`) for the account, valid for
+    /// [`DEVICE_TOKEN_TTL`](crate::devices::DEVICE_TOKEN_TTL): give it to the device
+    /// that signed in (for browsers, an HttpOnly `tessera_device` cookie) to
+    /// present at its next sign-in, replacing the one it had. Issued when the
+    /// password was right, also when a second factor is still needed.
+    pub device_token: String,
+}
+
+impl std::fmt::Debug for PasswordSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("PasswordSignIn")
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Password flows; see [`crate::Tessera::passwords`].
 pub struct Passwords<'a> {
     inner: &'a Inner,
 }
 
+/// The account-wide throttle of sign-ins with `email` on `pool`.
 pub(crate) fn throttle_key(pool: &uuid::Uuid, email: &str) -> String {
     format!("sign_in:{pool}:{email}")
 }
 
-/// How long to wait after `failures` failures, if at all.
-pub(crate) fn backoff(failures: u32) -> Option<Duration> {
-    if failures < FREE_FAILURES {
-        return None;
-    }
-    let exp = (failures - FREE_FAILURES).min(16);
-    Some(Duration::seconds(1i64 << exp).min(MAX_BACKOFF))
+/// The throttle of the current-password check of `user`'s password changes.
+fn change_throttle_key(user: UserId) -> String {
+    format!("password_change:{user}")
 }
 
 impl<'a> Passwords<'a> {
@@ -175,7 +223,8 @@ impl<'a> Passwords<'a> {
         Ok(SignUpOutcome::SignedIn(Box::new(session)))
     }
 
-    /// Sign in with email and password.
+    /// Sign in with email and password, as a device not known to the
+    /// account (see [`sign_in_with_device`](Self::sign_in_with_device)).
     ///
     /// Errors: `invalid_credentials` (wrong password or no such account, which
     /// look the same), `rate_limited` (too many recent failures; `retry_after`
@@ -187,6 +236,27 @@ impl<'a> Passwords<'a> {
         password: &str,
         client: &ClientInfo,
     ) -> Result<SignInOutcome> {
+        self.sign_in_with_device(app, email, password, None, client)
+            .await
+            .map(|s| s.outcome)
+    }
+
+    /// Sign in with email and password from a device that may present the
+    /// device token it got at its last sign-in to this account. With a valid
+    /// token the attempt is throttled on that device's own budget, so
+    /// failures from other devices never refuse it; without one (or with an
+    /// invalid, expired or foreign one) on the account's. Either way the
+    /// answer carries a fresh device token to keep.
+    ///
+    /// Errors: as [`sign_in`](Self::sign_in).
+    pub async fn sign_in_with_device(
+        &self,
+        app: &App,
+        email: &str,
+        password: &str,
+        device_token: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<PasswordSignIn> {
         Self::require_method(app)?;
         let Ok(email) = normalize_email(email) else {
             self.record_failure(app, client, "invalid_email", None)
@@ -200,20 +270,21 @@ impl<'a> Passwords<'a> {
             return Err(Error::new(ErrorKind::InvalidCredentials));
         }
         let now = self.inner.now();
-        let key = throttle_key(&app.pool_id, &email);
+        let key = match device_token.and_then(|t| {
+            crate::devices::verify(&self.inner.device_key, t, app.pool_id, &email, now)
+        }) {
+            Some(device) => format!("sign_in:{}", device.subject()),
+            None => throttle_key(&app.pool_id, &email),
+        };
+        // Decide and count in one step, before the hash: see the module docs.
         let throttles = self.inner.store.throttles();
-        let prior = throttles.find_throttle(&key).await?;
-        if let Some(t) = prior
-            && now - t.last_failure_at < FAILURE_WINDOW
-            && let Some(wait) = backoff(t.failures)
+        if let Reservation::Refused { until } = throttles
+            .reserve_attempt(&key, now, &SIGN_IN_BACKOFF)
+            .await?
         {
-            let until = t.last_failure_at + wait;
-            if now < until {
-                self.record_failure(app, client, "rate_limited", None)
-                    .await?;
-                let retry_after = (until - now).to_std().unwrap_or_default();
-                return Err(Error::new(ErrorKind::RateLimited { retry_after }));
-            }
+            self.record_failure(app, client, "rate_limited", None)
+                .await?;
+            return Err(refused(until, now));
         }
         let found = self
             .inner
@@ -233,9 +304,7 @@ impl<'a> Passwords<'a> {
         let rehash = match (verified, &user) {
             (Verified::Yes { rehash }, Some(_)) => rehash,
             (_, user) => {
-                throttles
-                    .record_failure(&key, now, now - FAILURE_WINDOW)
-                    .await?;
+                // The attempt was counted when it was reserved.
                 let reason = match (user, &credential) {
                     (None, _) => "unknown_user",
                     (Some(_), None) => "no_password",
@@ -247,9 +316,7 @@ impl<'a> Passwords<'a> {
             }
         };
         let user = user.expect("matched Some above");
-        if prior.is_some() {
-            throttles.clear_throttle(&key).await?;
-        }
+        throttles.clear_throttle(&key).await?;
         if user.disabled {
             self.record_failure(app, client, "user_disabled", Some(&user))
                 .await?;
@@ -267,9 +334,13 @@ impl<'a> Passwords<'a> {
                 .set_password(user.id, &phc, now)
                 .await?;
         }
-        Sessions::new(self.inner)
+        let outcome = Sessions::new(self.inner)
             .finish_first_factor(app, &user, vec!["pwd".into()], client, "password")
-            .await
+            .await?;
+        Ok(PasswordSignIn {
+            outcome,
+            device_token: crate::devices::issue(&self.inner.device_key, app.pool_id, &email, now),
+        })
     }
 
     /// Change a signed-in user's password after checking the current one; every
@@ -292,17 +363,9 @@ impl<'a> Passwords<'a> {
             return Err(Error::new(ErrorKind::NotFound));
         }
         let now = self.inner.now();
-        let key = throttle_key(&user.pool_id, &user.email);
-        if let Some(t) = store.throttles().find_throttle(&key).await?
-            && now - t.last_failure_at < FAILURE_WINDOW
-            && let Some(wait) = backoff(t.failures)
-            && now < t.last_failure_at + wait
-        {
-            let retry_after = (t.last_failure_at + wait - now)
-                .to_std()
-                .unwrap_or_default();
-            return Err(Error::new(ErrorKind::RateLimited { retry_after }));
-        }
+        // Its own budget, not sign-in's: see the module docs.
+        let key = change_throttle_key(user_id);
+        reserve(self.inner, &key, &SIGN_IN_BACKOFF).await?;
         let credential = store
             .credentials()
             .list_credentials(user_id, Some(CredentialKind::Password))
@@ -321,12 +384,10 @@ impl<'a> Passwords<'a> {
                 Verified::Yes { .. }
             );
         if !current_ok {
-            store
-                .throttles()
-                .record_failure(&key, now, now - FAILURE_WINDOW)
-                .await?;
+            // The attempt was counted when it was reserved.
             return Err(Error::new(ErrorKind::InvalidCredentials));
         }
+        store.throttles().clear_throttle(&key).await?;
         let mut context = vec![user.email.as_str()];
         if let Some(n) = &user.name {
             context.push(n);
@@ -360,11 +421,14 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff(4), None);
-        assert_eq!(backoff(5), Some(Duration::seconds(1)));
-        assert_eq!(backoff(6), Some(Duration::seconds(2)));
-        assert_eq!(backoff(9), Some(Duration::seconds(16)));
-        assert_eq!(backoff(40), Some(MAX_BACKOFF));
-        assert_eq!(backoff(u32::MAX), Some(MAX_BACKOFF));
+        let wait = |n| SIGN_IN_BACKOFF.wait_after(n);
+        assert_eq!(wait(4), Duration::zero());
+        assert_eq!(wait(5), Duration::seconds(1));
+        assert_eq!(wait(6), Duration::seconds(2));
+        assert_eq!(wait(9), Duration::seconds(16));
+        assert_eq!(wait(13), Duration::seconds(256));
+        assert_eq!(wait(14), MAX_BACKOFF);
+        assert_eq!(wait(40), MAX_BACKOFF);
+        assert_eq!(wait(u32::MAX), MAX_BACKOFF);
     }
 }

@@ -263,23 +263,60 @@ pub trait AuditStore: Send + Sync {
     async fn list_events(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>>;
 }
 
-/// Failure counters for backoff and rate limits.
+/// Failure counters for backoff, and the windows of rate limits shared by
+/// every instance on the store.
 #[async_trait]
 pub trait ThrottleStore: Send + Sync {
     /// Count one failure against `key` atomically and return the new state. A
     /// count whose last failure is older than `reset_before` starts again at 1.
+    /// `next_attempt_at` is left as it is.
     async fn record_failure(
         &self,
         key: &str,
         now: DateTime<Utc>,
         reset_before: DateTime<Utc>,
     ) -> Result<Throttle>;
+    /// May an attempt against `key` proceed now? One atomic step that decides
+    /// and counts, so concurrent attempts cannot all slip through between a
+    /// read and a write:
+    ///
+    /// - while `key` waits (its last attempt is not older than
+    ///   `now - backoff.reset_after` and `now` is before its
+    ///   `next_attempt_at`), the answer is [`Reservation::Refused`] with that
+    ///   time, and nothing changes;
+    /// - otherwise the attempt is counted before it is made (a stale or
+    ///   missing count restarts at 1), `last_failure_at` becomes `now`,
+    ///   `next_attempt_at` becomes `now + backoff.wait_after(count)`, and the
+    ///   answer is [`Reservation::Granted`] with that state.
+    ///
+    /// So once `backoff.free` attempts are counted, of many concurrent
+    /// callers exactly one proceeds per wait. The caller clears the key
+    /// ([`clear_throttle`](Self::clear_throttle)) when its attempt succeeds.
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        backoff: &Backoff,
+    ) -> Result<Reservation>;
     /// The state of `key`.
     async fn find_throttle(&self, key: &str) -> Result<Option<Throttle>>;
     /// Forget `key`'s failures.
     async fn clear_throttle(&self, key: &str) -> Result<()>;
     /// Forget counters whose last failure is before `cutoff`.
     async fn delete_stale_throttles(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+    /// Count one hit against `key` in its current fixed window, atomically,
+    /// and answer `Some(end of the window)` when the hit is over
+    /// `limit.max`, `None` when it is allowed. A window starts at the first
+    /// hit at or after the previous window's end and lasts `limit.window`.
+    /// Of concurrent hits in one window exactly `limit.max` are allowed.
+    async fn hit(
+        &self,
+        key: &str,
+        limit: &RateLimit,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
+    /// Forget rate-limit windows that ended before `cutoff`; returns how many.
+    async fn delete_ended_windows(&self, cutoff: DateTime<Utc>) -> Result<u64>;
 }
 
 /// Admin API keys.

@@ -435,14 +435,13 @@ impl<'a> Totp<'a> {
     ) -> Result<Vec<String>> {
         let user = self.user_of(app, user_id).await?;
         let mfa = Mfa::new(self.inner);
-        mfa.check_rate(user.id).await?;
+        mfa.reserve_try(user.id).await?;
         match self.confirm_user(app, &user, code, client).await? {
             Ok(codes) => {
                 mfa.clear_rate(user.id).await?;
                 Ok(codes)
             }
             Err(check) => {
-                mfa.count_failure(user.id).await?;
                 self.audit(
                     EventKind::MfaFailed,
                     app,
@@ -561,7 +560,8 @@ impl<'a> Totp<'a> {
     }
 
     /// Prove it is the user: the current password if they have one, otherwise
-    /// a current TOTP code. Counts failures against the user's MFA throttle.
+    /// a current TOTP code. Counts tries against the user's MFA throttle
+    /// (before checking, once the needed proof is there).
     async fn reauthenticate(
         &self,
         app: &App,
@@ -585,6 +585,7 @@ impl<'a> Totp<'a> {
                     "Enter your current password to do this.",
                 ));
             };
+            mfa.reserve_try(user.id).await?;
             password.len() <= MAX_PASSWORD_BYTES
                 && matches!(
                     self.inner
@@ -605,12 +606,12 @@ impl<'a> Totp<'a> {
                     "Enter a current code from your authenticator app to do this.",
                 ));
             };
+            mfa.reserve_try(user.id).await?;
             self.check_code(user, &totp, code).await? == CodeCheck::Accepted
         };
         if ok {
             mfa.clear_rate(user.id).await
         } else {
-            mfa.count_failure(user.id).await?;
             self.audit(
                 EventKind::MfaFailed,
                 app,

@@ -17,3 +17,6 @@ mod passkeys;
 
 /// A store that refuses writes or is shared by instances (issue 14).
 mod faults;
+
+/// Throttling as an attacker meets it: owner lockout, password change.
+mod throttling;

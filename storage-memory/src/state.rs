@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::*;
 use tessera_core::{Error, ErrorKind};
@@ -32,10 +33,19 @@ pub(crate) struct State {
     pub(crate) keys: Vec<SigningKey>,
     pub(crate) audit: BTreeMap<Uuid, AuditEvent>,
     pub(crate) throttles: HashMap<String, Throttle>,
+    /// Rate-limit key → the hits in its current window.
+    pub(crate) windows: HashMap<String, Window>,
     pub(crate) api_keys: BTreeMap<Uuid, ApiKey>,
     pub(crate) outbox: BTreeMap<Uuid, OutboxMail>,
     /// (app, name) → provider configuration.
     pub(crate) oauth_providers: BTreeMap<(Uuid, String), OAuthProviderRecord>,
+}
+
+/// The current fixed window of one rate-limit key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub(crate) hits: u32,
+    pub(crate) ends_at: DateTime<Utc>,
 }
 
 /// `NotFound`, for a row that is not there.

@@ -15,6 +15,20 @@ use tessera_core::crypto::TokenHash;
 use tessera_core::model::*;
 use tessera_core::store::Store;
 
+/// The backoff of the sample's reserved attempt: it waits at once.
+const DURABLE_BACKOFF: Backoff = Backoff {
+    free: 1,
+    first_wait: Duration::seconds(60),
+    max_wait: Duration::seconds(60),
+    reset_after: Duration::hours(1),
+};
+
+/// The limit of the sample's hit: one per hour.
+const DURABLE_LIMIT: RateLimit = RateLimit {
+    max: 1,
+    window: Duration::hours(1),
+};
+
 /// Everything [`write_sample`] stored, to compare after reopening.
 #[derive(Debug, Clone)]
 pub struct Sample {
@@ -91,6 +105,16 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
         .record_failure("sign_in:durable", at(2), at(0))
         .await
         .expect("record_failure");
+    store
+        .throttles()
+        .reserve_attempt("sign_in:durable-wait", at(3), &DURABLE_BACKOFF)
+        .await
+        .expect("reserve_attempt");
+    store
+        .throttles()
+        .hit("limit:durable", &DURABLE_LIMIT, at(4))
+        .await
+        .expect("hit");
     let (_, api_key) = api_key("durable");
     store
         .api_keys()
@@ -202,8 +226,26 @@ pub async fn check_sample(store: &dyn Store, s: &Sample) {
             .unwrap(),
         Some(Throttle {
             failures: 1,
-            last_failure_at: at(2)
+            last_failure_at: at(2),
+            next_attempt_at: None,
         })
+    );
+    // The reserved attempt's wait and the hit's window survive too.
+    assert_eq!(
+        store
+            .throttles()
+            .reserve_attempt("sign_in:durable-wait", at(5), &DURABLE_BACKOFF)
+            .await
+            .unwrap(),
+        Reservation::Refused { until: at(63) }
+    );
+    assert_eq!(
+        store
+            .throttles()
+            .hit("limit:durable", &DURABLE_LIMIT, at(6))
+            .await
+            .unwrap(),
+        Some(at(4) + Duration::hours(1))
     );
     assert_eq!(
         store

@@ -103,6 +103,14 @@ impl Dialect {
         }
     }
 
+    /// The timestamp `ts` plus the microseconds of the integer expression `micros`.
+    pub(crate) fn plus_micros(self, ts: &str, micros: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("({ts} + {micros})"),
+            Dialect::Postgres => format!("({ts} + ({micros}) * interval '1 microsecond')"),
+        }
+    }
+
     /// Column types for the migrations: (uuid, timestamp, bytes, json, bool).
     pub(crate) fn types(self) -> [(&'static str, &'static str); 5] {
         match self {

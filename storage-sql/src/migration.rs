@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(Initial),
             Box::new(MailOutbox),
             Box::new(OAuthProviders),
+            Box::new(ThrottleWaits),
         ]
     }
 
@@ -117,6 +118,44 @@ async fn run(manager: &SchemaManager<'_>, ddl: &str) -> Result<(), DbErr> {
         manager.get_connection().execute_unprepared(stmt).await?;
     }
     Ok(())
+}
+
+/// Atomic backoff and shared rate limits (issue 14, items 3 and 4): a
+/// throttle keeps when its next attempt may proceed, so one statement can
+/// decide and count an attempt; `rate_limits` holds the fixed windows that
+/// every instance on the database counts in.
+struct ThrottleWaits;
+
+impl MigrationName for ThrottleWaits {
+    fn name(&self) -> &str {
+        "m20261210_000004_throttle_waits"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ThrottleWaits {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "ALTER TABLE throttles ADD COLUMN next_attempt_at {ts};
+            CREATE TABLE rate_limits (
+                limit_key TEXT PRIMARY KEY,
+                hits INTEGER NOT NULL,
+                window_ends_at {ts} NOT NULL
+            );
+            CREATE INDEX rate_limits_window_ends_idx ON rate_limits (window_ends_at)",
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "DROP TABLE rate_limits;
+            ALTER TABLE throttles DROP COLUMN next_attempt_at",
+        )
+        .await
+    }
 }
 
 /// External OAuth/OIDC providers per app (issue 8). The client secret is

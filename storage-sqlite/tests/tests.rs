@@ -217,6 +217,81 @@ mod file_lifecycle {
         assert_eq!(rotated, 1);
     }
 
+    /// Issue 14, item 3, as reported: two instances on one file, five wrong
+    /// passwords and the one-second wait, then ten wrong passwords at once
+    /// (five to each instance): one is checked, nine are refused. And the
+    /// shared limits hold across them: 16 hits for a limit of 10, 10 allowed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_instances_on_one_file_share_backoff_and_limits() {
+        let (_dir, path) = temp_db();
+        let mut instances = Vec::new();
+        for _ in 0..2 {
+            let store = SqliteStore::open(&path, SqliteOptions::default())
+                .await
+                .unwrap();
+            instances.push(tessera_core::conformance::tessera(Arc::new(store)).await);
+        }
+        let (a, _) = &instances[0];
+        let app = a.apps().default_app().await.unwrap();
+        let client = tessera_core::model::ClientInfo::parse(Some("192.0.2.9"), Some("test"));
+        let pw = tessera_core::conformance::fixtures::STRONG_PASSWORD;
+        let wrong = tessera_core::conformance::fixtures::OTHER_PASSWORD;
+        a.passwords()
+            .sign_up(&app, "ada@example.com", pw, None, &client)
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            let e = a
+                .passwords()
+                .sign_in(&app, "ada@example.com", wrong, &client)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid_credentials");
+        }
+        for (_, clock) in &instances {
+            clock.advance(chrono::Duration::seconds(1));
+        }
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let t = instances[i % 2].0.clone();
+            let (app, client) = (app.clone(), client.clone());
+            tasks.push(tokio::spawn(async move {
+                t.passwords()
+                    .sign_in(&app, "ada@example.com", wrong, &client)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.code())
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        let checked = outcomes
+            .iter()
+            .filter(|o| **o == Err("invalid_credentials"))
+            .count();
+        let refused = outcomes
+            .iter()
+            .filter(|o| **o == Err("rate_limited"))
+            .count();
+        assert_eq!((checked, refused), (1, 9), "{outcomes:?}");
+
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let t = instances[i % 2].0.clone();
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                t.limits().sign_up_ip(&client).await.is_ok()
+            }));
+        }
+        let mut allowed = 0;
+        for t in tasks {
+            allowed += usize::from(t.await.unwrap());
+        }
+        assert_eq!(allowed, 10);
+    }
+
     /// Instances opening one fresh file at once all succeed: one migrates,
     /// the others wait for its write lock and find nothing left to do.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

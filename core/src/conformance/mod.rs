@@ -22,6 +22,9 @@
 //!   (a session ends at the earliest of `expires_at`, its idle expiry and
 //!   `revoked_at`), and rows ending exactly at the cutoff survive; a throttle
 //!   whose last failure is exactly at `reset_before` keeps counting;
+//! - a throttle's wait and a rate-limit window are half-open too: an attempt
+//!   exactly at `next_attempt_at` proceeds, a hit exactly at a window's end
+//!   opens the next window;
 //! - the refresh grace window is half-open, `[spent_at, spent_at + grace)`,
 //!   so a grace of zero never answers `Repeated`;
 //! - a spent refresh token outside the grace window is `Reused` even when its
@@ -128,6 +131,10 @@ macro_rules! conformance_tests {
             audit_events_round_trip,
             audit_list_pages_newest_first_and_filters,
             record_failure_counts_and_resets,
+            reserve_attempt_counts_waits_and_resets,
+            reserve_attempt_waits_as_the_backoff_says,
+            hit_counts_in_fixed_windows,
+            concurrent_wrong_passwords_past_the_threshold_check_one,
             api_keys_round_trip_revoke_and_touch,
             oauth_providers_round_trip_and_replace,
             oauth_providers_are_per_app,
@@ -142,10 +149,13 @@ macro_rules! conformance_tests {
             first_signing_key_race_agrees_on_one_key,
             concurrent_user_patches_lose_no_writes,
             concurrent_failures_are_all_counted,
+            concurrent_attempts_past_the_free_ones_let_one_through,
+            concurrent_hits_never_exceed_the_limit,
             concurrent_audit_appends_are_all_kept,
             delete_ended_sessions_honours_the_cutoff,
             delete_expired_tokens_honours_the_cutoff,
             delete_stale_throttles_honours_the_cutoff,
+            delete_ended_windows_honours_the_cutoff,
             sweep_deletes_only_what_has_ended,
             password_flow_end_to_end,
             refresh_through_facade_honours_the_grace_window,

@@ -40,6 +40,8 @@ pub mod prefix {
     pub const MFA: &str = "tsf_";
     /// Email change confirmation token.
     pub const EMAIL_CHANGE: &str = "tse_";
+    /// Device token (a browser's `tessera_device` cookie): MAC'd, not stored.
+    pub const DEVICE: &str = "tsd_";
 }
 
 /// Length of the random part of an opaque token, base64url without padding.

@@ -728,6 +728,7 @@ impl<'a> Passkeys<'a> {
         {
             return Err(Error::new(ErrorKind::InvalidToken));
         }
+        mfa.reserve_try(pending.user.id).await?;
         let asserted = match self.verify(app, &token, credential, false).await {
             Ok(a) => a,
             Err(refusal) if refusal.reason == "error" || refusal.reason == "malformed" => {

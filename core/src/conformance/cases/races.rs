@@ -8,7 +8,8 @@ use serde_json::json;
 use super::super::fixtures::*;
 use crate::crypto::TokenHash;
 use crate::model::{
-    AuditQuery, ClientInfo, CodeAttempt, CredentialKind, RotationOutcome, UserPatch, UserQuery,
+    AuditQuery, Backoff, ClientInfo, CodeAttempt, CredentialKind, RateLimit, Reservation,
+    RotationOutcome, UserPatch, UserQuery,
 };
 use crate::store::Store;
 use crate::{ErrorKind, SignUpOutcome};
@@ -479,6 +480,94 @@ pub async fn concurrent_failures_are_all_counted(store: Arc<dyn Store>) {
             .map(|t| t.failures),
         Some(RACERS as u32)
     );
+}
+
+/// N tasks reserve attempts against one fresh key at once: exactly the five
+/// free ones proceed (counted 1 to 5) and the rest are refused until the
+/// first wait ends; when it has, N more at once: exactly one proceeds (the
+/// sixth) and the rest are refused until the doubled wait ends.
+pub async fn concurrent_attempts_past_the_free_ones_let_one_through(store: Arc<dyn Store>) {
+    let backoff = Backoff {
+        free: 5,
+        first_wait: chrono::Duration::seconds(1),
+        max_wait: chrono::Duration::seconds(300),
+        reset_after: chrono::Duration::hours(1),
+    };
+    let reserve_all = |now| {
+        let store = store.clone();
+        race(RACERS, move |_| {
+            let store = store.clone();
+            async move {
+                store
+                    .throttles()
+                    .reserve_attempt("sign_in:race", now, &backoff)
+                    .await
+                    .unwrap()
+            }
+        })
+    };
+    let first = reserve_all(at(1)).await;
+    let mut granted: Vec<u32> = first
+        .iter()
+        .filter_map(|r| match r {
+            Reservation::Granted(t) => Some(t.failures),
+            Reservation::Refused { .. } => None,
+        })
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, [1, 2, 3, 4, 5], "{first:?}");
+    let refusal = Reservation::Refused { until: at(2) };
+    assert_eq!(
+        first.iter().filter(|r| **r == refusal).count(),
+        RACERS - 5,
+        "{first:?}"
+    );
+
+    let second = reserve_all(at(2)).await;
+    let granted: Vec<_> = second
+        .iter()
+        .filter(|r| matches!(r, Reservation::Granted(_)))
+        .collect();
+    assert_eq!(granted.len(), 1, "{second:?}");
+    let Reservation::Granted(t) = granted[0] else {
+        unreachable!()
+    };
+    assert_eq!((t.failures, t.next_attempt_at), (6, Some(at(4))));
+    let refusal = Reservation::Refused { until: at(4) };
+    assert_eq!(
+        second.iter().filter(|r| **r == refusal).count(),
+        RACERS - 1,
+        "{second:?}"
+    );
+}
+
+/// 16 tasks hit one rate-limited key at once, twice over in one window:
+/// exactly `max` hits are allowed in all, the rest answer the window's end.
+pub async fn concurrent_hits_never_exceed_the_limit(store: Arc<dyn Store>) {
+    let limit = RateLimit {
+        max: 10,
+        window: chrono::Duration::seconds(60),
+    };
+    let mut allowed = 0;
+    for now in [at(1), at(30)] {
+        let hits = race(16, |_| {
+            let store = store.clone();
+            async move {
+                store
+                    .throttles()
+                    .hit("sign_in_ip:192.0.2.1", &limit, now)
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        allowed += hits.iter().filter(|h| h.is_none()).count();
+        assert!(
+            hits.iter().all(|h| h.is_none() || *h == Some(at(61))),
+            "{hits:?}"
+        );
+    }
+    assert_eq!(allowed, 10);
 }
 
 /// N tasks appending audit events at once: all N are stored.

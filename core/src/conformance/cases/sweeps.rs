@@ -199,9 +199,39 @@ pub async fn delete_stale_throttles_honours_the_cutoff(store: Arc<dyn Store>) {
     assert_eq!(th.delete_stale_throttles(cutoff).await.unwrap(), 0);
 }
 
+/// `delete_ended_windows` forgets rate-limit windows that ended strictly
+/// before the cutoff (their key then opens a new window) and keeps the rest.
+pub async fn delete_ended_windows_honours_the_cutoff(store: Arc<dyn Store>) {
+    let th = store.throttles();
+    let limit = crate::model::RateLimit {
+        max: 1,
+        window: Duration::seconds(60),
+    };
+    let cutoff = at(1000);
+    let window = Duration::seconds(60);
+    for (key, ends) in [
+        ("before", cutoff - micro()),
+        ("at", cutoff),
+        ("after", cutoff + micro()),
+    ] {
+        th.hit(key, &limit, ends - window).await.unwrap();
+    }
+    assert_eq!(th.delete_ended_windows(cutoff).await.unwrap(), 1);
+    assert_eq!(th.delete_ended_windows(cutoff).await.unwrap(), 0);
+    // Kept windows still count their hit; at `cutoff - window` a deleted
+    // one would allow a new hit.
+    let probe = cutoff - window;
+    assert_eq!(th.hit("before", &limit, probe).await.unwrap(), None);
+    assert_eq!(th.hit("at", &limit, probe).await.unwrap(), Some(cutoff));
+    assert_eq!(
+        th.hit("after", &limit, probe).await.unwrap(),
+        Some(cutoff + micro())
+    );
+}
+
 /// `Tessera::sweep` deletes exactly what has ended (a revoked session past
-/// retention, an expired token, a stale counter, an unpublished key), keeps
-/// the live rows, and a second sweep finds nothing.
+/// retention, an expired token, a stale counter, an ended rate-limit window,
+/// an unpublished key), keeps the live rows, and a second sweep finds nothing.
 pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
     let (t, clock) = super::super::tessera(store.clone()).await;
     let app = t.apps().default_app().await.unwrap();
@@ -251,6 +281,17 @@ pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
     .await
     .unwrap();
 
+    let minute = crate::model::RateLimit {
+        max: 1,
+        window: Duration::minutes(1),
+    };
+    th.hit("ended", &minute, now - Duration::seconds(61))
+        .await
+        .unwrap();
+    th.hit("open", &minute, now - Duration::seconds(59))
+        .await
+        .unwrap();
+
     let report = t.sweep(Duration::days(1)).await.unwrap();
     // Besides the rows made here, each sign-up queued a verification link
     // (valid 24 h, so expired now) and counted a message to its address (an
@@ -261,6 +302,7 @@ pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
             sessions: 1,
             tokens: 3,
             throttles: 3,
+            limits: 1,
             keys: 1
         }
     );
@@ -295,6 +337,13 @@ pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
     );
     assert_eq!(th.find_throttle("stale").await.unwrap(), None);
     assert!(th.find_throttle("fresh").await.unwrap().is_some());
+    // The open window still counts its hit; the ended one was forgotten
+    // (and would have started afresh anyway).
+    assert_eq!(
+        th.hit("open", &minute, now).await.unwrap(),
+        Some(now + Duration::seconds(1))
+    );
+    assert_eq!(th.hit("ended", &minute, now).await.unwrap(), None);
     let kids: Vec<_> = store
         .keys()
         .list_signing_keys()
