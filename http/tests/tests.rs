@@ -13,11 +13,8 @@ mod pages;
 /// Protection: CORS, body limits, rate limits, malformed input, admin auth.
 mod protection;
 
-/// The stable contract: routes vs OpenAPI, cookie names, envelopes, config names, headers.
+/// The stable contract: routes vs OpenAPI, cookie names, envelopes, headers, metrics.
 mod contract;
-
-/// The `tessera` binary itself.
-mod binary;
 
 /// Passkeys: JSON routes with a software authenticator, the hosted button and script.
 mod passkeys;
