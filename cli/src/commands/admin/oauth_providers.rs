@@ -3,28 +3,41 @@
 
 use clap::{Args, Subcommand};
 
+use tessera_core::Tessera;
+use tessera_core::model::App;
+
 use crate::config::RawConfig;
 use crate::server;
+
+/// The configuration and the app every `oauth-providers` command works on.
+#[derive(Args)]
+pub(crate) struct AppArgs {
+    #[command(flatten)]
+    common: RawConfig,
+    /// App id or slug.
+    #[arg(long, default_value = "default")]
+    app: String,
+}
+
+impl AppArgs {
+    /// Open Tessera and find the app.
+    async fn open(self) -> tessera_core::Result<(Tessera, App)> {
+        let tessera = server::open(&self.common.validate()?).await?;
+        let app = tessera.apps().resolve(&self.app).await?;
+        Ok((tessera, app))
+    }
+}
 
 #[derive(Subcommand)]
 pub(crate) enum OAuthProvidersCommand {
     /// Create or replace a provider; prints it as JSON (never the secret).
     Put(Box<ProviderPut>),
     /// List an app's providers as JSON.
-    List {
-        #[command(flatten)]
-        common: RawConfig,
-        /// App id or slug.
-        #[arg(long, default_value = "default")]
-        app: String,
-    },
+    List(AppArgs),
     /// Show one provider as JSON.
     Get {
         #[command(flatten)]
-        common: RawConfig,
-        /// App id or slug.
-        #[arg(long, default_value = "default")]
-        app: String,
+        on: AppArgs,
         /// Provider name.
         #[arg(long)]
         provider: String,
@@ -32,10 +45,7 @@ pub(crate) enum OAuthProvidersCommand {
     /// Remove a provider.
     Delete {
         #[command(flatten)]
-        common: RawConfig,
-        /// App id or slug.
-        #[arg(long, default_value = "default")]
-        app: String,
+        on: AppArgs,
         /// Provider name.
         #[arg(long)]
         provider: String,
@@ -46,10 +56,7 @@ pub(crate) enum OAuthProvidersCommand {
 #[derive(Args)]
 pub(crate) struct ProviderPut {
     #[command(flatten)]
-    common: RawConfig,
-    /// App id or slug.
-    #[arg(long, default_value = "default")]
-    app: String,
+    on: AppArgs,
     /// Provider name (the `{provider}` of the routes): a-z 0-9 - _.
     #[arg(long)]
     provider: String,
@@ -123,8 +130,7 @@ pub(crate) async fn run(command: OAuthProvidersCommand) -> tessera_core::Result<
     match command {
         OAuthProvidersCommand::Put(put) => {
             let p = *put;
-            let tessera = server::open(&p.common.validate()?).await?;
-            let app = tessera.apps().resolve(&p.app).await?;
+            let (tessera, app) = p.on.open().await?;
             let client_secret = match (&p.client_secret_file, p.client_secret) {
                 (Some(path), _) => Some(std::fs::read_to_string(path).map_err(|e| {
                     tessera_core::Error::config(format!("cannot read {}: {e}", path.display()))
@@ -174,27 +180,16 @@ pub(crate) async fn run(command: OAuthProvidersCommand) -> tessera_core::Result<
                 .await?;
             print_json(&view)
         }
-        OAuthProvidersCommand::List { common, app } => {
-            let tessera = server::open(&common.validate()?).await?;
-            let app = tessera.apps().resolve(&app).await?;
+        OAuthProvidersCommand::List(on) => {
+            let (tessera, app) = on.open().await?;
             print_json(&tessera.oauth().list_providers(&app).await?)
         }
-        OAuthProvidersCommand::Get {
-            common,
-            app,
-            provider,
-        } => {
-            let tessera = server::open(&common.validate()?).await?;
-            let app = tessera.apps().resolve(&app).await?;
+        OAuthProvidersCommand::Get { on, provider } => {
+            let (tessera, app) = on.open().await?;
             print_json(&tessera.oauth().get_provider(&app, &provider).await?)
         }
-        OAuthProvidersCommand::Delete {
-            common,
-            app,
-            provider,
-        } => {
-            let tessera = server::open(&common.validate()?).await?;
-            let app = tessera.apps().resolve(&app).await?;
+        OAuthProvidersCommand::Delete { on, provider } => {
+            let (tessera, app) = on.open().await?;
             tessera.oauth().delete_provider(&app, &provider).await?;
             eprintln!("removed provider {provider}");
             Ok(())
