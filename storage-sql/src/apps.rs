@@ -1,99 +1,49 @@
-//! Pools and apps.
+//! Pools and apps ([`AppStore`]).
+//!
+//! Atomic here: a slug is unique among pools and among apps (unique
+//! constraints: a second one is `Conflict`), an app belongs to an existing
+//! pool (foreign key: `NotFound`), and deleting an app takes its sessions and
+//! OAuth provider settings with it (`ON DELETE CASCADE`) in the same statement.
 
 use async_trait::async_trait;
-use sea_orm::QueryResult;
+use sea_orm::Value;
+use tessera_core::Result;
 use tessera_core::model::{App, AppId, Pool, PoolId};
 use tessera_core::store::AppStore;
-use tessera_core::{Error, ErrorKind, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Row, cols, text, uuid};
+use crate::dialect::{text, uuid};
 use crate::exec::db;
+use crate::rows::{Column, FromRow, found, not_found, table_row};
 
-const POOL: &[&str] = &["id", "slug", "name", "created_at"];
-const APP: &[&str] = &[
-    "id",
-    "pool_id",
-    "slug",
-    "name",
-    "settings",
-    "created_at",
-    "updated_at",
-];
+table_row!(Pool, table "pools", prefix "p_", [id, slug, name, created_at]);
 
-fn not_found() -> Error {
-    Error::new(ErrorKind::NotFound)
-}
+table_row!(App, table "apps", prefix "a_", [
+    id, pool_id, slug, name, settings, created_at, updated_at,
+]);
 
 impl SqlStore {
-    fn pool(&self, r: &QueryResult) -> Result<Pool> {
-        let r = Row::new(r, self.dialect, "p_");
-        Ok(Pool {
-            id: r.uuid("id")?,
-            slug: r.text("slug")?,
-            name: r.text("name")?,
-            created_at: r.ts("created_at")?,
-        })
-    }
-
-    fn app(&self, r: &QueryResult) -> Result<App> {
-        let r = Row::new(r, self.dialect, "a_");
-        Ok(App {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            slug: r.text("slug")?,
-            name: r.text("name")?,
-            settings: r.json_as("settings")?,
-            created_at: r.ts("created_at")?,
-            updated_at: r.ts("updated_at")?,
-        })
-    }
-
-    async fn pools_where(&self, cond: &str, values: Vec<sea_orm::Value>) -> Result<Vec<Pool>> {
+    async fn pools_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<Pool>> {
         let sql = format!(
             "SELECT {} FROM pools p {cond} ORDER BY p.created_at, p.id",
-            cols("p", "p_", POOL)
+            Pool::columns("p")
         );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.pool(r))
-            .collect()
+        self.select(&sql, values).await
     }
 
-    async fn apps_where(&self, cond: &str, values: Vec<sea_orm::Value>) -> Result<Vec<App>> {
+    async fn apps_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<App>> {
         let sql = format!(
             "SELECT {} FROM apps a {cond} ORDER BY a.created_at, a.id",
-            cols("a", "a_", APP)
+            App::columns("a")
         );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.app(r))
-            .collect()
+        self.select(&sql, values).await
     }
-}
-
-fn settings_json(app: &App) -> Result<serde_json::Value> {
-    serde_json::to_value(&app.settings).map_err(Error::internal)
 }
 
 #[async_trait]
 impl AppStore for SqlStore {
     async fn create_pool(&self, pool: &Pool) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO pools (id, slug, name, created_at) VALUES ($1, $2, $3, $4)",
-            vec![
-                uuid(pool.id),
-                text(&pool.slug),
-                text(&pool.name),
-                d.ts(pool.created_at),
-            ],
-            db,
-        )
-        .await?;
-        Ok(())
+        self.insert_row(pool).await
     }
 
     async fn get_pool(&self, id: PoolId) -> Result<Pool> {
@@ -115,23 +65,7 @@ impl AppStore for SqlStore {
     }
 
     async fn create_app(&self, app: &App) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO apps (id, pool_id, slug, name, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            vec![
-                uuid(app.id),
-                uuid(app.pool_id),
-                text(&app.slug),
-                text(&app.name),
-                d.json(&settings_json(app)?),
-                d.ts(app.created_at),
-                d.ts(app.updated_at),
-            ],
-            db,
-        )
-        .await?;
-        Ok(())
+        self.insert_row(app).await
     }
 
     async fn get_app(&self, id: AppId) -> Result<App> {
@@ -164,16 +98,13 @@ impl AppStore for SqlStore {
                     uuid(app.id),
                     text(&app.slug),
                     text(&app.name),
-                    d.json(&settings_json(app)?),
+                    app.settings.write(d)?,
                     d.ts(app.updated_at),
                 ],
                 db,
             )
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
+        found(n)
     }
 
     async fn delete_app(&self, id: AppId) -> Result<()> {
@@ -181,9 +112,6 @@ impl AppStore for SqlStore {
         let n = self
             .write("DELETE FROM apps WHERE id = $1", vec![uuid(id)], db)
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
+        found(n)
     }
 }

@@ -1,85 +1,35 @@
-//! The audit log and failure counters.
+//! The audit log ([`AuditStore`]): append-only events about sign-ins,
+//! changes and admin actions.
+//!
+//! Atomic here: each append is one `INSERT` (concurrent appends are all
+//! kept; a reused id is `Conflict`), and events have no foreign key, so they
+//! outlive the users, apps and sessions they name.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sea_orm::QueryResult;
+use sea_orm::Value;
 use tessera_core::Result;
-use tessera_core::model::{AuditEvent, AuditQuery, Throttle};
-use tessera_core::store::{AuditStore, ThrottleStore};
+use tessera_core::model::{AuditEvent, AuditQuery};
+use tessera_core::store::AuditStore;
 
 use crate::SqlStore;
-use crate::dialect::{Row, cols, text, text_opt, uuid, uuid_opt};
-use crate::exec::db;
+use crate::dialect::{text, uuid};
+use crate::rows::{FromRow, table_row};
 
-const EVENT: &[&str] = &[
-    "id",
-    "kind",
-    "pool_id",
-    "app_id",
-    "user_id",
-    "session_id",
-    "ip",
-    "user_agent",
-    "data",
-    "at",
-];
-
-impl SqlStore {
-    fn event(&self, r: &QueryResult) -> Result<AuditEvent> {
-        let r = Row::new(r, self.dialect, "e_");
-        Ok(AuditEvent {
-            id: r.uuid("id")?,
-            kind: r.text("kind")?,
-            pool_id: r.uuid_opt("pool_id")?,
-            app_id: r.uuid_opt("app_id")?,
-            user_id: r.uuid_opt("user_id")?,
-            session_id: r.uuid_opt("session_id")?,
-            ip: r.text_opt("ip")?,
-            user_agent: r.text_opt("user_agent")?,
-            data: r.json("data")?,
-            at: r.ts("at")?,
-        })
-    }
-
-    fn throttle(&self, r: &QueryResult) -> Result<Throttle> {
-        let r = Row::new(r, self.dialect, "h_");
-        Ok(Throttle {
-            failures: u32::try_from(r.i32("failures")?).unwrap_or(0),
-            last_failure_at: r.ts("last_failure_at")?,
-        })
-    }
-}
+table_row!(AuditEvent, table "audit_events", prefix "e_", [
+    id, kind, pool_id, app_id, user_id, session_id, ip, user_agent, data, at,
+]);
 
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn append_event(&self, e: &AuditEvent) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO audit_events (id, kind, pool_id, app_id, user_id, session_id, ip, \
-             user_agent, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            vec![
-                uuid(e.id),
-                text(&e.kind),
-                uuid_opt(e.pool_id),
-                uuid_opt(e.app_id),
-                uuid_opt(e.user_id),
-                uuid_opt(e.session_id),
-                text_opt(e.ip.as_deref()),
-                text_opt(e.user_agent.as_deref()),
-                d.json(&e.data),
-                d.ts(e.at),
-            ],
-            db,
-        )
-        .await?;
-        Ok(())
+        self.insert_row(e).await
     }
 
     async fn list_events(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
         let d = self.dialect;
         let mut values = Vec::new();
         let mut conds = Vec::new();
-        let mut filter = |cond: &str, v: sea_orm::Value| {
+        let mut filter = |cond: &str, v: Value| {
             values.push(v);
             conds.push(cond.replace('?', &format!("${}", values.len())));
         };
@@ -112,71 +62,9 @@ impl AuditStore for SqlStore {
         values.push(i64::from(q.limit).into());
         let sql = format!(
             "SELECT {} FROM audit_events e {cond} ORDER BY e.id DESC LIMIT ${}",
-            cols("e", "e_", EVENT),
+            AuditEvent::columns("e"),
             values.len()
         );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.event(r))
-            .collect()
-    }
-}
-
-#[async_trait]
-impl ThrottleStore for SqlStore {
-    async fn record_failure(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        reset_before: DateTime<Utc>,
-    ) -> Result<Throttle> {
-        // One upsert: concurrent failures against one key all count.
-        let d = self.dialect;
-        let rows = self
-            .write_returning(
-                "INSERT INTO throttles (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (throttle_key) DO UPDATE SET \
-                 failures = CASE WHEN throttles.last_failure_at < $3 THEN 1 \
-                 ELSE throttles.failures + 1 END, last_failure_at = $2 \
-                 RETURNING failures AS h_failures, last_failure_at AS h_last_failure_at",
-                vec![text(key), d.ts(now), d.ts(reset_before)],
-                db,
-            )
-            .await?;
-        match rows.first() {
-            Some(r) => self.throttle(r),
-            None => Err(tessera_core::Error::internal("upsert returned no row")),
-        }
-    }
-
-    async fn find_throttle(&self, key: &str) -> Result<Option<Throttle>> {
-        self.one(
-            "SELECT failures AS h_failures, last_failure_at AS h_last_failure_at \
-             FROM throttles WHERE throttle_key = $1",
-            vec![text(key)],
-        )
-        .await?
-        .map(|r| self.throttle(&r))
-        .transpose()
-    }
-
-    async fn clear_throttle(&self, key: &str) -> Result<()> {
-        self.write(
-            "DELETE FROM throttles WHERE throttle_key = $1",
-            vec![text(key)],
-            db,
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn delete_stale_throttles(&self, cutoff: DateTime<Utc>) -> Result<u64> {
-        self.write(
-            "DELETE FROM throttles WHERE last_failure_at < $1",
-            vec![self.dialect.ts(cutoff)],
-            db,
-        )
-        .await
+        self.select(&sql, values).await
     }
 }

@@ -141,27 +141,20 @@ pub(crate) fn text_opt(s: Option<&str>) -> Value {
     Value::String(s.map(str::to_owned))
 }
 
+pub(crate) fn bytes(b: &[u8]) -> Value {
+    Value::Bytes(Some(b.to_vec()))
+}
+
+pub(crate) fn bytes_opt(b: Option<&[u8]>) -> Value {
+    Value::Bytes(b.map(<[u8]>::to_vec))
+}
+
 pub(crate) fn hash(h: &TokenHash) -> Value {
     Value::Bytes(Some(h.as_bytes().to_vec()))
 }
 
 pub(crate) fn hash_opt(h: Option<&TokenHash>) -> Value {
     Value::Bytes(h.map(|h| h.as_bytes().to_vec()))
-}
-
-/// A column list `alias.col AS prefixcol, …` for reading rows by prefixed name.
-pub(crate) fn cols(alias: &str, prefix: &str, names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|c| {
-            if alias.is_empty() {
-                format!("{c} AS {prefix}{c}")
-            } else {
-                format!("{alias}.{c} AS {prefix}{c}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn decode(e: impl std::error::Error + Send + Sync + 'static) -> Error {

@@ -16,17 +16,23 @@
 //! open and tune the connection, then wrap a [`SqlStore`]. The migrations
 //! ([`migration::Migrator`]) are one sea-orm-migration set for both.
 
+mod api_keys;
 mod apps;
 mod audit;
 #[cfg(feature = "checks")]
 pub mod checks;
+mod credentials;
 mod dialect;
 mod exec;
+mod identities;
+mod keys;
 mod mail;
 pub mod migration;
-mod oauth;
+mod oauth_providers;
+mod one_time;
+mod rows;
 mod sessions;
-mod tokens;
+mod throttles;
 mod users;
 
 use async_trait::async_trait;

@@ -1,42 +1,26 @@
-//! The mail outbox: queued atomically with its token, leased to one worker at
-//! a time (`FOR UPDATE SKIP LOCKED` on Postgres; SQLite has one writer).
+//! The mail outbox ([`MailOutboxStore`]): sealed messages waiting for the
+//! mail worker.
+//!
+//! Atomic here: a message is queued in one transaction with the one-time
+//! token it carries (both or neither), and claimed under a lease by one
+//! `UPDATE … RETURNING` (`FOR UPDATE SKIP LOCKED` on Postgres; SQLite has one
+//! writer), so of racing workers each message goes to one.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{QueryResult, Value};
+use tessera_core::Result;
 use tessera_core::model::{OneTimeToken, OutboxMail};
 use tessera_core::store::MailOutboxStore;
-use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Dialect, Row, cols, text, uuid};
+use crate::dialect::{Dialect, text, uuid};
 use crate::exec::db;
+use crate::rows::{FromRow, found, table_row};
 
-const MAIL: &[&str] = &[
-    "id",
-    "sealed",
-    "created_at",
-    "attempts",
-    "next_attempt_at",
-    "leased_until",
-    "last_error",
-];
-
-impl SqlStore {
-    fn outbox_mail(&self, r: &QueryResult) -> Result<OutboxMail> {
-        let r = Row::new(r, self.dialect, "m_");
-        Ok(OutboxMail {
-            id: r.uuid("id")?,
-            sealed: r.get::<Vec<u8>>("sealed")?,
-            created_at: r.ts("created_at")?,
-            attempts: r.i32("attempts")?,
-            next_attempt_at: r.ts("next_attempt_at")?,
-            leased_until: r.ts_opt("leased_until")?,
-            last_error: r.text_opt("last_error")?,
-        })
-    }
-}
+table_row!(OutboxMail, table "mail_outbox", prefix "m_", [
+    id, sealed, created_at, attempts, next_attempt_at, leased_until, last_error,
+]);
 
 #[async_trait]
 impl MailOutboxStore for SqlStore {
@@ -46,26 +30,12 @@ impl MailOutboxStore for SqlStore {
         token: Option<&OneTimeToken>,
         replace_code: bool,
     ) -> Result<()> {
-        let d = self.dialect;
         let tx = self.begin().await?;
         let r = async {
             if let Some(t) = token {
                 self.store_token_in(&tx, t, replace_code).await?;
             }
-            tx.exec(
-                "INSERT INTO mail_outbox (id, sealed, created_at, attempts, next_attempt_at, leased_until, last_error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                vec![
-                    uuid(mail.id),
-                    Value::Bytes(Some(mail.sealed.clone())),
-                    d.ts(mail.created_at),
-                    mail.attempts.into(),
-                    d.ts(mail.next_attempt_at),
-                    d.ts_opt(mail.leased_until),
-                    Value::String(mail.last_error.clone()),
-                ],
-            )
-            .await?;
+            tx.insert_row(mail).await?;
             Ok(())
         }
         .await;
@@ -87,7 +57,7 @@ impl MailOutboxStore for SqlStore {
             "UPDATE mail_outbox SET leased_until = $2, attempts = attempts + 1 WHERE id IN (\
              SELECT id FROM mail_outbox WHERE next_attempt_at <= $1 AND (leased_until IS NULL OR leased_until <= $1) \
              ORDER BY created_at, id LIMIT $3{lock}) RETURNING {}",
-            cols("", "m_", MAIL)
+            OutboxMail::columns("")
         );
         let rows = self
             .write_returning(
@@ -96,10 +66,7 @@ impl MailOutboxStore for SqlStore {
                 db,
             )
             .await?;
-        let mut mail = rows
-            .iter()
-            .map(|r| self.outbox_mail(r))
-            .collect::<Result<Vec<_>>>()?;
+        let mut mail: Vec<OutboxMail> = self.read_all(&rows)?;
         mail.sort_by_key(|m| (m.created_at, m.id));
         Ok(mail)
     }
@@ -123,10 +90,7 @@ impl MailOutboxStore for SqlStore {
                 db,
             )
             .await?;
-        if n == 0 {
-            return Err(Error::new(ErrorKind::NotFound));
-        }
-        Ok(())
+        found(n)
     }
 
     async fn pending_mail(&self) -> Result<u64> {

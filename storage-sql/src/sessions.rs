@@ -1,66 +1,37 @@
-//! Sessions and refresh tokens.
+//! Sessions and their refresh tokens ([`SessionStore`]).
+//!
+//! Atomic here: a session is created with its first refresh token (both or
+//! neither), validating a session token is one indexed query that also
+//! returns the user, and rotating a refresh token is one transaction that
+//! locks the presented token and its session: it hands over to the successor
+//! once, answers a repeat within the grace window, or detects reuse and
+//! revokes the session, whatever the interleaving of racing callers.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{QueryResult, Value};
+use sea_orm::Value;
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::*;
 use tessera_core::store::SessionStore;
-use tessera_core::{Error, ErrorKind, Result};
+use tessera_core::{Error, Result};
 
 use crate::SqlStore;
-use crate::dialect::{Row, cols, hash, hash_opt, text, text_opt, uuid};
+use crate::dialect::{Row, hash, hash_opt, text, uuid};
 use crate::exec::db;
-use crate::users::USER;
+use crate::rows::{FromRow, found, not_found, table_row};
 
-const SESSION: &[&str] = &[
-    "id",
-    "pool_id",
-    "app_id",
-    "user_id",
-    "token_hash",
-    "amr",
-    "user_agent",
-    "ip",
-    "created_at",
-    "last_seen_at",
-    "idle_timeout_secs",
-    "expires_at",
-    "revoked_at",
-    "revoke_reason",
-];
-
-fn not_found() -> Error {
-    Error::new(ErrorKind::NotFound)
-}
+table_row!(Session, table "sessions", prefix "s_", [
+    id, pool_id, app_id, user_id, token_hash, amr, user_agent, ip, created_at, last_seen_at,
+    idle_timeout_secs, expires_at, revoked_at, revoke_reason,
+]);
 
 impl SqlStore {
-    fn session(&self, r: &QueryResult) -> Result<Session> {
-        let r = Row::new(r, self.dialect, "s_");
-        Ok(Session {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            app_id: r.uuid("app_id")?,
-            user_id: r.uuid("user_id")?,
-            token_hash: r.hash("token_hash")?,
-            amr: r.json_as("amr")?,
-            user_agent: r.text_opt("user_agent")?,
-            ip: r.text_opt("ip")?,
-            created_at: r.ts("created_at")?,
-            last_seen_at: r.ts("last_seen_at")?,
-            idle_timeout_secs: r.i64("idle_timeout_secs")?,
-            expires_at: r.ts("expires_at")?,
-            revoked_at: r.ts_opt("revoked_at")?,
-            revoke_reason: r.text_opt("revoke_reason")?,
-        })
-    }
-
     /// Sessions joined with their users; `cond` filters `s` and `u`.
     fn session_user_sql(&self, cond: &str) -> String {
         format!(
             "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id {cond}",
-            cols("s", "s_", SESSION),
-            cols("u", "u_", USER)
+            Session::columns("s"),
+            User::columns("u")
         )
     }
 
@@ -72,7 +43,7 @@ impl SqlStore {
         let Some(r) = self.one(&self.session_user_sql(cond), values).await? else {
             return Ok(None);
         };
-        Ok(Some((self.session(&r)?, self.user(&r)?)))
+        Ok(Some((self.read(&r)?, self.read(&r)?)))
     }
 }
 
@@ -86,33 +57,11 @@ impl SessionStore for SqlStore {
             ));
         }
         let d = self.dialect;
-        let amr = serde_json::to_value(&session.amr).map_err(Error::internal)?;
         let tx = self.begin().await?;
         let r = async {
             // A missing user or app (deleted mid-sign-in) fails the foreign key:
             // `NotFound`, and the transaction leaves nothing behind.
-            tx.exec(
-                "INSERT INTO sessions (id, pool_id, app_id, user_id, token_hash, amr, user_agent, \
-                 ip, created_at, last_seen_at, idle_timeout_secs, expires_at, revoked_at, \
-                 revoke_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                vec![
-                    uuid(session.id),
-                    uuid(session.pool_id),
-                    uuid(session.app_id),
-                    uuid(session.user_id),
-                    hash(&session.token_hash),
-                    d.json(&amr),
-                    text_opt(session.user_agent.as_deref()),
-                    text_opt(session.ip.as_deref()),
-                    d.ts(session.created_at),
-                    d.ts(session.last_seen_at),
-                    session.idle_timeout_secs.into(),
-                    d.ts(session.expires_at),
-                    d.ts_opt(session.revoked_at),
-                    text_opt(session.revoke_reason.as_deref()),
-                ],
-            )
-            .await?;
+            tx.insert_row(session).await?;
             tx.exec(
                 "INSERT INTO refresh_tokens (hash, session_id, created_at, spent_at, replaced_by) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -149,13 +98,9 @@ impl SessionStore for SqlStore {
         let sql = format!(
             "SELECT {} FROM sessions s WHERE s.user_id = $1 AND s.revoked_at IS NULL \
              ORDER BY s.created_at DESC, s.id DESC",
-            cols("s", "s_", SESSION)
+            Session::columns("s")
         );
-        self.all(&sql, vec![uuid(user_id)])
-            .await?
-            .iter()
-            .map(|r| self.session(r))
-            .collect()
+        self.select(&sql, vec![uuid(user_id)]).await
     }
 
     async fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<()> {
@@ -167,10 +112,7 @@ impl SessionStore for SqlStore {
                 db,
             )
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
+        found(n)
     }
 
     async fn revoke_session(
@@ -238,15 +180,15 @@ impl SessionStore for SqlStore {
                 "SELECT r.spent_at AS r_spent_at, r.replaced_by AS r_replaced_by, {}, {} \
                  FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
                  JOIN users u ON u.id = s.user_id WHERE r.hash = $1{}",
-                cols("s", "s_", SESSION),
-                cols("u", "u_", USER),
+                Session::columns("s"),
+                User::columns("u"),
                 d.for_update("r, s")
             );
             let Some(row) = tx.one(&sql, vec![hash(&rot.presented)]).await? else {
                 return Ok(RotationOutcome::NotFound);
             };
-            let mut session = self.session(&row)?;
-            let user = self.user(&row)?;
+            let mut session: Session = self.read(&row)?;
+            let user: User = self.read(&row)?;
             let token = Row::new(&row, d, "r_");
             let spent_at = token.ts_opt("spent_at")?;
             let replaced_by = token.hash_opt("replaced_by")?;

@@ -1,135 +1,38 @@
-//! Users, their credentials and their external identities.
+//! Users ([`UserStore`]), and the user row other files read alongside their
+//! own (a session with its user).
+//!
+//! Atomic here: one user per (pool, email) (an upsert that does nothing on
+//! the unique pair: `EmailTaken`), a sign-up writes its user and password
+//! together or neither, a patch sets only the fields it names in one
+//! `UPDATE`, and deleting a sign-in method never leaves a user with none
+//! (the user row is locked while the remaining methods are counted).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{QueryResult, Value};
+use sea_orm::Value;
 use tessera_core::model::*;
-use tessera_core::store::{CredentialStore, IdentityStore, UserStore};
+use tessera_core::store::UserStore;
 use tessera_core::{Error, ErrorKind, Result};
-use uuid::Uuid;
 
 use crate::SqlStore;
-use crate::dialect::{Row, cols, text, text_opt, uuid};
+use crate::dialect::{Row, text, text_opt, uuid};
 use crate::exec::{db, unique_is};
+use crate::rows::{FromRow, ToRow, found, not_found, table_row};
 
-pub(crate) const USER: &[&str] = &[
-    "id",
-    "pool_id",
-    "email",
-    "email_verified",
-    "name",
-    "metadata",
-    "disabled",
-    "created_at",
-    "updated_at",
-];
-const CREDENTIAL: &[&str] = &[
-    "id",
-    "user_id",
-    "kind",
-    "name",
-    "secret",
-    "data",
-    "created_at",
-    "last_used_at",
-];
-const IDENTITY: &[&str] = &[
-    "id",
-    "pool_id",
-    "user_id",
-    "provider",
-    "subject",
-    "email",
-    "email_verified",
-    "profile",
-    "created_at",
-    "last_used_at",
-];
-
-fn not_found() -> Error {
-    Error::new(ErrorKind::NotFound)
-}
+table_row!(User, table "users", prefix "u_", [
+    id, pool_id, email, email_verified, name, metadata, disabled, created_at, updated_at,
+]);
 
 fn email_taken(e: sea_orm::DbErr) -> Error {
     unique_is(ErrorKind::EmailTaken)(e)
 }
 
 impl SqlStore {
-    /// A user read from columns `u_*`.
-    pub(crate) fn user(&self, r: &QueryResult) -> Result<User> {
-        let r = Row::new(r, self.dialect, "u_");
-        Ok(User {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            email: r.text("email")?,
-            email_verified: r.bool("email_verified")?,
-            name: r.text_opt("name")?,
-            metadata: r.json("metadata")?,
-            disabled: r.bool("disabled")?,
-            created_at: r.ts("created_at")?,
-            updated_at: r.ts("updated_at")?,
-        })
-    }
-
-    fn credential(&self, r: &QueryResult) -> Result<Credential> {
-        let r = Row::new(r, self.dialect, "c_");
-        let kind = r.text("kind")?;
-        Ok(Credential {
-            id: r.uuid("id")?,
-            user_id: r.uuid("user_id")?,
-            kind: CredentialKind::parse(&kind)
-                .ok_or_else(|| Error::internal(format!("unknown credential kind {kind:?}")))?,
-            name: r.text_opt("name")?,
-            secret: r.text("secret")?,
-            data: r.json("data")?,
-            created_at: r.ts("created_at")?,
-            last_used_at: r.ts_opt("last_used_at")?,
-        })
-    }
-
-    fn identity(&self, r: &QueryResult) -> Result<Identity> {
-        let r = Row::new(r, self.dialect, "i_");
-        Ok(Identity {
-            id: r.uuid("id")?,
-            pool_id: r.uuid("pool_id")?,
-            user_id: r.uuid("user_id")?,
-            provider: r.text("provider")?,
-            subject: r.text("subject")?,
-            email: r.text_opt("email")?,
-            email_verified: r.bool("email_verified")?,
-            profile: r.json("profile")?,
-            created_at: r.ts("created_at")?,
-            last_used_at: r.ts_opt("last_used_at")?,
-        })
-    }
-
     async fn users_where(&self, cond: &str, values: Vec<Value>) -> Result<Vec<User>> {
-        let sql = format!("SELECT {} FROM users u {cond}", cols("u", "u_", USER));
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.user(r))
-            .collect()
-    }
-
-    fn credential_values(&self, c: &Credential) -> Vec<Value> {
-        let d = self.dialect;
-        vec![
-            uuid(c.id),
-            uuid(c.user_id),
-            text(c.kind.as_str()),
-            text_opt(c.name.as_deref()),
-            text(&c.secret),
-            d.json(&c.data),
-            d.ts(c.created_at),
-            d.ts_opt(c.last_used_at),
-        ]
+        let sql = format!("SELECT {} FROM users u {cond}", User::columns("u"));
+        self.select(&sql, values).await
     }
 }
-
-const INSERT_CREDENTIAL: &str = "INSERT INTO credentials \
-     (id, user_id, kind, name, secret, data, created_at, last_used_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -147,28 +50,18 @@ impl UserStore for SqlStore {
             // violation (a reused id) is `Conflict`, a missing pool `NotFound`.
             let inserted = tx
                 .one(
-                    "INSERT INTO users (id, pool_id, email, email_verified, name, metadata, \
-                     disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (pool_id, email) DO NOTHING RETURNING id",
-                    vec![
-                        uuid(user.id),
-                        uuid(user.pool_id),
-                        text(&user.email),
-                        user.email_verified.into(),
-                        text_opt(user.name.as_deref()),
-                        d.json(&user.metadata),
-                        user.disabled.into(),
-                        d.ts(user.created_at),
-                        d.ts(user.updated_at),
-                    ],
+                    &format!(
+                        "{} ON CONFLICT (pool_id, email) DO NOTHING RETURNING id",
+                        User::insert_sql()
+                    ),
+                    user.values(d)?,
                 )
                 .await?;
             if inserted.is_none() {
                 return Err(Error::new(ErrorKind::EmailTaken));
             }
             if let Some(c) = password {
-                tx.exec(INSERT_CREDENTIAL, self.credential_values(c))
-                    .await?;
+                tx.insert_row(c).await?;
             }
             Ok(())
         }
@@ -202,16 +95,18 @@ impl UserStore for SqlStore {
             "SELECT {}, {} FROM users u \
              LEFT JOIN credentials c ON c.user_id = u.id AND c.kind = 'password' \
              WHERE u.pool_id = $1 AND u.email = $2",
-            cols("u", "u_", USER),
-            cols("c", "c_", CREDENTIAL)
+            User::columns("u"),
+            Credential::columns("c")
         );
         let Some(row) = self.one(&sql, vec![uuid(pool_id), text(email)]).await? else {
             return Ok(None);
         };
-        let user = self.user(&row)?;
-        let has_password = Row::new(&row, self.dialect, "c_").uuid_opt("id")?.is_some();
+        let user = self.read(&row)?;
+        let has_password = Row::new(&row, self.dialect, Credential::PREFIX)
+            .uuid_opt("id")?
+            .is_some();
         let password = if has_password {
-            Some(self.credential(&row)?)
+            Some(self.read(&row)?)
         } else {
             None
         };
@@ -264,11 +159,11 @@ impl UserStore for SqlStore {
         let sql = format!(
             "UPDATE users SET {} WHERE id = $1 RETURNING {}",
             sets.join(", "),
-            cols("", "u_", USER)
+            User::columns("")
         );
         let rows = self.write_returning(&sql, values, email_taken).await?;
         rows.first()
-            .map(|r| self.user(r))
+            .map(|r| self.read(r))
             .unwrap_or_else(|| Err(not_found()))
     }
 
@@ -332,215 +227,6 @@ impl UserStore for SqlStore {
         let n = self
             .write("DELETE FROM users WHERE id = $1", vec![uuid(id)], db)
             .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl CredentialStore for SqlStore {
-    async fn set_password(&self, user_id: UserId, phc: &str, now: DateTime<Utc>) -> Result<()> {
-        let d = self.dialect;
-        self.write(
-            "INSERT INTO credentials (id, user_id, kind, name, secret, data, created_at, last_used_at) \
-             VALUES ($1, $2, 'password', NULL, $3, $4, $5, $6) \
-             ON CONFLICT (user_id) WHERE kind = 'password' DO UPDATE SET secret = excluded.secret",
-            vec![
-                uuid(tessera_core::new_id(now)),
-                uuid(user_id),
-                text(phc),
-                d.json(&serde_json::json!({})),
-                d.ts(now),
-                d.ts_opt(None),
-            ],
-            db,
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn insert_credential(&self, credential: &Credential) -> Result<()> {
-        self.write(INSERT_CREDENTIAL, self.credential_values(credential), db)
-            .await?;
-        Ok(())
-    }
-
-    async fn list_credentials(
-        &self,
-        user_id: UserId,
-        kind: Option<CredentialKind>,
-    ) -> Result<Vec<Credential>> {
-        let mut values = vec![uuid(user_id)];
-        let mut cond = String::from("c.user_id = $1");
-        if let Some(k) = kind {
-            values.push(text(k.as_str()));
-            cond.push_str(" AND c.kind = $2");
-        }
-        let sql = format!(
-            "SELECT {} FROM credentials c WHERE {cond} ORDER BY c.created_at, c.id",
-            cols("c", "c_", CREDENTIAL)
-        );
-        self.all(&sql, values)
-            .await?
-            .iter()
-            .map(|r| self.credential(r))
-            .collect()
-    }
-
-    async fn update_credential(&self, c: &Credential) -> Result<()> {
-        let n = self
-            .write(
-                "UPDATE credentials SET secret = $3, data = $4, name = $5 \
-                 WHERE id = $1 AND user_id = $2",
-                vec![
-                    uuid(c.id),
-                    uuid(c.user_id),
-                    text(&c.secret),
-                    self.dialect.json(&c.data),
-                    text_opt(c.name.as_deref()),
-                ],
-                db,
-            )
-            .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
-    }
-
-    async fn touch_credential(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let n = self
-            .write(
-                "UPDATE credentials SET last_used_at = $2 WHERE id = $1",
-                vec![uuid(id), self.dialect.ts(now)],
-                db,
-            )
-            .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
-    }
-
-    async fn delete_credential(&self, user_id: UserId, id: Uuid) -> Result<bool> {
-        let n = self
-            .write(
-                "DELETE FROM credentials WHERE id = $1 AND user_id = $2",
-                vec![uuid(id), uuid(user_id)],
-                db,
-            )
-            .await?;
-        Ok(n > 0)
-    }
-
-    async fn consume_credential(
-        &self,
-        user_id: UserId,
-        kind: CredentialKind,
-        secret: &str,
-    ) -> Result<bool> {
-        // One DELETE: of racing callers, only one deletes the row.
-        let n = self
-            .write(
-                "DELETE FROM credentials WHERE id IN (SELECT id FROM credentials \
-                 WHERE user_id = $1 AND kind = $2 AND secret = $3 ORDER BY created_at, id LIMIT 1)",
-                vec![uuid(user_id), text(kind.as_str()), text(secret)],
-                db,
-            )
-            .await?;
-        Ok(n > 0)
-    }
-}
-
-#[async_trait]
-impl IdentityStore for SqlStore {
-    async fn insert_identity(&self, i: &Identity) -> Result<()> {
-        let d = self.dialect;
-        let rows = self
-            .write_returning(
-                "INSERT INTO identities (id, pool_id, user_id, provider, subject, email, \
-                 email_verified, profile, created_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (pool_id, provider, subject) DO NOTHING RETURNING id",
-                vec![
-                    uuid(i.id),
-                    uuid(i.pool_id),
-                    uuid(i.user_id),
-                    text(&i.provider),
-                    text(&i.subject),
-                    text_opt(i.email.as_deref()),
-                    i.email_verified.into(),
-                    d.json(&i.profile),
-                    d.ts(i.created_at),
-                    d.ts_opt(i.last_used_at),
-                ],
-                db,
-            )
-            .await?;
-        if rows.is_empty() {
-            return Err(Error::new(ErrorKind::IdentityTaken));
-        }
-        Ok(())
-    }
-
-    async fn find_identity(
-        &self,
-        pool_id: PoolId,
-        provider: &str,
-        subject: &str,
-    ) -> Result<Option<Identity>> {
-        let sql = format!(
-            "SELECT {} FROM identities i WHERE i.pool_id = $1 AND i.provider = $2 AND i.subject = $3",
-            cols("i", "i_", IDENTITY)
-        );
-        self.one(&sql, vec![uuid(pool_id), text(provider), text(subject)])
-            .await?
-            .map(|r| self.identity(&r))
-            .transpose()
-    }
-
-    async fn list_identities(&self, user_id: UserId) -> Result<Vec<Identity>> {
-        let sql = format!(
-            "SELECT {} FROM identities i WHERE i.user_id = $1 ORDER BY i.created_at, i.id",
-            cols("i", "i_", IDENTITY)
-        );
-        self.all(&sql, vec![uuid(user_id)])
-            .await?
-            .iter()
-            .map(|r| self.identity(r))
-            .collect()
-    }
-
-    async fn touch_identity(
-        &self,
-        id: Uuid,
-        profile: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let d = self.dialect;
-        let n = self
-            .write(
-                "UPDATE identities SET profile = $2, last_used_at = $3 WHERE id = $1",
-                vec![uuid(id), d.json(profile), d.ts(now)],
-                db,
-            )
-            .await?;
-        if n == 0 {
-            return Err(not_found());
-        }
-        Ok(())
-    }
-
-    async fn delete_identity(&self, user_id: UserId, id: Uuid) -> Result<bool> {
-        let n = self
-            .write(
-                "DELETE FROM identities WHERE id = $1 AND user_id = $2",
-                vec![uuid(id), uuid(user_id)],
-                db,
-            )
-            .await?;
-        Ok(n > 0)
+        found(n)
     }
 }

@@ -5,10 +5,12 @@
 //! [`conformance_tests!`](crate::conformance_tests) macro can name it as
 //! `conformance::cases::<name>`.
 
+mod api_keys;
 mod apps;
 mod audit;
 mod credentials;
 mod flows;
+mod identities;
 mod keys;
 mod mail;
 mod oauth_providers;
@@ -19,10 +21,12 @@ mod sweeps;
 mod throttles;
 mod users;
 
+pub use api_keys::*;
 pub use apps::*;
 pub use audit::*;
 pub use credentials::*;
 pub use flows::*;
+pub use identities::*;
 pub use keys::*;
 pub use mail::*;
 pub use oauth_providers::*;
