@@ -15,7 +15,7 @@ mkdir -p "$out"
 secs=${SECS:-8}
 
 build() {
-    cargo build --release -p tessera-bench --bins -p tessera-http --bin tessera
+    cargo build --release -p tessera-bench --bins -p tessera-cli --bin tessera
 }
 
 core() {

@@ -229,6 +229,30 @@ impl Tessera {
         }
     }
 
+    /// A background sweeper: runs [`Tessera::sweep`] with `retention` at once
+    /// and then every `every` while any handle to this Tessera is alive. It
+    /// holds no handle between rounds, so dropping the last one releases the
+    /// store straight away; the future itself ends at its next round. Failures
+    /// are logged and retried at the next round. Safe on several instances.
+    pub fn sweep_worker(
+        &self,
+        every: std::time::Duration,
+        retention: chrono::Duration,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let weak = Arc::downgrade(&self.inner);
+        async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                match (Tessera { inner }).sweep(retention).await {
+                    Ok(r) => tracing::debug!(?r, "swept"),
+                    Err(e) => tracing::warn!(error = %e, "sweep failed"),
+                }
+            }
+        }
+    }
+
     /// The store this Tessera runs on.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store

@@ -507,3 +507,41 @@ async fn sign_out_by_session_token_or_access_token() {
         "invalid_token"
     );
 }
+
+/// The sweeper sweeps while the Tessera lives (a revoked session past
+/// retention disappears from the store) and ends once the last handle is
+/// dropped, without holding the store in between rounds.
+#[tokio::test]
+async fn sweep_worker_sweeps_and_ends_with_the_last_handle() {
+    let (t, clock) = setup().await;
+    let store = t.store().clone();
+    let s = signed_up(&t, "sweep@example.com").await;
+    t.sessions()
+        .revoke(s.user.id, s.session.id, "sign_out")
+        .await
+        .unwrap();
+    clock.advance(Duration::days(2));
+    let worker =
+        tokio::spawn(t.sweep_worker(std::time::Duration::from_millis(20), Duration::days(1)));
+    let mut swept = false;
+    for _ in 0..500 {
+        if store
+            .sessions()
+            .find_session(s.session.id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            swept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(swept, "the ended session is swept");
+    drop(t);
+    tokio::time::timeout(std::time::Duration::from_secs(30), worker)
+        .await
+        .expect("the sweeper ends once the Tessera is dropped")
+        .unwrap();
+    assert_eq!(Arc::strong_count(&store), 1, "nothing else holds the store");
+}

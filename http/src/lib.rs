@@ -1,10 +1,13 @@
 //! Tessera over HTTP: the JSON API, hosted sign-in pages, the admin API and
 //! operational endpoints, as one mountable `axum::Router`.
 //!
-//! `router(tessera)` is what the `tessera` binary serves and what an existing
-//! axum app can nest (`app.nest("/auth", tessera_http::router(t))`). The
-//! router holds no state of its own beyond caches whose loss is harmless
-//! (rate-limit buckets), so any number of instances can serve one store.
+//! `router(tessera)` is what the `tessera` binary (crate `tessera-cli`)
+//! serves and what an existing axum app can nest
+//! (`app.nest("/auth", tessera_http::router(t))`). The router holds no state
+//! of its own beyond caches whose loss is harmless (rate-limit buckets), so
+//! any number of instances can serve one store. It is a library only: no
+//! storage driver, log subscriber or metrics exporter comes with it; the
+//! runner picks those (see [`HttpOptions::metrics`]).
 //!
 //! Layers, outermost first: body limit → metrics → security headers and
 //! error envelope → request timeout → read the whole body → per-app CORS →
@@ -13,7 +16,6 @@
 mod admin;
 mod admin_oauth;
 mod api;
-pub mod config;
 pub mod dto;
 mod email;
 mod email_pages;
@@ -28,7 +30,6 @@ mod ops;
 mod pages;
 mod passkey_pages;
 mod passkeys;
-pub mod server;
 pub mod state;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
+pub use metrics::MetricsRenderer;
 pub use state::{AppState, HttpOptions};
 
 #[derive(OpenApi)]
@@ -133,7 +135,6 @@ pub fn router(tessera: Tessera) -> Router {
 
 /// The full router.
 pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
-    crate::metrics::handle();
     let state = AppState {
         limits: Arc::new(limits::RateLimits::new(options.rate_limits)),
         options: Arc::new(options.clone()),

@@ -1,34 +1,41 @@
-//! Prometheus metrics: request counts and latencies by route, sign-in outcomes.
+//! Metrics: request counts and latencies by route, sign-in outcomes.
 //!
-//! The recorder is process-global (the `metrics` facade), installed once; every
-//! router in the process reports into it and `/metrics` renders it.
+//! The router reports through the process-global `metrics` facade and never
+//! installs a recorder itself: whoever runs it chooses the exporter (the
+//! `tessera` binary installs Prometheus's) and hands the router a
+//! [`MetricsRenderer`] for `/metrics`. Without one, the counters go to the
+//! facade's no-op recorder (or to the embedder's own) and `/metrics` answers
+//! 404, so the router pulls in no exporter.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+/// Renders the process's metrics for `/metrics`, in the Prometheus text
+/// format (`text/plain; version=0.0.4`); e.g. a Prometheus exporter handle's
+/// `render`.
+#[derive(Clone)]
+pub struct MetricsRenderer(Arc<dyn Fn() -> String + Send + Sync>);
 
-/// Install the Prometheus recorder (once per process). `None` if another
-/// recorder was installed by the embedding application.
-pub(crate) fn handle() -> Option<&'static PrometheusHandle> {
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                ])
-                .ok()?
-                .build_recorder();
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok()?;
-            Some(handle)
-        })
-        .as_ref()
+impl MetricsRenderer {
+    /// A renderer calling `render` at each scrape.
+    pub fn new(render: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        MetricsRenderer(Arc::new(render))
+    }
+
+    /// The metrics text now.
+    pub fn render(&self) -> String {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for MetricsRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsRenderer(..)")
+    }
 }
 
 /// Count and time every request by matched route, method and status.

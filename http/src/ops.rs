@@ -43,8 +43,8 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> 
 /// Prometheus metrics.
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-async fn metrics() -> Response {
-    match crate::metrics::handle() {
+async fn metrics(State(state): State<AppState>) -> Response {
+    match &state.options.metrics {
         Some(h) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
             h.render(),

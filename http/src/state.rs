@@ -9,8 +9,10 @@ use std::time::Duration;
 use tessera_core::Tessera;
 
 use crate::limits::RateLimits;
+use crate::metrics::MetricsRenderer;
 
-/// Options of the HTTP face (validated; see `config` for where they come from).
+/// Options of the HTTP face (validated: the `tessera` binary builds them from
+/// its configuration; embedders start from `HttpOptions::default()`).
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// Public base URL (the token issuer), without a trailing slash.
@@ -27,6 +29,9 @@ pub struct HttpOptions {
     pub body_limit: usize,
     /// Longest a request may take.
     pub request_timeout: Duration,
+    /// What `/metrics` answers (404 when `None`): the runner installs the
+    /// exporter and hands over its renderer.
+    pub metrics: Option<MetricsRenderer>,
 }
 
 impl Default for HttpOptions {
@@ -39,6 +44,7 @@ impl Default for HttpOptions {
             trusted_proxies: Vec::new(),
             body_limit: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            metrics: None,
         }
     }
 }

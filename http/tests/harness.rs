@@ -1,11 +1,11 @@
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Value, json};
 use tessera_core::Tessera;
 use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::store::Store;
-use tessera_http::HttpOptions;
+use tessera_http::{HttpOptions, MetricsRenderer};
 
 pub(crate) const ADMIN_KEY: &str = "tsk_TESTtestTESTtestTESTtestTESTtestTESTtest123";
 pub(crate) const PASSWORD: &str = "correct horse battery staple 42";
@@ -88,12 +88,27 @@ pub(crate) struct Server {
     pub(crate) _dir: Option<tempfile::TempDir>,
 }
 
+/// Options as the binary gives them: `/metrics` renders a Prometheus
+/// recorder installed once for this test process (the router installs none).
 pub(crate) fn options(rate_limits: bool) -> HttpOptions {
     HttpOptions {
         base_url: "http://127.0.0.1".into(),
         rate_limits,
+        metrics: Some(prometheus()),
         ..Default::default()
     }
+}
+
+fn prometheus() -> MetricsRenderer {
+    static HANDLE: OnceLock<metrics_exporter_prometheus::PrometheusHandle> = OnceLock::new();
+    let handle = HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .expect("the only recorder of the test process")
+        })
+        .clone();
+    MetricsRenderer::new(move || handle.render())
 }
 
 /// Serve `router` on 127.0.0.1:0.

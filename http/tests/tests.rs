@@ -13,14 +13,11 @@ mod pages;
 /// Protection: CORS, body limits, rate limits, malformed input, admin auth.
 mod protection;
 
-/// The stable contract: routes vs OpenAPI, cookie names, envelopes, config names, headers.
+/// The stable contract: routes vs OpenAPI, cookie names, envelopes, headers, metrics.
 mod contract;
 
 /// The error-code table shared with the bindings and SDKs (`sdks/testdata/error-codes.json`).
 mod error_codes;
-
-/// The `tessera` binary itself.
-mod binary;
 
 /// Passkeys: JSON routes with a software authenticator, the hosted button and script.
 mod passkeys;

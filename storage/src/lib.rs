@@ -1,4 +1,4 @@
-//! Open a Tessera store from a URL.
+//! Open a Tessera store from a URL, and a running Tessera on it.
 //!
 //! One `open(url)` picks the backend by URL scheme among the backends compiled
 //! in (cargo features), so the server, the bindings and embedding apps share
@@ -6,14 +6,22 @@
 //! error rather than a surprise (the way sqlx matches `URL_SCHEMES`). There is
 //! no global install step: the URL alone decides.
 //!
-//! | feature (all default) | URLs |
+//! | feature (all default) | what it opens |
 //! |---|---|
 //! | `memory` | `memory://` (nothing persisted) |
 //! | `sqlite` | `sqlite://PATH` (relative), `sqlite:///ABS/PATH`, `sqlite:PATH`, `sqlite::memory:` |
 //! | `postgres` | `postgres://user:pass@host:port/db`, `postgresql://…`; `?schema=NAME` picks the schema (default `tessera`) |
+//! | `smtp` | [`MailSettings`] with an SMTP URL deliver through `SmtpMailer` |
+//!
+//! [`TesseraOpener`] goes one step further for the server and the bindings:
+//! URL, key ring, settings and mail in, a running [`tessera_core::Tessera`]
+//! with its background workers out.
+
+mod opener;
 
 use std::sync::Arc;
 
+pub use opener::{DEFAULT_MAIL_FROM, MAIL_POLL, MailSettings, TesseraOpener};
 use tessera_core::store::Store;
 use tessera_core::{Error, Result};
 

@@ -2,7 +2,7 @@
 //! `target/release/tessera serve` on loopback.
 //!
 //! Run with (it starts and stops the server itself when given `--server-bin`):
-//! `cargo build --release -p tessera-http --bin tessera -p tessera-bench --bin http_load`
+//! `cargo build --release -p tessera-cli --bin tessera -p tessera-bench --bin http_load`
 //! `target/release/http_load --server-bin target/release/tessera --db memory:// --scenario all`
 //!
 //! Scenarios: `argon2` (the machine's raw argon2id ceiling, in this process,

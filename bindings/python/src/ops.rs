@@ -14,7 +14,6 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use tessera_core::crypto::{KeyRing, PasswordParams};
-use tessera_core::mail::{LogMailer, Mailer, SmtpMailer};
 
 use crate::bridge::{block_on, runtime, spawn};
 use crate::convert::{Id, Json, ToPy, repr_str};
@@ -126,7 +125,7 @@ fn open_args(
         smtp_url: smtp_url.or_else(|| env("TESSERA_SMTP_URL")),
         mail_from: mail_from
             .or_else(|| env("TESSERA_MAIL_FROM"))
-            .unwrap_or_else(|| "Tessera <no-reply@localhost>".to_owned()),
+            .unwrap_or_else(|| tessera_storage::DEFAULT_MAIL_FROM.to_owned()),
         development: more.development,
         webauthn_rp_id: more.webauthn_rp_id,
         webauthn_origins: more.webauthn_origins,
@@ -134,36 +133,28 @@ fn open_args(
 }
 
 async fn open(args: OpenArgs) -> tessera_core::Result<tessera_core::Tessera> {
-    // Options added to `OpenOptions` later keep their defaults.
-    #[allow(clippy::needless_update)]
-    let options = tessera_storage::OpenOptions {
-        migrate: args.migrate,
-        ..Default::default()
-    };
-    let store = tessera_storage::open(&args.url, options).await?;
-    let mut builder = tessera_core::Tessera::builder()
-        .store(store)
-        .key_encryption_key(args.keyring)
-        .password_params(args.params);
+    // Mail queued by the email flows is delivered in the background (through
+    // SMTP when configured, else written to the log) by a worker on the
+    // binding's runtime, where this future runs; it ends once Python drops
+    // its last handle, releasing the store.
+    let mut opener = tessera_storage::TesseraOpener::new(args.url, args.keyring)
+        .migrate(args.migrate)
+        .password_params(args.params)
+        .development(args.development)
+        .mail(tessera_storage::MailSettings {
+            smtp_url: args.smtp_url,
+            from: args.mail_from,
+        });
     if let Some(issuer) = args.issuer {
-        builder = builder.issuer(issuer);
+        opener = opener.issuer(issuer);
     }
     if let Some(rp_id) = args.webauthn_rp_id {
-        builder = builder.webauthn_rp_id(rp_id);
+        opener = opener.webauthn_rp_id(rp_id);
     }
     if let Some(origins) = args.webauthn_origins {
-        builder = builder.webauthn_origins(origins);
+        opener = opener.webauthn_origins(origins);
     }
-    let core = builder.development(args.development).build().await?;
-    // Mail queued by the email flows is delivered in the background: through
-    // SMTP when configured, else written to the log (development).
-    let mailer: std::sync::Arc<dyn Mailer> = match &args.smtp_url {
-        Some(url) => std::sync::Arc::new(SmtpMailer::from_url(url, &args.mail_from)?),
-        None => std::sync::Arc::new(LogMailer),
-    };
-    // Ends once Python drops its last handle, releasing the store.
-    runtime().spawn(core.mail_worker(mailer, std::time::Duration::from_secs(2)));
-    Ok(core)
+    opener.open().await
 }
 
 /// An opened core, to become an `AsyncTessera` under the GIL.

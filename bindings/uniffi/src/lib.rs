@@ -117,43 +117,33 @@ impl Tessera {
             &key_encryption_key,
             options.old_key_encryption_keys.as_deref().unwrap_or(""),
         )?;
-        let open = tessera_storage::OpenOptions {
-            migrate: options.migrate,
-        };
-        let store = tessera_storage::open(&url, open).await?;
-        let mut builder = tessera_core::Tessera::builder()
-            .store(store)
-            .key_encryption_key(keyring);
+        let mut opener = tessera_storage::TesseraOpener::new(url, keyring)
+            .migrate(options.migrate)
+            .development(options.development)
+            .mail(tessera_storage::MailSettings {
+                smtp_url: options.smtp_url,
+                from: options
+                    .mail_from
+                    .unwrap_or_else(|| tessera_storage::DEFAULT_MAIL_FROM.to_owned()),
+            });
         if let Some(issuer) = options.issuer {
-            builder = builder.issuer(issuer);
+            opener = opener.issuer(issuer);
         }
         if let Some(n) = options.hash_concurrency {
-            builder = builder.hash_concurrency(n.max(1) as usize);
+            opener = opener.hash_concurrency(n.max(1) as usize);
         }
         if let Some(rp_id) = options.webauthn_rp_id {
-            builder = builder.webauthn_rp_id(rp_id);
+            opener = opener.webauthn_rp_id(rp_id);
         }
         if let Some(origins) = options.webauthn_origins {
-            builder = builder.webauthn_origins(origins);
+            opener = opener.webauthn_origins(origins);
         }
-        builder = builder.development(options.development);
         if options.insecure_fast_password_hashing_for_tests {
-            builder = builder.password_params(PasswordParams::insecure_fast_for_tests());
+            opener = opener.password_params(PasswordParams::insecure_fast_for_tests());
         }
-        let core = builder.build().await?;
-        // Mail queued by the email flows is delivered in the background.
-        let mailer: Arc<dyn tessera_core::mail::Mailer> = match &options.smtp_url {
-            Some(url) => Arc::new(tessera_core::mail::SmtpMailer::from_url(
-                url,
-                options
-                    .mail_from
-                    .as_deref()
-                    .unwrap_or("Tessera <no-reply@localhost>"),
-            )?),
-            None => Arc::new(tessera_core::mail::LogMailer),
-        };
-        // Ends once Kotlin drops its last handle, releasing the store.
-        tokio::spawn(core.mail_worker(mailer, std::time::Duration::from_secs(2)));
+        // Mail queued by the email flows is delivered in the background by a
+        // worker that ends once Kotlin drops its last handle, releasing the store.
+        let core = opener.open().await?;
         Ok(Arc::new(Tessera { core }))
     }
 

@@ -1,3 +1,6 @@
+//! The real `tessera` executable: zero-configuration start, signals, the
+//! one-shot commands beside a running server, metrics.
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,6 +59,15 @@ async fn serve_starts_with_no_arguments_in_an_empty_directory() {
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert!(dir.path().join("tessera.db").exists());
     assert!(dir.path().join("tessera.db.kek").exists());
+    // The binary installs the Prometheus exporter the router renders.
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/plain; version=0.0.4");
+    let text = res.text().await.unwrap();
+    assert!(text.contains("tessera_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/healthz\""), "{text}");
     // SIGTERM: graceful stop.
     let pid = child.0.id();
     Command::new("kill")

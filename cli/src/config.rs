@@ -1,80 +1,87 @@
 //! Configuration, in two stages: [`RawConfig`] is what the operator typed
-//! (flags or `TESSERA_*` environment variables, parsed by the binary);
-//! [`Config`] is the validated form the server trusts.
+//! (flags or `TESSERA_*` environment variables, as clap parsed them);
+//! [`Config`] is the validated form every command trusts.
 //!
-//! The names are a stable contract (DESIGN.md 4.0).
+//! The flag and variable names are a stable contract (the
+//! `configuration_names_match_the_design` test reads them from `--help`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Args;
+use clap::builder::BoolishValueParser;
 use tessera_core::crypto::KeyRing;
 use tessera_core::model::SigningAlg;
 use tessera_core::{Error, Result};
+use tessera_http::HttpOptions;
+use tessera_http::state::parse_cidr;
+use tessera_storage::{DEFAULT_MAIL_FROM, MailSettings};
 
-use crate::state::{HttpOptions, parse_cidr};
-
-/// Every configuration name, flag and environment variable (pinned by a test).
-pub const ENV_NAMES: &[&str] = &[
-    "TESSERA_DATABASE_URL",
-    "TESSERA_LISTEN",
-    "TESSERA_BASE_URL",
-    "TESSERA_KEY_ENCRYPTION_KEY",
-    "TESSERA_KEY_ENCRYPTION_KEY_OLD",
-    "TESSERA_SMTP_URL",
-    "TESSERA_MAIL_FROM",
-    "TESSERA_ADMIN_API_KEY",
-    "TESSERA_LOG_FORMAT",
-    "TESSERA_DEV",
-    "TESSERA_RATE_LIMITS",
-    "TESSERA_WEBAUTHN_RP_ID",
-    "TESSERA_WEBAUTHN_ORIGIN",
-];
-
-/// Settings as given, before validation.
-#[derive(Debug, Clone, Default)]
-pub struct RawConfig {
-    /// `TESSERA_DATABASE_URL` (default `sqlite://tessera.db`).
-    pub database_url: Option<String>,
-    /// `TESSERA_LISTEN` (default `0.0.0.0:$PORT` or `0.0.0.0:8080`).
-    pub listen: Option<String>,
-    /// `PORT`, honoured when `TESSERA_LISTEN` is not set.
-    pub port: Option<u16>,
-    /// `TESSERA_BASE_URL` (default `http://localhost:<port>`).
-    pub base_url: Option<String>,
-    /// `TESSERA_KEY_ENCRYPTION_KEY` (base64 of 32 bytes).
-    pub key_encryption_key: Option<String>,
-    /// `TESSERA_KEY_ENCRYPTION_KEY_OLD` (comma-separated).
-    pub key_encryption_key_old: Option<String>,
-    /// `TESSERA_SMTP_URL`.
-    pub smtp_url: Option<String>,
-    /// `TESSERA_MAIL_FROM`.
-    pub mail_from: Option<String>,
-    /// `TESSERA_ADMIN_API_KEY`.
-    pub admin_api_key: Option<String>,
-    /// `TESSERA_LOG_FORMAT` (`text` or `json`).
-    pub log_format: Option<String>,
-    /// `TESSERA_DEV`.
-    pub dev: bool,
-    /// `TESSERA_RATE_LIMITS` (`on` or `off`).
-    pub rate_limits: Option<String>,
-    /// `TESSERA_WEBAUTHN_RP_ID`.
-    pub webauthn_rp_id: Option<String>,
-    /// `TESSERA_WEBAUTHN_ORIGIN`.
-    pub webauthn_origin: Option<String>,
-    /// `TESSERA_TRUSTED_PROXIES` (comma-separated addresses or CIDRs).
-    pub trusted_proxies: Option<String>,
-    /// `TESSERA_COOKIE_DOMAIN`.
-    pub cookie_domain: Option<String>,
-    /// `TESSERA_SIGNING_ALG` (`EdDSA`, `ES256`, `RS256`).
-    pub signing_alg: Option<String>,
-    /// `--no-migrate`.
-    pub no_migrate: bool,
+/// Settings shared by every command; each flag has a TESSERA_* variable.
+#[derive(Args, Clone, Default)]
+pub(crate) struct RawConfig {
+    /// Database URL: sqlite://PATH, postgres://…, memory://
+    #[arg(long, env = "TESSERA_DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+    /// Listen address (default 0.0.0.0:$PORT or 0.0.0.0:8080).
+    #[arg(long, env = "TESSERA_LISTEN")]
+    pub(crate) listen: Option<String>,
+    /// Port, used when --listen is not given.
+    #[arg(long, env = "PORT")]
+    pub(crate) port: Option<u16>,
+    /// Public base URL (the token issuer).
+    #[arg(long, env = "TESSERA_BASE_URL")]
+    pub(crate) base_url: Option<String>,
+    /// Key-encryption key, base64 of 32 bytes.
+    #[arg(long, env = "TESSERA_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    pub(crate) key_encryption_key: Option<String>,
+    /// Old key-encryption keys still accepted, comma-separated.
+    #[arg(long, env = "TESSERA_KEY_ENCRYPTION_KEY_OLD", hide_env_values = true)]
+    pub(crate) key_encryption_key_old: Option<String>,
+    /// SMTP URL: smtp://user:pass@host:port, smtps://…, ?tls=starttls|none
+    #[arg(long, env = "TESSERA_SMTP_URL", hide_env_values = true)]
+    pub(crate) smtp_url: Option<String>,
+    /// From address of mail.
+    #[arg(long, env = "TESSERA_MAIL_FROM")]
+    pub(crate) mail_from: Option<String>,
+    /// Bootstrap admin API key (tsk_…).
+    #[arg(long, env = "TESSERA_ADMIN_API_KEY", hide_env_values = true)]
+    pub(crate) admin_api_key: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "TESSERA_LOG_FORMAT")]
+    pub(crate) log_format: Option<String>,
+    /// Development mode (plain-HTTP cookies, loopback OAuth endpoints); 1/true/on.
+    #[arg(long, env = "TESSERA_DEV", value_parser = BoolishValueParser::new(), num_args = 0..=1,
+          default_value = "false", default_missing_value = "true")]
+    pub(crate) dev: bool,
+    /// Rate limits: on (default) or off.
+    #[arg(long, env = "TESSERA_RATE_LIMITS")]
+    pub(crate) rate_limits: Option<String>,
+    /// Default WebAuthn relying-party id.
+    #[arg(long, env = "TESSERA_WEBAUTHN_RP_ID")]
+    pub(crate) webauthn_rp_id: Option<String>,
+    /// Default WebAuthn origin.
+    #[arg(long, env = "TESSERA_WEBAUTHN_ORIGIN")]
+    pub(crate) webauthn_origin: Option<String>,
+    /// Proxies whose X-Forwarded-For is trusted (addresses or CIDRs, comma-separated).
+    #[arg(long, env = "TESSERA_TRUSTED_PROXIES")]
+    pub(crate) trusted_proxies: Option<String>,
+    /// Domain attribute of cookies.
+    #[arg(long, env = "TESSERA_COOKIE_DOMAIN")]
+    pub(crate) cookie_domain: Option<String>,
+    /// Algorithm of new signing keys: EdDSA, ES256, RS256.
+    #[arg(long, env = "TESSERA_SIGNING_ALG")]
+    pub(crate) signing_alg: Option<String>,
+    /// Do not run migrations on start.
+    #[arg(long, env = "TESSERA_NO_MIGRATE", value_parser = BoolishValueParser::new(), num_args = 0..=1,
+          default_value = "false", default_missing_value = "true")]
+    pub(crate) no_migrate: bool,
 }
 
 /// Where the key-encryption key comes from.
 #[derive(Debug, Clone)]
-pub enum KekSource {
+pub(crate) enum KekSource {
     /// Given in configuration.
     Configured {
         /// Base64 current key.
@@ -90,7 +97,7 @@ pub enum KekSource {
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// Human-readable lines.
     Text,
     /// One JSON object per line.
@@ -99,35 +106,33 @@ pub enum LogFormat {
 
 /// Validated configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// Database URL.
-    pub database_url: String,
+    pub(crate) database_url: String,
     /// Listen address.
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// Where the KEK comes from.
-    pub kek: KekSource,
+    pub(crate) kek: KekSource,
     /// Bootstrap admin API key.
-    pub admin_api_key: Option<String>,
+    pub(crate) admin_api_key: Option<String>,
     /// Log format.
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
     /// Algorithm of new signing keys.
-    pub signing_alg: SigningAlg,
+    pub(crate) signing_alg: SigningAlg,
     /// Run migrations on start.
-    pub migrate: bool,
-    /// SMTP server URL; mail is written to the log when absent.
-    pub smtp_url: Option<String>,
-    /// Sender address of mail.
-    pub mail_from: String,
+    pub(crate) migrate: bool,
+    /// Where mail goes: SMTP, or the log when no URL is set.
+    pub(crate) mail: MailSettings,
     /// HTTP options (base URL, dev mode, cookies, limits, proxies).
-    pub http: HttpOptions,
+    pub(crate) http: HttpOptions,
     /// Install-wide WebAuthn relying-party id (`None`: the base URL's host).
-    pub webauthn_rp_id: Option<String>,
+    pub(crate) webauthn_rp_id: Option<String>,
     /// Install-wide WebAuthn origins (empty: the base URL's origin).
-    pub webauthn_origins: Vec<String>,
+    pub(crate) webauthn_origins: Vec<String>,
 }
 
 /// The file holding the development KEK of a SQLite database: `<db>.kek`.
-pub fn dev_kek_path(database_url: &str) -> Option<PathBuf> {
+fn dev_kek_path(database_url: &str) -> Option<PathBuf> {
     let path = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))?;
@@ -140,7 +145,7 @@ pub fn dev_kek_path(database_url: &str) -> Option<PathBuf> {
 
 impl RawConfig {
     /// Validate.
-    pub fn validate(self) -> Result<Config> {
+    pub(crate) fn validate(self) -> Result<Config> {
         let database_url = self
             .database_url
             .unwrap_or_else(|| "sqlite://tessera.db".into());
@@ -251,11 +256,13 @@ impl RawConfig {
             log_format,
             signing_alg,
             migrate: !self.no_migrate,
-            smtp_url: self.smtp_url.filter(|u| !u.trim().is_empty()),
-            mail_from: self
-                .mail_from
-                .filter(|f| !f.trim().is_empty())
-                .unwrap_or_else(|| "Tessera <no-reply@localhost>".into()),
+            mail: MailSettings {
+                smtp_url: self.smtp_url.filter(|u| !u.trim().is_empty()),
+                from: self
+                    .mail_from
+                    .filter(|f| !f.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            },
             http: HttpOptions {
                 base_url,
                 dev: self.dev,
@@ -264,6 +271,8 @@ impl RawConfig {
                 trusted_proxies,
                 body_limit: 64 * 1024,
                 request_timeout: Duration::from_secs(30),
+                // The exporter is installed by `serve` alone.
+                metrics: None,
             },
             webauthn_rp_id,
             webauthn_origins,
