@@ -133,6 +133,7 @@ macro_rules! conformance_tests {
             record_failure_counts_and_resets,
             reserve_attempt_counts_waits_and_resets,
             reserve_attempt_waits_as_the_backoff_says,
+            free_attempts_ignore_clock_order,
             hit_counts_in_fixed_windows,
             concurrent_wrong_passwords_past_the_threshold_check_one,
             api_keys_round_trip_revoke_and_touch,
