@@ -46,11 +46,11 @@ pub(crate) struct ProviderDoc {
     callback_url: String,
 }
 
+// Documentation only: the handler reads the core's `ProviderInput`, which
+// cannot derive `ToSchema` (the core does not depend on utoipa). The test
+// below keeps the two field lists equal. (A plain comment: the doc comment is
+// the schema's description in the pinned OpenAPI document.)
 /// The body of a PUT (see DESIGN.md 4.1; unknown fields are refused).
-///
-/// Documentation only: the handler reads the core's `ProviderInput`, which
-/// cannot derive `ToSchema` (the core does not depend on utoipa). The test
-/// below keeps the two field lists equal.
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({
     "kind": "oidc", "client_id": "0oa1", "client_secret": "…",

@@ -27,3 +27,6 @@ mod mfa;
 
 /// External OAuth/OIDC sign-in: provider admin, start, callback state, identities.
 mod oauth;
+
+/// The OpenAPI document, pinned to `tests/openapi.json`.
+mod openapi;
