@@ -30,3 +30,6 @@ mod oauth;
 
 /// The OpenAPI document, pinned to `tests/openapi.json`.
 mod openapi;
+
+/// The layout of `http/src`: no import cycles between files or modules.
+mod layout;
