@@ -161,17 +161,19 @@ fn ask_page(page: Page, ask: &Ask) -> Response {
     (page.jar, res).into_response()
 }
 
-/// Start `flow` for the submitted address; the form again with the error if
-/// it cannot start.
+/// Start `flow` for the submitted address and answer with `sent`; the form
+/// again with the error if it cannot start.
 fn send(
     state: &AppState,
     client: &Client,
-    (page, form): (&Page, &EmailForm),
-    ask: &Ask,
-    flow: SendFlow,
-) -> Result<(), Response> {
-    send_after_answer(state, &page.app, flow, &form.email, client)
-        .map_err(|e| email_form(page, ask, &form.email, Some(e.message().to_owned())))
+    PageForm { page, form }: &PageForm<EmailForm>,
+    (ask, flow): (&Ask, SendFlow),
+    sent: impl FnOnce() -> Response,
+) -> Response {
+    match send_after_answer(state, &page.app, flow, &form.email, client) {
+        Ok(()) => sent(),
+        Err(e) => email_form(page, ask, &form.email, Some(e.message().to_owned())),
+    }
 }
 
 /// "Forgot your password?" page.
@@ -188,18 +190,12 @@ async fn forgot_page(page: Page) -> Response {
 async fn forgot_submit(
     State(state): State<AppState>,
     client: Client,
-    PageForm { page, form }: PageForm<EmailForm>,
+    submitted: PageForm<EmailForm>,
 ) -> Response {
-    match send(
-        &state,
-        &client,
-        (&page, &form),
-        &FORGOT,
-        SendFlow::PasswordReset,
-    ) {
-        Ok(()) => check_your_email(&page.app),
-        Err(r) => r,
-    }
+    let flow = (&FORGOT, SendFlow::PasswordReset);
+    send(&state, &client, &submitted, flow, || {
+        check_your_email(&submitted.page.app)
+    })
 }
 
 fn reset_form<Q>(
@@ -342,12 +338,12 @@ async fn code_page(page: Page) -> Response {
 async fn code_send(
     State(state): State<AppState>,
     client: Client,
-    PageForm { page, form }: PageForm<EmailForm>,
+    submitted: PageForm<EmailForm>,
 ) -> Response {
-    match send(&state, &client, (&page, &form), &CODE, SendFlow::SignInCode) {
-        Ok(()) => code_form(&page, StatusCode::OK, &form.email, None),
-        Err(r) => r,
-    }
+    let flow = (&CODE, SendFlow::SignInCode);
+    send(&state, &client, &submitted, flow, || {
+        code_form(&submitted.page, StatusCode::OK, &submitted.form.email, None)
+    })
 }
 
 /// Sign in with the code.
@@ -395,13 +391,12 @@ async fn magic_request_page(page: Page) -> Response {
 async fn magic_request_submit(
     State(state): State<AppState>,
     client: Client,
-    PageForm { page, form }: PageForm<EmailForm>,
+    submitted: PageForm<EmailForm>,
 ) -> Response {
-    let flow = SendFlow::MagicLink { redirect_uri: None };
-    match send(&state, &client, (&page, &form), &MAGIC, flow) {
-        Ok(()) => check_your_email(&page.app),
-        Err(r) => r,
-    }
+    let flow = (&MAGIC, SendFlow::MagicLink { redirect_uri: None });
+    send(&state, &client, &submitted, flow, || {
+        check_your_email(&submitted.page.app)
+    })
 }
 
 /// A page that only asks for a click, posting the link's token to `path`.
