@@ -226,115 +226,88 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
     let s = server("memory").await;
     let user = s.sign_up("admin-target@example.com").await;
     let uid = user["user"]["id"].as_str().unwrap();
-    let admin = |m: reqwest::Method, p: &str| s.client.request(m, s.url(p)).bearer_auth(ADMIN_KEY);
 
     // Apps: create, patch settings at the top level, get by slug, list, delete.
-    let (status, app) = read(
-        admin(reqwest::Method::POST, "/v1/admin/apps")
-            .json(&json!({"slug": "shop", "name": "Shop"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, app) = s
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/apps",
+            Some(json!({"slug": "shop", "name": "Shop"})),
+        )
+        .await;
     assert_eq!(status, 201, "{app}");
-    let (status, patched) = read(
-        admin(reqwest::Method::PATCH, "/v1/admin/apps/shop")
-            .json(&json!({"redirect_uris": ["https://shop.example/callback"], "cors_origins": ["https://shop.example"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, patched) = s.admin(reqwest::Method::PATCH, "/v1/admin/apps/shop", Some(json!({"redirect_uris": ["https://shop.example/callback"], "cors_origins": ["https://shop.example"]})))
     .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(
         patched["settings"]["redirect_uris"][0],
         "https://shop.example/callback"
     );
-    let (status, bad) = read(
-        admin(reqwest::Method::PATCH, "/v1/admin/apps/shop")
-            .json(&json!({"no_such_setting": 1}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, bad) = s
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/shop",
+            Some(json!({"no_such_setting": 1})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_error(&bad, "invalid_input");
-    let (_, apps) = read(
-        admin(reqwest::Method::GET, "/v1/admin/apps")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, apps) = s.admin(reqwest::Method::GET, "/v1/admin/apps", None).await;
     assert_eq!(apps["apps"].as_array().unwrap().len(), 2);
-    let res = admin(reqwest::Method::DELETE, "/v1/admin/apps/default")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    let res = s
+        .admin(reqwest::Method::DELETE, "/v1/admin/apps/default", None)
+        .await;
+    assert_eq!(res.0, 403);
 
     // Users: search, page, get, patch (disable revokes sessions), delete.
     for i in 0..5 {
         s.sign_up(&format!("page{i}@example.com")).await;
     }
-    let (_, page1) = read(
-        admin(reqwest::Method::GET, "/v1/admin/users?limit=4")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, page1) = s
+        .admin(reqwest::Method::GET, "/v1/admin/users?limit=4", None)
+        .await;
     assert_eq!(page1["users"].as_array().unwrap().len(), 4);
     let cursor = page1["next_cursor"].as_str().unwrap();
-    let (_, page2) = read(
-        admin(
+    let (_, page2) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/users?limit=4&cursor={cursor}"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(page2["users"].as_array().unwrap().len(), 2);
     assert!(page2["next_cursor"].is_null());
-    let (_, found) = read(
-        admin(reqwest::Method::GET, "/v1/admin/users?email=admin-target")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, found) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/users?email=admin-target",
+            None,
+        )
+        .await;
     assert_eq!(found["users"][0]["id"], uid);
-    let (status, _) = read(
-        admin(reqwest::Method::GET, &format!("/v1/admin/users/{uid}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = s
+        .admin(
+            reqwest::Method::GET,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
-    let (_, sessions) = read(
-        admin(
+    let (_, sessions) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/users/{uid}/sessions"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(sessions["sessions"].as_array().unwrap().len(), 1);
-    let (status, disabled) = read(
-        admin(reqwest::Method::PATCH, &format!("/v1/admin/users/{uid}"))
-            .json(&json!({"disabled": true, "metadata": {"plan": "pro"}}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, disabled) = s
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/users/{uid}"),
+            Some(json!({"disabled": true, "metadata": {"plan": "pro"}})),
+        )
+        .await;
     assert_eq!(status, 200, "{disabled}");
     assert_eq!(disabled["disabled"], true);
     assert_eq!(
@@ -351,52 +324,51 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await;
     assert_eq!(status, 403);
     assert_error(&body, "user_disabled");
-    let res = admin(
-        reqwest::Method::DELETE,
-        &format!("/v1/admin/users/{uid}/sessions"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(read(res).await.0, 200);
-    let res = admin(reqwest::Method::DELETE, &format!("/v1/admin/users/{uid}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let (status, body) = read(
-        admin(reqwest::Method::GET, &format!("/v1/admin/users/{uid}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let res = s
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/users/{uid}/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 200);
+    let res = s
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
+    let (status, body) = s
+        .admin(
+            reqwest::Method::GET,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
     assert_error(&body, "not_found");
 
     // Audit: filter by type and user.
-    let (_, audit) = read(
-        admin(
+    let (_, audit) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/audit?type=user.deleted&user={uid}"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
     assert_eq!(audit["events"][0]["type"], "user.deleted");
 
     // API keys: create (secret shown once), a read-only key cannot write, revoke.
-    let (status, created) = read(
-        admin(reqwest::Method::POST, "/v1/admin/api-keys")
-            .json(&json!({"name": "reader", "scopes": ["users:read"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = s
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/api-keys",
+            Some(json!({"name": "reader", "scopes": ["users:read"]})),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap();
     let kid = created["api_key"]["id"].as_str().unwrap();
@@ -416,26 +388,22 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let (_, keys) = read(
-        admin(reqwest::Method::GET, "/v1/admin/api-keys")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, keys) = s
+        .admin(reqwest::Method::GET, "/v1/admin/api-keys", None)
+        .await;
     assert!(keys.to_string().contains("reader"));
     assert!(
         !keys.to_string().contains(secret),
         "secrets are never listed"
     );
-    let res = admin(
-        reqwest::Method::DELETE,
-        &format!("/v1/admin/api-keys/{kid}"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(res.status(), 204);
+    let res = s
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/api-keys/{kid}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
     let res = s
         .client
         .get(s.url("/v1/admin/users"))
@@ -444,6 +412,6 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401, "a revoked key stops working");
-    let res = s.client.get(s.url("/v1/admin/users")).send().await.unwrap();
+    let res = s.get("/v1/admin/users").await;
     assert_eq!(res.status(), 401, "no key");
 }

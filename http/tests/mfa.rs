@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use tessera_core::model::{AppSettings, MfaPolicy};
 
@@ -34,23 +33,6 @@ fn fresh_code(secret: &str, used: &mut HashSet<u64>) -> String {
 }
 
 impl Server {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        read(req.send().await.unwrap()).await
-    }
-
     async fn amr(&self, access_token: &str) -> Value {
         let (status, body) = self.get_auth("/v1/session", access_token).await;
         assert_eq!(status, 200, "{body}");
@@ -329,89 +311,6 @@ async fn an_app_requiring_mfa_enrols_with_the_mfa_token() {
 }
 
 // ---- Hosted pages ----
-
-fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| {
-            let raw = v.to_str().unwrap().to_owned();
-            let first = raw.split(';').next().unwrap();
-            let (n, val) = first.split_once('=').unwrap();
-            (n.to_owned(), val.to_owned(), raw)
-        })
-        .collect()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("form has a csrf field") + marker.len();
-    html[start..start + 43].to_owned()
-}
-
-/// A browser's cookie jar, by hand.
-#[derive(Default)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn take(&mut self, res: &reqwest::Response) {
-        for (name, value, raw) in set_cookies(res) {
-            self.0.retain(|(n, _)| *n != name);
-            if !value.is_empty() && !raw.contains("Max-Age=0") {
-                self.0.push((name, value));
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-async fn get_page(s: &Server, jar: &mut Jar, path: &str) -> (u16, String) {
-    let res = s
-        .client
-        .get(s.url(path))
-        .header(COOKIE, jar.header())
-        .send()
-        .await
-        .unwrap();
-    jar.take(&res);
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-async fn post_form(
-    s: &Server,
-    jar: &mut Jar,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, Option<String>, String) {
-    let res = s
-        .client
-        .post(s.url(path))
-        .header(COOKIE, jar.header())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    jar.take(&res);
-    let location = res
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), location, res.text().await.unwrap())
-}
 
 #[tokio::test]
 async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {

@@ -33,16 +33,10 @@ fn canonical(v: Value) -> Value {
 fn the_openapi_document_equals_the_snapshot() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi.json");
     let doc = canonical(serde_json::to_value(tessera_http::openapi()).unwrap());
-    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-    if std::env::var_os("TESSERA_UPDATE_VECTORS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} differs from tessera_http::openapi(); if the change is deliberate, regenerate with \
+    crate::harness::check_snapshot(
+        &path,
+        &doc,
+        "differs from tessera_http::openapi(); if the change is deliberate, regenerate with \
          TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests openapi",
-        path.display()
     );
 }

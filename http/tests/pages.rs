@@ -1,44 +1,7 @@
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use serde_json::json;
 
 use crate::harness::*;
-
-/// Cookies set by a response, as `name=value` pairs, plus their raw attributes.
-fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| {
-            let raw = v.to_str().unwrap().to_owned();
-            let first = raw.split(';').next().unwrap();
-            let (n, val) = first.split_once('=').unwrap();
-            (n.to_owned(), val.to_owned(), raw)
-        })
-        .collect()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("form has a csrf field") + marker.len();
-    html[start..start + 43].to_owned()
-}
-
-async fn form_page(s: &Server, path: &str) -> (String, String) {
-    let res = s.client.get(s.url(path)).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = set_cookies(&res)
-        .into_iter()
-        .find(|c| c.0 == "tessera_csrf")
-        .expect("csrf cookie issued");
-    assert!(
-        cookie.2.contains("HttpOnly") && cookie.2.contains("SameSite=Strict"),
-        "{}",
-        cookie.2
-    );
-    let html = res.text().await.unwrap();
-    assert!(html.contains("<form method=\"post\""));
-    (cookie.1, hidden_csrf(&html))
-}
 
 #[tokio::test]
 async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
@@ -47,18 +10,17 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     assert_eq!(csrf_cookie, csrf_field);
 
     // Without the CSRF token: refused, nothing created.
-    let res = s
-        .client
-        .post(s.url("/sign-up"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-up",
+        &csrf_cookie,
+        &[
             ("csrf", "x".repeat(43).as_str()),
             ("email", "page@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let pool = s.tessera.apps().default_pool().await.unwrap().id;
     assert!(
@@ -84,19 +46,18 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     assert_eq!(res.status(), 403);
 
     // With it: account created, session cookies set, redirected to the account page.
-    let res = s
-        .client
-        .post(s.url("/sign-up"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-up",
+        &csrf_cookie,
+        &[
             ("csrf", csrf_field.as_str()),
             ("email", "page@example.com"),
             ("password", PASSWORD),
             ("name", "Page"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "account");
     let cookies = set_cookies(&res);
@@ -158,18 +119,17 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     assert_eq!(res.status(), 200, "the session survived the forged request");
 
     // Hosted sign-in with a wrong password shows the form again with an error.
-    let res = s
-        .client
-        .post(s.url("/sign-in"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in",
+        &csrf_cookie,
+        &[
             ("csrf", csrf_field.as_str()),
             ("email", "page@example.com"),
             ("password", "wrong wrong wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("role=\"alert\""));
 
@@ -221,11 +181,8 @@ async fn redirect_uris_must_be_registered() {
     s.sign_up("redir@example.com").await;
 
     let res = s
-        .client
-        .get(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2Fsteal"))
-        .send()
-        .await
-        .unwrap();
+        .get("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2Fsteal")
+        .await;
     assert_eq!(res.status(), 400);
     assert!(!res.text().await.unwrap().contains("<form"));
 
@@ -234,18 +191,17 @@ async fn redirect_uris_must_be_registered() {
         "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
     )
     .await;
-    let res = s
-        .client
-        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter"))
-        .header(COOKIE, format!("tessera_csrf={cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
+        &cookie,
+        &[
             ("csrf", field.as_str()),
             ("email", "redir@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "https://app.example/after");
 
@@ -257,18 +213,17 @@ async fn redirect_uris_must_be_registered() {
         .await
         .unwrap()
         .len();
-    let res = s
-        .client
-        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F"))
-        .header(COOKIE, format!("tessera_csrf={cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F",
+        &cookie,
+        &[
             ("csrf", field.as_str()),
             ("email", "redir@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert_eq!(
         s.tessera
@@ -281,12 +236,7 @@ async fn redirect_uris_must_be_registered() {
     );
 
     // Unknown app.
-    let res = s
-        .client
-        .get(s.url("/sign-in?app=no-such-app"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/sign-in?app=no-such-app").await;
     assert_eq!(res.status(), 404);
 }
 

@@ -195,7 +195,7 @@ async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
 #[tokio::test]
 async fn admin_api_requires_a_live_key() {
     let s = server("memory").await;
-    let (status, body) = read(s.client.get(s.url("/v1/admin/apps")).send().await.unwrap()).await;
+    let (status, body) = read(s.get("/v1/admin/apps").await).await;
     assert_eq!(status, 401);
     assert_error(&body, "unauthenticated");
     let res = s
