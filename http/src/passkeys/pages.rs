@@ -20,6 +20,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_core::crypto::TokenHash;
@@ -225,21 +226,25 @@ pub(crate) struct PasskeyMfaForm {
 
 csrf_forms!(PasskeySignInForm, PasskeyMfaForm);
 
-/// The answer of a hosted passkey finish: the session cookies, and where the
-/// page goes next; or the error in the JSON envelope (the page's script shows
-/// it).
-fn finished(
-    state: &AppState,
-    page: Page,
+/// A hosted passkey finish: rate limited as a sign-in, then `call`; answers
+/// the session cookies and where the page goes next, or the error in the JSON
+/// envelope (the page's script shows it).
+async fn finished(
+    (state, client): (&AppState, &Client),
+    (jar, params): (CookieJar, &PageParams),
     method: &'static str,
-    result: Result<AuthSession, Error>,
+    call: impl Future<Output = Result<AuthSession, Error>>,
 ) -> Response {
+    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
+        return ApiError(e).into_response();
+    }
+    let result = call.await;
     metrics::sign_in(method, &result);
     match result {
         Ok(session) => {
-            let jar = signed_in_jar(state, page.jar, &session);
+            let jar = signed_in_jar(state, jar, &session);
             let next = NextView {
-                redirect: next_location(&page.params),
+                redirect: next_location(params),
             };
             (jar, axum::Json(next)).into_response()
         }
@@ -260,15 +265,12 @@ async fn passkey_sign_in(
     client: Client,
     PageJson { page, body }: PageJson<PasskeySignInForm>,
 ) -> Response {
-    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
-        return ApiError(e).into_response();
-    }
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_sign_in(&page.app, &body.ceremony, &body.credential, &client.0)
-        .await;
-    finished(&state, page, "passkey", result)
+    let Page {
+        app, params, jar, ..
+    } = page;
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_sign_in(&app, &body.ceremony, &body.credential, &client.0);
+    finished((&state, &client), (jar, &params), "passkey", call).await
 }
 
 /// Complete an MFA challenge with a passkey from a hosted page: sets the
@@ -284,21 +286,18 @@ async fn passkey_mfa(
     client: Client,
     PageJson { page, body }: PageJson<PasskeyMfaForm>,
 ) -> Response {
-    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
-        return ApiError(e).into_response();
-    }
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_mfa(
-            &page.app,
-            &body.mfa_token,
-            &body.ceremony,
-            &body.credential,
-            &client.0,
-        )
-        .await;
-    finished(&state, page, "mfa_passkey", result)
+    let Page {
+        app, params, jar, ..
+    } = page;
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_mfa(
+        &app,
+        &body.mfa_token,
+        &body.ceremony,
+        &body.credential,
+        &client.0,
+    );
+    finished((&state, &client), (jar, &params), "mfa_passkey", call).await
 }
 
 /// The passkey script of the hosted pages.
