@@ -77,13 +77,9 @@ async fn full_flow(backend: &str) {
         .await;
     let access = fresh["access_token"].as_str().unwrap();
     let res = s
-        .client
-        .post(s.url("/v1/sign-out"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(reqwest::Method::POST, "/v1/sign-out", Some(access), None)
+        .await;
+    assert_eq!(res.0, 204);
     let (status, _) = s.get_auth("/v1/session", access).await;
     assert_eq!(status, 401);
 }
@@ -146,39 +142,32 @@ async fn sessions_me_and_password_change() {
     assert_eq!(list["sessions"].as_array().unwrap().len(), 2);
 
     let res = s
-        .client
-        .patch(s.url("/v1/me"))
-        .bearer_auth(token_a)
-        .json(&json!({"name": "Grace Hopper"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, me) = read(res).await;
+        .send(
+            reqwest::Method::PATCH,
+            "/v1/me",
+            Some(token_a),
+            Some(json!({"name": "Grace Hopper"})),
+        )
+        .await;
+    let (status, me) = res;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["name"], "Grace Hopper");
     let (_, me) = s.get_auth("/v1/me", token_b).await;
     assert_eq!(me["name"], "Grace Hopper");
 
     // Wrong current password.
-    let res = s
-        .client
-        .post(s.url("/v1/password/change"))
-        .bearer_auth(token_a)
-        .json(&json!({"current_password": "not it at all", "new_password": "a brand new passphrase 7"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    let res = s.send(reqwest::Method::POST, "/v1/password/change", Some(token_a), Some(json!({"current_password": "not it at all", "new_password": "a brand new passphrase 7"}))).await;
+    assert_eq!(res.0, 401);
     // Right one: other sessions are signed out, this one stays.
     let res = s
-        .client
-        .post(s.url("/v1/password/change"))
-        .bearer_auth(token_a)
-        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 7"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(
+            reqwest::Method::POST,
+            "/v1/password/change",
+            Some(token_a),
+            Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 7"})),
+        )
+        .await;
+    assert_eq!(res.0, 204);
     assert_eq!(s.get_auth("/v1/session", token_a).await.0, 200);
     assert_eq!(s.get_auth("/v1/session", token_b).await.0, 401);
     let (status, _) = s
@@ -200,22 +189,18 @@ async fn sessions_me_and_password_change() {
     let (_, cur) = s.get_auth("/v1/session", token_c).await;
     let sid_c = cur["session"]["id"].as_str().unwrap();
     let res = s
-        .client
-        .delete(s.url(&format!("/v1/sessions/{sid_c}")))
-        .bearer_auth(token_a)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/sessions/{sid_c}"),
+            Some(token_a),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
     assert_eq!(s.get_auth("/v1/session", token_c).await.0, 401);
-    let res = s
-        .client
-        .delete(s.url("/v1/sessions"))
-        .bearer_auth(token_a)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = read(res).await;
+    let (status, body) = s
+        .send(reqwest::Method::DELETE, "/v1/sessions", Some(token_a), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["revoked"], 1);
     assert_eq!(s.get_auth("/v1/session", token_a).await.0, 401);
@@ -373,21 +358,13 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
     let secret = created["secret"].as_str().unwrap();
     let kid = created["api_key"]["id"].as_str().unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/users"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .send(reqwest::Method::GET, "/v1/admin/users", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 200);
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+        .send(reqwest::Method::GET, "/v1/admin/apps", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 403);
     let (_, keys) = s
         .admin(reqwest::Method::GET, "/v1/admin/api-keys", None)
         .await;
@@ -405,13 +382,9 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await;
     assert_eq!(res.0, 204);
     let res = s
-        .client
-        .get(s.url("/v1/admin/users"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401, "a revoked key stops working");
+        .send(reqwest::Method::GET, "/v1/admin/users", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 401, "a revoked key stops working");
     let res = s.get("/v1/admin/users").await;
     assert_eq!(res.status(), 401, "no key");
 }

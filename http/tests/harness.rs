@@ -374,6 +374,25 @@ pub(crate) async fn post_form(
     (res.status().as_u16(), location, res.text().await.unwrap())
 }
 
+/// Sign in as `email` (with [`PASSWORD`]) through the hosted form, with the
+/// jar: (the page's CSRF token, the submit's status and `Location`).
+pub(crate) async fn hosted_sign_in(
+    s: &Server,
+    jar: &mut Jar,
+    email: &str,
+) -> (String, u16, Option<String>) {
+    let (status, html) = get_page(s, jar, "/sign-in").await;
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&html);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", email),
+        ("password", PASSWORD),
+    ];
+    let (status, location, _) = post_form(s, jar, "/sign-in", &form).await;
+    (csrf, status, location)
+}
+
 /// POST a form with only the CSRF cookie `csrf` (the page's `tessera_csrf`).
 pub(crate) async fn submit(
     s: &Server,

@@ -318,20 +318,7 @@ async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {
     let mut used = HashSet::new();
     let (_, secret, codes) = with_totp(&s, "page-mfa@example.com", &mut used).await;
     let mut jar = Jar::default();
-    let (status, html) = get_page(&s, &mut jar, "/sign-in").await;
-    assert_eq!(status, 200);
-    let csrf = hidden_csrf(&html);
-    let (status, location, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-mfa@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, location) = hosted_sign_in(&s, &mut jar, "page-mfa@example.com").await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("mfa"));
     assert!(
@@ -415,19 +402,7 @@ async fn hosted_account_page_sets_up_totp_and_shows_recovery_codes_once() {
     let mut used = HashSet::new();
     s.sign_up("page-setup@example.com").await;
     let mut jar = Jar::default();
-    let (_, html) = get_page(&s, &mut jar, "/sign-in").await;
-    let csrf = hidden_csrf(&html);
-    let (status, _, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-setup@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, _) = hosted_sign_in(&s, &mut jar, "page-setup@example.com").await;
     assert_eq!(status, 303);
 
     let (status, html) = get_page(&s, &mut jar, "/account-security").await;
@@ -516,19 +491,7 @@ async fn hosted_forced_enrolment_finishes_the_sign_in() {
         .await
         .unwrap();
     let mut jar = Jar::default();
-    let (_, html) = get_page(&s, &mut jar, "/sign-in").await;
-    let csrf = hidden_csrf(&html);
-    let (status, location, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-forced@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, location) = hosted_sign_in(&s, &mut jar, "page-forced@example.com").await;
     assert_eq!((status, location.as_deref()), (303, Some("mfa")));
     let (status, html) = get_page(&s, &mut jar, "/mfa").await;
     assert_eq!(status, 200);

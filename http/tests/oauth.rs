@@ -44,6 +44,15 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Configure [`dead_oauth2`] as provider `dead` of the default app.
+async fn add_dead_provider(s: &Server) {
+    let path = "/v1/admin/apps/default/oauth-providers/dead";
+    let (status, body) = s
+        .admin(reqwest::Method::PUT, path, Some(dead_oauth2()))
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// A provider whose token endpoint refuses connections (nothing listens on
 /// port 1): flows reach the callback and fail there, with no network.
 fn dead_oauth2() -> Value {
@@ -320,14 +329,7 @@ fn urlencode(s: &str) -> String {
 async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    let (status, text) = s
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/apps/default/oauth-providers/dead",
-            Some(dead_oauth2()),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s).await;
     // Unknown or malformed state: 401 with nowhere to go back to.
     for q in [
         "",
@@ -412,14 +414,7 @@ async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
 #[tokio::test]
 async fn hosted_flows_are_bound_to_the_starting_browser() {
     let s = oauth_server(true).await;
-    let (status, text) = s
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/apps/default/oauth-providers/dead",
-            Some(dead_oauth2()),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s).await;
     let res = s.get("/sign-in/oauth/dead?app=default").await;
     assert_eq!(res.status(), 302);
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
@@ -633,14 +628,7 @@ async fn sign_in_page_links_to_enabled_providers() {
 async fn link_flows_need_the_signed_in_caller_and_the_starting_browser() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    let (status, text) = s
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/apps/default/oauth-providers/dead",
-            Some(dead_oauth2()),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s).await;
     let tokens = s.sign_up("ada@example.com").await;
     let at = tokens["access_token"].as_str().unwrap();
     let start = format!(

@@ -404,14 +404,13 @@ async fn a_passkey_completes_the_mfa_step_of_a_password_sign_in() {
 async fn apps_can_turn_passkeys_off() {
     let s = passkey_server().await;
     let res = s
-        .client
-        .patch(s.url("/v1/admin/apps/default"))
-        .bearer_auth(ADMIN_KEY)
-        .json(&json!({ "sign_in_methods": ["password"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/default",
+            Some(json!({ "sign_in_methods": ["password"] })),
+        )
+        .await;
+    assert_eq!(res.0, 200);
     let (status, body) = s.post("/v1/sign-in/passkey/start", json!({})).await;
     assert_eq!(status, 403);
     assert_error(&body, "method_disabled");
@@ -420,15 +419,13 @@ async fn apps_can_turn_passkeys_off() {
         json!({ "webauthn_rp_id": "https://example.com" }),
         json!({ "webauthn_origins": ["https://example.com/login"] }),
     ] {
-        let res = s
-            .client
-            .patch(s.url("/v1/admin/apps/default"))
-            .bearer_auth(ADMIN_KEY)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = read(res).await;
+        let (status, body) = s
+            .admin(
+                reqwest::Method::PATCH,
+                "/v1/admin/apps/default",
+                Some(bad.clone()),
+            )
+            .await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert_error(&body, "invalid_input");
     }

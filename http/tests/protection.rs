@@ -199,13 +199,14 @@ async fn admin_api_requires_a_live_key() {
     assert_eq!(status, 401);
     assert_error(&body, "unauthenticated");
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth("tsk_not_a_real_key")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some("tsk_not_a_real_key"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
     let created = s
         .tessera
         .api_keys()
@@ -213,32 +214,35 @@ async fn admin_api_requires_a_live_key() {
         .await
         .unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(&created.secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(&created.secret),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 200);
     s.tessera.api_keys().revoke(created.key.id).await.unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(&created.secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(&created.secret),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
     // A user's access token is not an admin credential.
     let user = s.sign_up("not-admin@example.com").await;
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(user["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(user["access_token"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
 }
 
 #[tokio::test]
