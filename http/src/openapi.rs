@@ -12,6 +12,17 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
 
+/// A capability's routes: `handlers![a, b; c]` is an `OpenApiRouter` with
+/// `routes!(a, b)` and `routes!(c)`, one group per path (the methods of one
+/// path go together, as `utoipa_axum::routes!` wants them).
+macro_rules! handlers {
+    ($($($handler:ident),+);+ $(;)?) => {
+        utoipa_axum::router::OpenApiRouter::new()
+            $(.routes(utoipa_axum::routes!($($handler),+)))+
+    };
+}
+pub(crate) use handlers;
+
 /// The document before the routes are added.
 pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()

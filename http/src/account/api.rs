@@ -2,17 +2,17 @@
 
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::account::dto::MePatch;
 use crate::dto::UserView;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Json};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_me, patch_me))
+    handlers![get_me, patch_me]
 }
 
 /// The current user.

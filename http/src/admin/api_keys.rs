@@ -7,18 +7,16 @@ use serde::{Deserialize, Serialize};
 use tessera_core::model::ApiKey;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_api_keys, create_api_key))
-        .routes(routes!(revoke_api_key))
+    handlers![list_api_keys, create_api_key; revoke_api_key]
 }
 
 /// An API key (never its secret).

@@ -10,18 +10,16 @@ use tessera_core::model::{App, AppSettings};
 use tessera_core::{Error, ErrorKind, NewApp};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_apps, create_app))
-        .routes(routes!(get_app, patch_app, delete_app))
+    handlers![list_apps, create_app; get_app, patch_app, delete_app]
 }
 
 /// An app.

@@ -9,17 +9,15 @@ use serde::Serialize;
 use tessera_core::{ProviderInput, ProviderView};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_providers))
-        .routes(routes!(get_provider, put_provider, delete_provider))
+    handlers![list_providers; get_provider, put_provider, delete_provider]
 }
 
 /// A configured provider (never the secret).

@@ -8,20 +8,19 @@ use tessera_core::Error;
 use tessera_core::model::{UserPatch, UserQuery};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dto::{RevokedView, SessionView, SessionsView, UserView};
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json, Query};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_users))
-        .routes(routes!(get_user, patch_user, delete_user))
-        .routes(routes!(list_user_sessions, revoke_user_sessions))
+    handlers![
+        list_users; get_user, patch_user, delete_user; list_user_sessions, revoke_user_sessions
+    ]
 }
 
 /// A page of users.

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use tessera_core::SendFlow;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::dto::{AcceptedView, SignInAnswer, TokensView, UserView};
 use crate::email::dto::{
@@ -17,21 +16,15 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::limits::Action;
 use crate::metrics;
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(reset_send))
-        .routes(routes!(reset))
-        .routes(routes!(verify_send))
-        .routes(routes!(verify))
-        .routes(routes!(change))
-        .routes(routes!(change_confirm))
-        .routes(routes!(code_send))
-        .routes(routes!(code_sign_in))
-        .routes(routes!(magic_send))
-        .routes(routes!(magic_sign_in))
+    handlers![
+        reset_send; reset; verify_send; verify; change; change_confirm; code_send; code_sign_in;
+        magic_send; magic_sign_in
+    ]
 }
 
 /// The one answer of every "send" route.

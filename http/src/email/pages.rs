@@ -14,7 +14,6 @@ use tessera_core::model::App;
 use tessera_core::{ErrorKind, SendFlow};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::email::send::send_after_answer;
 use crate::error::status_of;
@@ -24,19 +23,16 @@ use crate::hosted::{
     finish_sign_in, message, with_retry_after,
 };
 use crate::limits::Action;
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(forgot_page, forgot_submit))
-        .routes(routes!(reset_page, reset_submit))
-        .routes(routes!(verify_page))
-        .routes(routes!(code_page, code_send))
-        .routes(routes!(code_verify))
-        .routes(routes!(magic_request_page, magic_request_submit))
-        .routes(routes!(magic_page, magic_submit))
-        .routes(routes!(change_page, change_submit))
+    handlers![
+        forgot_page, forgot_submit; reset_page, reset_submit; verify_page; code_page, code_send;
+        code_verify; magic_request_page, magic_request_submit; magic_page, magic_submit;
+        change_page, change_submit
+    ]
 }
 
 /// `?token=` and `?app=` of pages opened from an emailed link.

@@ -29,8 +29,8 @@ mod render;
 use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 pub(crate) use cookies::{MFA_COOKIE, clear_session_cookies, cookie};
@@ -42,7 +42,7 @@ pub(crate) use render::{error_message, html, message, server_error, with_retry_a
 
 /// Routes of the kit: the stylesheet every page links to.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(stylesheet))
+    handlers![stylesheet]
 }
 
 /// The stylesheet of the hosted pages.

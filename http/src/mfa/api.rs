@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use tessera_core::{Error, ErrorKind};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::dto::TokensView;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
@@ -27,17 +26,12 @@ use crate::mfa::dto::{
     EnrolledTokensView, MfaSignInRequest, MfaStatusView, ReauthRequest, RecoveryCodesView,
     TotpConfirmRequest, TotpEnrollRequest, TotpEnrollmentView,
 };
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(totp_enroll))
-        .routes(routes!(totp_confirm))
-        .routes(routes!(totp_disable))
-        .routes(routes!(recovery_codes))
-        .routes(routes!(mfa_status))
-        .routes(routes!(sign_in_mfa))
+    handlers![totp_enroll; totp_confirm; totp_disable; recovery_codes; mfa_status; sign_in_mfa]
 }
 
 /// A JSON body that may be absent (empty means all defaults).

@@ -21,7 +21,6 @@ use serde::Deserialize;
 use tessera_core::model::{App, User};
 use tessera_core::{Error, ErrorKind, MfaMethod, SignInOutcome, TotpEnrollment};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::status_of;
 use crate::extract::Client;
@@ -31,20 +30,16 @@ use crate::hosted::{
 };
 use crate::limits::Action;
 use crate::metrics;
+use crate::openapi::handlers;
 use crate::passkeys::MfaButton;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(mfa_page, mfa_submit))
-        .routes(routes!(mfa_enroll))
-        .routes(routes!(mfa_confirm))
-        .routes(routes!(security_page))
-        .routes(routes!(totp_enroll))
-        .routes(routes!(totp_confirm))
-        .routes(routes!(totp_disable))
-        .routes(routes!(recovery_codes))
+    handlers![
+        mfa_page, mfa_submit; mfa_enroll; mfa_confirm; security_page; totp_enroll; totp_confirm;
+        totp_disable; recovery_codes
+    ]
 }
 
 #[derive(Template)]

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dto::{SignInAnswer, TokensView};
@@ -19,16 +18,12 @@ use crate::oauth::dto::{
     AuthorizationView, CallbackQuery, ExchangeRequest, IdentitiesView, StartQuery,
 };
 use crate::oauth::flow::{do_callback, do_start};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(start))
-        .routes(routes!(callback_get, callback_post))
-        .routes(routes!(exchange))
-        .routes(routes!(list_identities))
-        .routes(routes!(unlink_identity))
+    handlers![start; callback_get, callback_post; exchange; list_identities; unlink_identity]
 }
 
 /// Start signing in through a provider: 302 to its authorization page, or

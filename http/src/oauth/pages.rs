@@ -5,16 +5,16 @@ use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use tessera_core::model::App;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::hosted::{Page, PageParams};
 use crate::oauth::dto::StartQuery;
 use crate::oauth::flow::{do_start, error_page};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(hosted_start))
+    handlers![hosted_start]
 }
 
 /// A "Continue with …" link on the hosted sign-in page.

@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dto::TokensView;
@@ -20,6 +19,7 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::limits::Action;
 use crate::metrics;
+use crate::openapi::handlers;
 use crate::passkeys::dto::{
     AssertionFinishRequest, CeremonyView, MfaFinishRequest, MfaStartRequest, PasskeyPatch,
     PasskeyView, PasskeysView, RegisterFinishRequest, SignInStartRequest,
@@ -28,15 +28,10 @@ use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(register_start))
-        .routes(routes!(register_finish))
-        .routes(routes!(sign_in_start))
-        .routes(routes!(sign_in_finish))
-        .routes(routes!(mfa_start))
-        .routes(routes!(mfa_finish))
-        .routes(routes!(list_passkeys))
-        .routes(routes!(rename_passkey, delete_passkey))
+    handlers![
+        register_start; register_finish; sign_in_start; sign_in_finish; mfa_start; mfa_finish;
+        list_passkeys; rename_passkey, delete_passkey
+    ]
 }
 
 /// Begin registering a passkey for the signed-in caller.

@@ -27,7 +27,6 @@ use tessera_core::crypto::TokenHash;
 use tessera_core::model::{App, SignInMethod};
 use tessera_core::{AuthSession, Error, MfaMethod, PasskeyInfo};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::Client;
@@ -37,15 +36,12 @@ use crate::hosted::{
 };
 use crate::limits::Action;
 use crate::metrics;
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(passkeys_page))
-        .routes(routes!(passkey_sign_in))
-        .routes(routes!(passkey_mfa))
-        .routes(routes!(script))
+    handlers![passkeys_page; passkey_sign_in; passkey_mfa; script]
 }
 
 /// The script, embedded in the binary.

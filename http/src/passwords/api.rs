@@ -10,22 +10,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tessera_core::SignUpOutcome;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::dto::{AcceptedView, SignInAnswer, TokensView};
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::limits::Action;
 use crate::metrics;
+use crate::openapi::handlers;
 use crate::passwords::dto::{PasswordChangeRequest, SignInRequest, SignUpRequest};
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(sign_up))
-        .routes(routes!(sign_in_password))
-        .routes(routes!(change_password))
+    handlers![sign_up; sign_in_password; change_password]
 }
 
 /// Create an account with email and password.

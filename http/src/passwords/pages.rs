@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tessera_core::{SignInOutcome, SignUpOutcome};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::error::status_of;
 use crate::extract::Client;
@@ -19,14 +18,13 @@ use crate::hosted::{
 use crate::limits::Action;
 use crate::metrics;
 use crate::oauth::{ProviderButton, provider_buttons};
+use crate::openapi::handlers;
 use crate::passkeys::SignInButton;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(sign_in_page, sign_in_submit))
-        .routes(routes!(sign_up_page, sign_up_submit))
+    handlers![sign_in_page, sign_in_submit; sign_up_page, sign_up_submit]
 }
 
 #[derive(Template)]

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::dto::{RevokedView, SessionView, SessionsView, TokensView};
@@ -14,17 +13,15 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, Json, Via};
 use crate::hosted::clear_session_cookies;
 use crate::limits::Action;
+use crate::openapi::handlers;
 use crate::sessions::dto::{CurrentSessionView, RefreshRequest};
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(refresh))
-        .routes(routes!(current_session))
-        .routes(routes!(list_sessions, revoke_all_sessions))
-        .routes(routes!(revoke_session))
-        .routes(routes!(sign_out))
+    handlers![
+        refresh; current_session; list_sessions, revoke_all_sessions; revoke_session; sign_out
+    ]
 }
 
 /// Exchange a refresh token for new tokens (the refresh token rotates).

@@ -4,15 +4,15 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::extract::SESSION_COOKIE;
 use crate::hosted::{PageForm, PageParams, clear_session_cookies, csrf_forms, server_error};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sign_out_submit))
+    handlers![sign_out_submit]
 }
 
 /// The sign-out form.
