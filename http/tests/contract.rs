@@ -188,19 +188,9 @@ async fn every_error_status_carries_the_envelope_and_security_headers() {
                 .unwrap(),
         ),
     ];
-    let mut limited = None;
-    for _ in 0..40 {
-        let r = c
-            .post(s.url("/v1/sign-up"))
-            .json(&json!({"email": "bad", "password": "p"}))
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 429 {
-            limited = Some(r);
-            break;
-        }
-    }
+    let limited = s
+        .until_limited("/v1/sign-up", json!({"email": "bad", "password": "p"}), 40)
+        .await;
     cases.push((429, limited.expect("sign-up is rate limited")));
     for (expected, res) in cases.drain(..) {
         assert_eq!(res.status().as_u16(), expected);

@@ -10,13 +10,7 @@ async fn full_flow(backend: &str) {
     assert_eq!(signed_up["token_type"], "Bearer");
     assert_eq!(signed_up["user"]["email"], "flow@example.com");
 
-    let (status, signed_in) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({"email": "FLOW@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 200, "{signed_in}");
+    let signed_in = s.sign_in("FLOW@example.com").await;
     let access = signed_in["access_token"].as_str().unwrap().to_owned();
     let refresh = signed_in["refresh_token"].as_str().unwrap().to_owned();
     assert!(refresh.starts_with("tsr_"));

@@ -178,6 +178,15 @@ impl Server {
         self.get(path).await.text().await.unwrap()
     }
 
+    /// `GET path` with the `Cookie` header `cookies`.
+    pub(crate) async fn get_with_cookies(&self, path: &str, cookies: &str) -> reqwest::Response {
+        let req = self.client.get(self.url(path));
+        req.header(reqwest::header::COOKIE, cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn get_auth(&self, path: &str, token: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, Some(token), None)
             .await
@@ -216,6 +225,54 @@ impl Server {
             .post("/v1/sign-up", json!({"email": email, "password": PASSWORD}))
             .await;
         assert_eq!(status, 201, "{body}");
+        body
+    }
+}
+
+impl Server {
+    /// POST `body` to `path` until the answer is 429, at most `attempts`
+    /// times: that answer, or `None` if the limit never struck.
+    pub(crate) async fn until_limited(
+        &self,
+        path: &str,
+        body: Value,
+        attempts: usize,
+    ) -> Option<reqwest::Response> {
+        for _ in 0..attempts {
+            let res = self
+                .client
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            if res.status() == 429 {
+                return Some(res);
+            }
+        }
+        None
+    }
+
+    /// Change the default app's settings with `change`.
+    pub(crate) async fn set_default_app(
+        &self,
+        change: impl FnOnce(&mut tessera_core::model::AppSettings),
+    ) {
+        let app = self.tessera.apps().default_app().await.unwrap();
+        let mut settings = app.settings.clone();
+        change(&mut settings);
+        let apps = self.tessera.apps();
+        apps.update(app.id, None, None, Some(settings))
+            .await
+            .unwrap();
+    }
+
+    /// Sign in as `email` with [`PASSWORD`] over the JSON API; the answer
+    /// (tokens, or the MFA challenge).
+    pub(crate) async fn sign_in(&self, email: &str) -> Value {
+        let body = json!({"email": email, "password": PASSWORD});
+        let (status, body) = self.post("/v1/sign-in/password", body).await;
+        assert_eq!(status, 200, "{body}");
         body
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use serde_json::{Value, json};
-use tessera_core::model::{AppSettings, MfaPolicy};
+use tessera_core::model::MfaPolicy;
 
 use crate::harness::*;
 
@@ -79,17 +79,6 @@ async fn with_totp(
     (at, secret, codes)
 }
 
-async fn password_sign_in(s: &Server, email: &str) -> Value {
-    let (status, body) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 #[tokio::test]
 async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     let s = server("memory").await;
@@ -119,7 +108,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     assert_error(&body, "conflict");
 
     // Sign-in now stops for the second factor.
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     assert_eq!(ch["mfa_required"], true, "{ch}");
     assert_eq!(ch["methods"], json!(["totp", "recovery_code"]));
     assert!(ch.get("access_token").is_none());
@@ -157,7 +146,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     assert_eq!(status, 401);
     assert_error(&body, "invalid_token");
     // The same code on a new challenge: replay refused.
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     let token = ch["mfa_token"].as_str().unwrap();
     let (status, body) = s
         .post("/v1/sign-in/mfa", json!({"mfa_token": token, "code": code}))
@@ -177,7 +166,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
         s.amr(tokens["access_token"].as_str().unwrap()).await,
         json!(["pwd", "mfa"])
     );
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     let (status, body) = s
         .post(
             "/v1/sign-in/mfa",
@@ -259,7 +248,7 @@ async fn disabling_and_regenerating_need_the_password() {
         )
         .await;
     assert_eq!(status, 204, "{body}");
-    let tokens = password_sign_in(&s, "json-off@example.com").await;
+    let tokens = s.sign_in("json-off@example.com").await;
     assert!(tokens["access_token"].is_string(), "{tokens}");
     let (status, st) = s.get_auth("/v1/mfa", &at).await;
     assert_eq!(status, 200);
@@ -272,18 +261,9 @@ async fn an_app_requiring_mfa_enrols_with_the_mfa_token() {
     let s = server("memory").await;
     let mut used = HashSet::new();
     s.sign_up("json-forced@example.com").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let settings = AppSettings {
-        mfa: MfaPolicy::Required,
-        ..app.settings.clone()
-    };
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.mfa = MfaPolicy::Required).await;
 
-    let ch = password_sign_in(&s, "json-forced@example.com").await;
+    let ch = s.sign_in("json-forced@example.com").await;
     assert_eq!(ch["methods"], json!(["totp_enroll"]), "{ch}");
     let token = ch["mfa_token"].as_str().unwrap();
     let (status, body) = s
@@ -306,7 +286,7 @@ async fn an_app_requiring_mfa_enrols_with_the_mfa_token() {
     assert_eq!(done["recovery_codes"].as_array().unwrap().len(), 10);
     let access = done["access_token"].as_str().unwrap();
     assert_eq!(s.amr(access).await, json!(["pwd", "otp", "mfa"]));
-    let ch = password_sign_in(&s, "json-forced@example.com").await;
+    let ch = s.sign_in("json-forced@example.com").await;
     assert_eq!(ch["methods"], json!(["totp", "recovery_code"]));
 }
 
@@ -480,16 +460,7 @@ async fn hosted_forced_enrolment_finishes_the_sign_in() {
     let s = server("memory").await;
     let mut used = HashSet::new();
     s.sign_up("page-forced@example.com").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let settings = AppSettings {
-        mfa: MfaPolicy::Required,
-        ..app.settings.clone()
-    };
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.mfa = MfaPolicy::Required).await;
     let mut jar = Jar::default();
     let (csrf, status, location) = hosted_sign_in(&s, &mut jar, "page-forced@example.com").await;
     assert_eq!((status, location.as_deref()), (303, Some("mfa")));

@@ -81,22 +81,10 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     let cookie_header = format!("tessera_csrf={csrf_cookie}; tessera_session={}", session.1);
 
     // The account page and the JSON API both accept the cookie.
-    let res = s
-        .client
-        .get(s.url("/account"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/account", &cookie_header).await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("page@example.com"));
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 200);
 
     // A cookie-authenticated state change from a foreign origin is refused.
@@ -109,13 +97,7 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 200, "the session survived the forged request");
 
     // Hosted sign-in with a wrong password shows the form again with an error.
@@ -157,27 +139,15 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
             .iter()
             .any(|c| c.0 == "tessera_session" && c.1.is_empty() && c.2.contains("Max-Age=0"))
     );
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 401);
 }
 
 #[tokio::test]
 async fn redirect_uris_must_be_registered() {
     let s = server("memory").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let mut settings = app.settings.clone();
-    settings.redirect_uris = vec!["https://app.example/after".into()];
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.redirect_uris = vec!["https://app.example/after".into()])
+        .await;
     s.sign_up("redir@example.com").await;
 
     let res = s

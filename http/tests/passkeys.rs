@@ -353,13 +353,7 @@ async fn a_passkey_completes_the_mfa_step_of_a_password_sign_in() {
     let s = passkey_server().await;
     let mut device = Device::new();
     with_passkey(&s, "mfa@example.com", &mut device).await;
-    let (status, first) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({ "email": "mfa@example.com", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{first}");
+    let first = s.sign_in("mfa@example.com").await;
     assert_eq!(first["mfa_required"], true, "{first}");
     assert!(
         first["methods"]
@@ -509,24 +503,16 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     // The management page, and cookie-authenticated JSON calls: allowed from
     // this origin, refused from another.
     let page = s
-        .client
-        .get(s.url("/passkeys"))
-        .header(COOKIE, &session)
-        .send()
+        .get_with_cookies("/passkeys", &session)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(page.contains("id=\"passkey-register\"") && page.contains("page@example.com"));
     assert!(page.contains("class=\"passkey-row\""));
     let account = s
-        .client
-        .get(s.url("/account"))
-        .header(COOKIE, &session)
-        .send()
+        .get_with_cookies("/account", &session)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -7,14 +7,8 @@ use serde_json::json;
 use crate::harness::*;
 
 async fn with_cors_origin(s: &Server, origin: &str) {
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let mut settings = app.settings.clone();
-    settings.cors_origins = vec![origin.into()];
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.cors_origins = vec![origin.into()])
+        .await;
 }
 
 #[tokio::test]
@@ -167,21 +161,11 @@ async fn unknown_app_is_404() {
 async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
     let s = server_with("memory", options(true)).await;
     s.sign_up("limited@example.com").await;
-    let mut last = None;
-    for _ in 0..25 {
-        let res = s
-            .client
-            .post(s.url("/v1/sign-in/password"))
-            .json(&json!({"email": "limited@example.com", "password": "wrong wrong wrong"}))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 429 {
-            last = Some(res);
-            break;
-        }
-    }
-    let res = last.expect("rate limited within 25 attempts");
+    let wrong = json!({"email": "limited@example.com", "password": "wrong wrong wrong"});
+    let res = s
+        .until_limited("/v1/sign-in/password", wrong, 25)
+        .await
+        .expect("rate limited within 25 attempts");
     let retry: u64 = res.headers()[RETRY_AFTER]
         .to_str()
         .unwrap()
