@@ -44,11 +44,11 @@ fn query(url: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// Configure [`dead_oauth2`] as provider `dead` of the default app.
-async fn add_dead_provider(s: &Server) {
-    let path = "/v1/admin/apps/default/oauth-providers/dead";
+/// Configure [`dead_oauth2`] as provider `name` of the default app.
+async fn add_dead_provider(s: &Server, name: &str) {
+    let path = format!("/v1/admin/apps/default/oauth-providers/{name}");
     let (status, body) = s
-        .admin(reqwest::Method::PUT, path, Some(dead_oauth2()))
+        .admin(reqwest::Method::PUT, &path, Some(dead_oauth2()))
         .await;
     assert_eq!(status, 200, "{body}");
 }
@@ -201,14 +201,7 @@ async fn admin_routes_validate_kind_urls_and_fields() {
     assert_eq!(status, 404, "{v}");
     // In development mode the loopback provider is accepted.
     let dev = oauth_server(true).await;
-    let (status, text) = dev
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/apps/default/oauth-providers/local",
-            Some(dead_oauth2()),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&dev, "local").await;
 }
 
 /// A discovery document (only that) on a local port, so an OIDC start can
@@ -329,7 +322,7 @@ fn urlencode(s: &str) -> String {
 async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    add_dead_provider(&s).await;
+    add_dead_provider(&s, "dead").await;
     // Unknown or malformed state: 401 with nowhere to go back to.
     for q in [
         "",
@@ -358,14 +351,7 @@ async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
     // A state started for one provider does not complete another's callback.
     let res = s.get(&start).await;
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
-    let (status, text) = s
-        .admin(
-            reqwest::Method::PUT,
-            "/v1/admin/apps/default/oauth-providers/other",
-            Some(dead_oauth2()),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s, "other").await;
     let res = s
         .get(&format!(
             "/v1/sign-in/oauth/other/callback?state={state}&code=c"
@@ -414,7 +400,7 @@ async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
 #[tokio::test]
 async fn hosted_flows_are_bound_to_the_starting_browser() {
     let s = oauth_server(true).await;
-    add_dead_provider(&s).await;
+    add_dead_provider(&s, "dead").await;
     let res = s.get("/sign-in/oauth/dead?app=default").await;
     assert_eq!(res.status(), 302);
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
@@ -628,7 +614,7 @@ async fn sign_in_page_links_to_enabled_providers() {
 async fn link_flows_need_the_signed_in_caller_and_the_starting_browser() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    add_dead_provider(&s).await;
+    add_dead_provider(&s, "dead").await;
     let tokens = s.sign_up("ada@example.com").await;
     let at = tokens["access_token"].as_str().unwrap();
     let start = format!(

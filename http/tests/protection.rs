@@ -109,36 +109,38 @@ async fn oversized_and_malformed_bodies_get_the_envelope() {
     assert_eq!(status, 400);
     assert_error(&body, "bad_request");
 
-    let (status, body) = s
-        .post(
+    s.sign_up("dup@example.com").await;
+    let refused = [
+        (
             "/v1/sign-up",
             json!({"email": "not-an-email", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert_error(&body, "invalid_email");
-    let (status, body) = s
-        .post(
+            422,
+            "invalid_email",
+        ),
+        (
             "/v1/sign-up",
             json!({"email": "weak@example.com", "password": "password"}),
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert_error(&body, "weak_password");
-    s.sign_up("dup@example.com").await;
-    let (status, body) = s
-        .post(
+            422,
+            "weak_password",
+        ),
+        (
             "/v1/sign-up",
             json!({"email": "DUP@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 409);
-    assert_error(&body, "email_taken");
-    let (status, body) = s
-        .post("/v1/token/refresh", json!({"refresh_token": "tsr_garbage"}))
-        .await;
-    assert_eq!(status, 401);
-    assert_error(&body, "invalid_token");
+            409,
+            "email_taken",
+        ),
+        (
+            "/v1/token/refresh",
+            json!({"refresh_token": "tsr_garbage"}),
+            401,
+            "invalid_token",
+        ),
+    ];
+    for (path, request, expected, code) in refused {
+        let (status, body) = s.post(path, request).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert_error(&body, code);
+    }
 }
 
 #[tokio::test]
