@@ -6,7 +6,7 @@ use tessera_http::HttpOptions;
 
 use crate::harness::*;
 
-/// The routes of DESIGN.md 4.1 this server implements (method, path).
+/// The routes of docs/contract.md section 5 this server implements (method, path).
 const STABLE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/.well-known/jwks.json"),

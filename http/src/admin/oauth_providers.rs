@@ -48,7 +48,7 @@ pub(crate) struct ProviderDoc {
 // cannot derive `ToSchema` (the core does not depend on utoipa). The test
 // below keeps the two field lists equal. (A plain comment: the doc comment is
 // the schema's description in the pinned OpenAPI document.)
-/// The body of a PUT (see DESIGN.md 4.1; unknown fields are refused).
+/// The body of a PUT (see docs/contract.md section 5; unknown fields are refused).
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({
     "kind": "oidc", "client_id": "0oa1", "client_secret": "…",
