@@ -7,3 +7,9 @@ mod binary;
 
 /// The stable configuration names.
 mod contract;
+
+/// Slow and numerous clients: header timeout, connection limits.
+mod slow_clients;
+
+/// Configuration that cannot work is refused at start-up.
+mod startup;
