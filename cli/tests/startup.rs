@@ -2,16 +2,9 @@
 //! the setting and the fix in the message and a non-zero exit, instead of
 //! failing request by request (issue 15, item 7; issue 22).
 
+use super::free_port;
 use std::process::{Command, Output};
 use std::time::Duration;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Run `tessera serve` with `env` (and nothing else from the environment);
 /// it must exit by itself within 30 s.
