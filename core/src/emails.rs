@@ -265,6 +265,12 @@ impl<'a> Emails<'a> {
     /// the send, one token and one message in one step), as decoys, so the
     /// answer (202 either way) does not come sooner for taken addresses.
     pub(crate) async fn queue_decoy_verification(&self, app: &App, email: &str) -> Result<()> {
+        self.queue_verification(app, None, email).await
+    }
+
+    /// Count the send and queue a verification link for `email`: a real one
+    /// for `user`, a decoy without one (see the module docs).
+    async fn queue_verification(&self, app: &App, user: Option<&User>, email: &str) -> Result<()> {
         if !self.may_send(app, email).await? {
             return Ok(());
         }
@@ -273,7 +279,7 @@ impl<'a> Emails<'a> {
             hash,
             TokenPurpose::VerifyEmail,
             app,
-            None,
+            user,
             email,
             VERIFY_TTL,
         );
@@ -284,7 +290,7 @@ impl<'a> Emails<'a> {
             Some(&self.link("/verify-email", &secret, app)),
             None,
         )?;
-        self.queue_for(None, mail, None, &token, false).await
+        self.queue_for(user, mail, None, &token, false).await
     }
 
     fn require(app: &App, method: SignInMethod) -> Result<()> {
@@ -354,29 +360,10 @@ impl<'a> Emails<'a> {
 
     /// [`send_verification`](Self::send_verification) for a user already at hand.
     pub(crate) async fn send_verification_to(&self, app: &App, user: &User) -> Result<()> {
-        if user.email_verified
-            || user.pool_id != app.pool_id
-            || !self.may_send(app, &user.email).await?
-        {
+        if user.email_verified || user.pool_id != app.pool_id {
             return Ok(());
         }
-        let (secret, hash) = generate_token(prefix::VERIFY_EMAIL);
-        let token = self.token(
-            hash,
-            TokenPurpose::VerifyEmail,
-            app,
-            Some(user),
-            &user.email,
-            VERIFY_TTL,
-        );
-        let mail = render(
-            app,
-            kind::VERIFY_EMAIL,
-            &user.email,
-            Some(&self.link("/verify-email", &secret, app)),
-            None,
-        )?;
-        self.queue(&mail, Some(&token), false).await
+        self.queue_verification(app, Some(user), &user.email).await
     }
 
     /// Verify an address with the token of a verification link.
