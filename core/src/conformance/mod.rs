@@ -168,6 +168,7 @@ macro_rules! conformance_tests {
             api_key_lifecycle,
             key_rotation_keeps_old_tokens_verifiable,
             deleted_user_can_sign_up_again,
+            stored_emails_are_normalised,
         );
     };
 }
