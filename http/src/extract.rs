@@ -19,6 +19,9 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "tessera_session";
 /// Name of the access-token cookie for server-rendered apps (a stable contract).
 pub const ACCESS_COOKIE: &str = "tessera_at";
+/// Name of the device-token cookie a password sign-in sets (a stable
+/// contract; see `docs/contract.md`).
+pub const DEVICE_COOKIE: &str = "tessera_device";
 /// Name of the CSRF cookie of hosted pages.
 pub const CSRF_COOKIE: &str = "tessera_csrf";
 /// Header choosing the app (id or slug).

@@ -100,7 +100,10 @@ async fn exchange(
     client: Client,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::Refresh, &client.0)
+        .await?;
     let (_, outcome) = state
         .tessera
         .oauth()

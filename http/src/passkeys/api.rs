@@ -99,7 +99,10 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -125,7 +128,10 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let result = state
         .tessera
         .passkeys()
@@ -150,7 +156,10 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -174,7 +183,10 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let result = state
         .tessera
         .passkeys()

@@ -34,7 +34,10 @@ async fn refresh(
     client: Client,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::Refresh, &client.0)
+        .await?;
     let s = state
         .tessera
         .sessions()
