@@ -8,7 +8,7 @@
 //! `{"ceremony", "credential": credential.toJSON()}`. Ceremony state is in
 //! the store, so any instance can finish what another started.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::dto::TokensView;
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::extract::{Caller, Client, CurrentApp, Json, Path};
 use crate::limits::Action;
 use crate::metrics;
 use crate::openapi::handlers;
