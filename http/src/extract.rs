@@ -22,8 +22,11 @@ pub const ACCESS_COOKIE: &str = "tessera_at";
 /// Name of the device-token cookie a password sign-in sets (a stable
 /// contract; see `docs/contract.md`).
 pub const DEVICE_COOKIE: &str = "tessera_device";
-/// Name of the CSRF cookie of hosted pages.
+/// Name of the CSRF pre-session cookie of hosted pages in development or
+/// on plain-HTTP localhost.
 pub const CSRF_COOKIE: &str = "tessera_csrf";
+/// Name of the CSRF pre-session cookie whenever cookies are `Secure`.
+pub const HOST_CSRF_COOKIE: &str = "__Host-tessera_csrf";
 /// Header choosing the app (id or slug).
 pub const APP_HEADER: &str = "x-tessera-app";
 

@@ -142,9 +142,9 @@ async fn hosted_sign_in_sets_and_honours_the_device_cookie() {
     let s = server_with("memory", behind_proxy()).await;
     s.sign_up("page@example.com").await;
     let mut jar = Jar::default();
-    let (status, _) = get_page(&s, &mut jar, "/sign-in").await;
+    let (status, html) = get_page(&s, &mut jar, "/sign-in").await;
     assert_eq!(status, 200);
-    let csrf = jar.get("tessera_csrf").unwrap().to_owned();
+    let csrf = hidden_csrf(&html);
     let (status, _, _) = post_form(
         &s,
         &mut jar,

@@ -150,6 +150,7 @@ where
     let (mut parts, rest) = req.into_parts();
     let query = query::<Q>(&mut parts, state).await?;
     let jar = CookieJar::from_headers(&parts.headers);
+    let cross_site = csrf::cross_site(state, &parts.headers);
     let params = query.params();
     let app = resolve(state, &params).await?;
     let form = body(
@@ -157,7 +158,7 @@ where
             .await
             .map_err(|r| unreadable_form(&app, r.into_response()))?,
     );
-    if !csrf::matches(&jar, form.csrf()) {
+    if cross_site || !csrf::matches(state, &jar, form.csrf()) {
         return Err(refuse(&app));
     }
     let csrf = form.csrf().to_owned();
