@@ -50,13 +50,37 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    /// Whether cookies get the `Secure` attribute: always, unless in
-    /// development mode or served over plain HTTP to localhost.
+    /// Whether the base URL is https (answers then carry HSTS).
+    pub fn https(&self) -> bool {
+        self.base_url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    }
+
+    /// Whether cookies get the `Secure` attribute: always over an https base
+    /// URL (development mode included: a browser keeps `Secure` cookies on
+    /// https), and on plain HTTP unless in development mode or on
+    /// localhost, where `Secure` cookies would never be sent back.
     pub fn secure_cookies(&self) -> bool {
-        let local_http = self.base_url.starts_with("http://localhost")
-            || self.base_url.starts_with("http://127.0.0.1")
-            || self.base_url.starts_with("http://[::1]");
-        !(self.dev || local_http)
+        if self.https() {
+            return true;
+        }
+        !(self.dev || self.local_http())
+    }
+
+    /// Whether the base URL is plain HTTP on a loopback host: exactly
+    /// `localhost`, `127.0.0.1` or `[::1]`, with an optional port and path
+    /// (`http://localhost.evil.com` is not local).
+    fn local_http(&self) -> bool {
+        let Some(rest) = self.base_url.strip_prefix("http://") else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
+            None => authority.split(':').next().map(str::to_owned),
+        };
+        matches!(host.as_deref(), Some("localhost" | "127.0.0.1" | "[::1]"))
     }
 
     /// Whether `ip` is a trusted proxy.
@@ -116,6 +140,42 @@ pub struct AppState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn opts(base_url: &str, dev: bool) -> HttpOptions {
+        HttpOptions {
+            base_url: base_url.into(),
+            dev,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn secure_cookies_by_base_url_and_dev_mode() {
+        // Local plain HTTP, or development on plain HTTP: no `Secure`.
+        for base in [
+            "http://localhost",
+            "http://localhost:8080/auth",
+            "http://127.0.0.1:80",
+            "http://[::1]:8080",
+        ] {
+            assert!(!opts(base, false).secure_cookies(), "{base}");
+        }
+        assert!(!opts("http://auth.example", true).secure_cookies());
+        // https keeps `Secure`, development mode or not.
+        assert!(opts("https://auth.example", true).secure_cookies());
+        assert!(opts("HTTPS://localhost", true).secure_cookies());
+        // Hosts that only start like a local one are not local.
+        for base in [
+            "http://localhost.evil.com",
+            "http://127.0.0.1.evil.com",
+            "http://localhostx:80",
+            "http://auth.example",
+        ] {
+            assert!(opts(base, false).secure_cookies(), "{base}");
+        }
+        assert!(opts("https://a.example", false).https());
+        assert!(!opts("http://a.example", false).https());
+    }
 
     #[test]
     fn cidrs_match() {

@@ -440,8 +440,9 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
-    let csrf = set_cookie(&res, "tessera_csrf").unwrap()[13..56].to_owned();
+    let csrf_cookie = set_cookie(&res, "tessera_csrf").unwrap()[13..56].to_owned();
     let html = res.text().await.unwrap();
+    let csrf = hidden_csrf(&html);
     assert!(html.contains("id=\"passkey-sign-in\""), "{html}");
     assert!(!html.contains("<script>"), "no inline script");
     let src_at = html.find("<script src=\"").unwrap() + "<script src=\"".len();
@@ -471,7 +472,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let (status, body) = read(
         s.client
             .post(s.url("/sign-in/passkey"))
-            .header(COOKIE, format!("tessera_csrf={csrf}"))
+            .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
             .json(&json!({ "csrf": "A".repeat(43), "ceremony": "tsw_x", "credential": {} }))
             .send()
             .await
@@ -489,7 +490,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let res = s
         .client
         .post(s.url("/sign-in/passkey"))
-        .header(COOKIE, format!("tessera_csrf={csrf}"))
+        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
         .json(&json!({ "csrf": csrf, "ceremony": start["ceremony"], "credential": assertion }))
         .send()
         .await

@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
 use tessera_core::SendFlow;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -14,6 +15,7 @@ use crate::email::dto::{
 use crate::email::send::send_after_answer;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::hosted::device_token;
 use crate::limits::Action;
 use crate::metrics;
 use crate::openapi::handlers;
@@ -48,7 +50,7 @@ async fn reset_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client)?;
+    send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client).await?;
     Ok(accepted())
 }
 
@@ -62,7 +64,10 @@ async fn reset(
     client: Client,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::Refresh, &client.0)
+        .await?;
     state
         .tessera
         .emails()
@@ -79,7 +84,10 @@ async fn verify_send(
     caller: Caller,
     client: Client,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -97,7 +105,10 @@ async fn verify(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::Refresh, &client.0)
+        .await?;
     state.tessera.emails().verify_email(&req.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,7 +123,10 @@ async fn change(
     client: Client,
     Json(req): Json<ChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -130,7 +144,10 @@ async fn change_confirm(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<UserView>> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::Refresh, &client.0)
+        .await?;
     let user = state
         .tessera
         .emails()
@@ -149,7 +166,7 @@ async fn code_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client)?;
+    send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client).await?;
     Ok(accepted())
 }
 
@@ -161,10 +178,17 @@ async fn code_sign_in(
     State(state): State<AppState>,
     CurrentApp(app): CurrentApp,
     client: Client,
+    jar: CookieJar,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    state.limits.check_account(&req.email)?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
+    state
+        .limits
+        .check_account(&state.tessera, &app, &req.email, device_token(None, &jar))
+        .await?;
     let outcome = state
         .tessera
         .emails()
@@ -193,7 +217,8 @@ async fn magic_send(
         },
         &req.email,
         &client,
-    )?;
+    )
+    .await?;
     Ok(accepted())
 }
 
@@ -205,7 +230,10 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let done = state
         .tessera
         .emails()

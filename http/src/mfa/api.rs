@@ -74,7 +74,10 @@ async fn totp_enroll(
     let req: TotpEnrollRequest = optional_json(&body)?;
     let enrollment = match (req.mfa_token, caller) {
         (Some(token), _) => {
-            state.limits.check_ip(Action::SignIn, client.0.ip())?;
+            state
+                .limits
+                .check_ip(&state.tessera, Action::SignIn, &client.0)
+                .await?;
             state
                 .tessera
                 .mfa()
@@ -113,7 +116,10 @@ async fn totp_confirm(
     client: Client,
     Json(req): Json<TotpConfirmRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     match (req.mfa_token, caller) {
         (Some(token), _) => {
             let done = state
@@ -164,7 +170,10 @@ async fn totp_disable(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -196,7 +205,10 @@ async fn recovery_codes(
     body: Bytes,
 ) -> ApiResult<axum::Json<RecoveryCodesView>> {
     let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     let recovery_codes = state
         .tessera
@@ -239,7 +251,10 @@ async fn sign_in_mfa(
     client: Client,
     Json(req): Json<MfaSignInRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let mfa = state.tessera.mfa();
     let result = match (&req.code, &req.recovery_code) {
         (Some(code), None) => mfa.verify_totp(&app, &req.mfa_token, code, &client.0).await,

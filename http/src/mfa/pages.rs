@@ -285,7 +285,7 @@ async fn mfa_submit(
     };
     let result = state
         .limits
-        .guard(Action::SignIn, client.0.ip(), None, verify)
+        .guard(&state.tessera, Action::SignIn, &client.0, None, verify)
         .await;
     metrics::sign_in("mfa", &result);
     match result {
@@ -346,8 +346,9 @@ async fn mfa_confirm(
     let result = state
         .limits
         .guard(
+            &state.tessera,
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera
@@ -477,8 +478,9 @@ async fn totp_confirm(
     match state
         .limits
         .guard(
+            &state.tessera,
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera
@@ -514,8 +516,9 @@ async fn totp_disable(
     match state
         .limits
         .guard(
+            &state.tessera,
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera
@@ -548,8 +551,9 @@ async fn recovery_codes(
     match state
         .limits
         .guard(
+            &state.tessera,
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera

@@ -8,7 +8,7 @@
 //! `{"ceremony", "credential": credential.toJSON()}`. Ceremony state is in
 //! the store, so any instance can finish what another started.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::dto::TokensView;
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::extract::{Caller, Client, CurrentApp, Json, Path};
 use crate::limits::Action;
 use crate::metrics;
 use crate::openapi::handlers;
@@ -99,7 +99,10 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -125,7 +128,10 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let result = state
         .tessera
         .passkeys()
@@ -150,7 +156,10 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -174,7 +183,10 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
     let result = state
         .tessera
         .passkeys()

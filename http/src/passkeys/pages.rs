@@ -231,7 +231,11 @@ async fn finished(
     method: &'static str,
     call: impl Future<Output = Result<AuthSession, Error>>,
 ) -> Response {
-    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
+    if let Err(e) = state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await
+    {
         return ApiError(e).into_response();
     }
     let result = call.await;

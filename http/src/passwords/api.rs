@@ -11,9 +11,12 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::SignUpOutcome;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::dto::{AcceptedView, SignInAnswer, TokensView};
+use axum_extra::extract::CookieJar;
+
+use crate::dto::{AcceptedView, TokensView, sign_in_response};
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::hosted::{device_cookie, device_token};
 use crate::limits::Action;
 use crate::metrics;
 use crate::openapi::handlers;
@@ -40,7 +43,10 @@ async fn sign_up(
     client: Client,
     Json(req): Json<SignUpRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignUp, client.0.ip())?;
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignUp, &client.0)
+        .await?;
     let outcome = state
         .tessera
         .passwords()
@@ -77,17 +83,28 @@ async fn sign_in_password(
     State(state): State<AppState>,
     CurrentApp(app): CurrentApp,
     client: Client,
+    jar: CookieJar,
     Json(req): Json<SignInRequest>,
-) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    state.limits.check_account(&req.email)?;
+) -> ApiResult<Response> {
+    let device = device_token(req.device_token.as_deref(), &jar);
+    state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await?;
+    state
+        .limits
+        .check_account(&state.tessera, &app, &req.email, device)
+        .await?;
     let result = state
         .tessera
         .passwords()
-        .sign_in(&app, &req.email, &req.password, &client.0)
+        .sign_in_with_device(&app, &req.email, &req.password, device, &client.0)
         .await;
     metrics::sign_in("password", &result);
-    Ok(SignInAnswer(result?))
+    let done = result?;
+    let cookie = device_cookie(&state, done.device_token.clone());
+    let answer = sign_in_response(done.outcome, Some(done.device_token));
+    Ok((jar.add(cookie), answer).into_response())
 }
 
 /// Change the password (signs out the user's other sessions).
