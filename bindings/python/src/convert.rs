@@ -9,7 +9,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::{Borrowed, IntoPyObjectExt};
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use tessera_core::model::ClientInfo;
 use uuid::Uuid;
 
 use crate::errors::invalid;
@@ -226,4 +228,28 @@ pub(crate) fn repr_str(s: &str) -> String {
 /// `repr` of an optional string (`None` or the quoted string).
 pub(crate) fn repr_opt(s: Option<&str>) -> String {
     s.map_or_else(|| "None".to_owned(), repr_str)
+}
+
+/// The core's client of the `ip=` and `user_agent=` arguments.
+pub(crate) fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
+    ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
+}
+
+/// A value as JSON-compatible Python objects (the HTTP API's shape), for `to_dict()`.
+pub(crate) fn to_dict<'py, T: Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    json_to_py(py, &json)
+}
+
+/// An id as Python receives it.
+pub(crate) fn id(u: &Uuid) -> String {
+    u.to_string()
+}
+
+/// An optional id as Python receives it.
+pub(crate) fn opt_id(u: &Option<Uuid>) -> Option<String> {
+    u.as_ref().map(Uuid::to_string)
 }
