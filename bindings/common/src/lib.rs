@@ -9,8 +9,9 @@
 //! the core leaves to its faces (a callback's redirect, a page of users) —
 //! lives here once, in binding-neutral Rust: ids are `Uuid`s, clients are
 //! [`ClientInfo`]s, results are the core's own types. Each binding keeps one
-//! file per capability with the same name as the module here (see
-//! `docs/architecture.md`), holding its records and its methods, each method
+//! file per capability with the same name as the module here (see the
+//! bindings' READMEs, "Adding a core capability"), holding its records and
+//! its methods, each method
 //! a line that converts arguments, calls the function here and converts the
 //! result.
 //!

@@ -5,75 +5,28 @@ use pyo3::prelude::*;
 use tessera_bindings_common::api_keys;
 use tessera_core::model;
 
-use crate::convert::{Id, ToPy, id, repr_str, to_dict};
+use crate::convert::{Id, ToPy, repr_of};
 use crate::{AsyncTessera, Tessera};
 
-/// An admin API key (`tsk_…`); only its hash is stored, never the secret.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct ApiKey {
-    inner: model::ApiKey,
-}
-
-#[pymethods]
-impl ApiKey {
-    /// Unique id.
-    #[getter]
-    fn id(&self) -> String {
-        id(&self.inner.id)
-    }
-    /// A label for people.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// The first characters of the key (`tsk_AbCd`).
-    #[getter]
-    fn hint(&self) -> &str {
-        &self.inner.hint
-    }
-    /// What the key may do (`admin`, `users:read`, …).
-    #[getter]
-    fn scopes(&self) -> Vec<String> {
-        self.inner.scopes.clone()
-    }
-    /// When it was created.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When it was last used (updated at most once a minute).
-    #[getter]
-    fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.last_used_at
-    }
-    /// When it stops working, if ever.
-    #[getter]
-    fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.expires_at
-    }
-    /// When it was revoked.
-    #[getter]
-    fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.revoked_at
-    }
-    /// The key (without secret) as JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "ApiKey(id={}, name={}, hint={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.name),
-            repr_str(&self.inner.hint)
-        )
-    }
-}
-
-impl ToPy for model::ApiKey {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, ApiKey { inner: self })?.into_any())
+crate::record! {
+    /// An admin API key (`tsk_…`); only its hash is stored, never the secret.
+    pub(crate) struct ApiKey(model::ApiKey) repr(id, name, hint) {
+        /// Unique id.
+        id,
+        /// A label for people.
+        name,
+        /// The first characters of the key (`tsk_AbCd`).
+        hint,
+        /// What the key may do (`admin`, `users:read`, …).
+        scopes,
+        /// When it was created.
+        created_at,
+        /// When it was last used (updated at most once a minute).
+        last_used_at,
+        /// When it stops working, if ever.
+        expires_at,
+        /// When it was revoked.
+        revoked_at,
     }
 }
 
@@ -90,8 +43,12 @@ pub(crate) struct CreatedApiKey {
 
 #[pymethods]
 impl CreatedApiKey {
-    fn __repr__(&self) -> String {
-        format!("CreatedApiKey(key={})", self.key.get().__repr__())
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            py,
+            "CreatedApiKey",
+            &[("key", self.key.clone_ref(py).into_any())],
+        )
     }
 }
 

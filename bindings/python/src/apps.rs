@@ -1,121 +1,42 @@
 //! Apps and pools: the `App` and `Pool` classes and their methods.
 
-use chrono::{DateTime, Utc};
-use pyo3::prelude::*;
 use tessera_bindings_common::apps;
 use tessera_core::model;
 
-use crate::convert::{Id, Json, ToPy, id, repr_str, to_dict};
+use crate::convert::{Id, Json};
 use crate::{AsyncTessera, Tessera};
 
-/// An application that signs users in from one pool.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct App {
-    inner: model::App,
-}
-
-#[pymethods]
-impl App {
-    /// Unique id; also the OAuth `client_id` and the JWT `aud`.
-    #[getter]
-    fn id(&self) -> String {
-        id(&self.inner.id)
-    }
-    /// The pool whose users sign in to this app.
-    #[getter]
-    fn pool_id(&self) -> String {
-        id(&self.inner.pool_id)
-    }
-    /// Unique, URL-safe name (`default` for the first app).
-    #[getter]
-    fn slug(&self) -> &str {
-        &self.inner.slug
-    }
-    /// Display name.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// Settings, as a dict (the HTTP API's `settings` document).
-    #[getter]
-    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner.settings)
-    }
-    /// When it was created.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When it was last changed.
-    #[getter]
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.inner.updated_at
-    }
-    /// The app as JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "App(id={}, slug={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.slug)
-        )
+crate::record! {
+    /// An application that signs users in from one pool.
+    pub(crate) struct App(model::App) repr(id, slug) {
+        /// Unique id; also the OAuth `client_id` and the JWT `aud`.
+        id,
+        /// The pool whose users sign in to this app.
+        pool_id,
+        /// Unique, URL-safe name (`default` for the first app).
+        slug,
+        /// Display name.
+        name,
+        /// Settings, as a dict (the HTTP API's `settings` document).
+        settings as json,
+        /// When it was created.
+        created_at,
+        /// When it was last changed.
+        updated_at,
     }
 }
 
-impl ToPy for model::App {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, App { inner: self })?.into_any())
-    }
-}
-
-/// A set of users; apps in one pool share them.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct Pool {
-    inner: model::Pool,
-}
-
-#[pymethods]
-impl Pool {
-    /// Unique id.
-    #[getter]
-    fn id(&self) -> String {
-        id(&self.inner.id)
-    }
-    /// Unique, URL-safe name.
-    #[getter]
-    fn slug(&self) -> &str {
-        &self.inner.slug
-    }
-    /// Display name.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// When it was created.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// The pool as JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Pool(id={}, slug={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.slug)
-        )
-    }
-}
-
-impl ToPy for model::Pool {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, Pool { inner: self })?.into_any())
+crate::record! {
+    /// A set of users; apps in one pool share them.
+    pub(crate) struct Pool(model::Pool) repr(id, slug) {
+        /// Unique id.
+        id,
+        /// Unique, URL-safe name.
+        slug,
+        /// Display name.
+        name,
+        /// When it was created.
+        created_at,
     }
 }
 

@@ -142,7 +142,9 @@ pub(crate) fn _close_python_gate(py: Python<'_>) {
 /// Register [`_close_python_gate`] with `atexit` (at module load).
 pub(crate) fn close_python_gate_at_exit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let close = wrap_pyfunction!(_close_python_gate, m)?;
-    m.py().import("atexit")?.call_method1("register", (close,))?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (close,))?;
     Ok(())
 }
 

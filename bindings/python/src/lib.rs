@@ -10,7 +10,7 @@
 //! beside the compiled module `tessera._tessera`.
 //!
 //! One file per capability, named as in the Kotlin binding and in
-//! `tessera_bindings_common` (see `docs/architecture.md`): each holds the
+//! `tessera_bindings_common` (see the README, "Adding a core capability"): each holds the
 //! classes that capability returns and one [`methods!`] list, which gives
 //! each method its Python signature once and generates it twice, on the
 //! blocking `Tessera` (the calling thread detaches from the interpreter and

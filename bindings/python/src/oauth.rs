@@ -2,168 +2,65 @@
 //! `OAuthStart`, `OAuthCallback`, `Identity` and the methods that configure
 //! providers, start, handle the callback, exchange its code and unlink.
 
-use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use tessera_bindings_common::oauth;
 use tessera_core::model;
 
-use crate::convert::{Id, Json, ToPy, client, repr_opt, repr_str, to_dict};
+use crate::convert::{Field, Id, Json, ToPy, client, repr_opt, repr_str};
 use crate::{AsyncTessera, Tessera};
 
-/// A configured external sign-in provider, as shown back: never the secret.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct OAuthProvider {
-    inner: tessera_core::ProviderView,
+crate::record! {
+    /// A configured external sign-in provider, as shown back: never the secret.
+    pub(crate) struct OAuthProvider(tessera_core::ProviderView) repr(provider, kind, client_id) {
+        /// The name within the app (`{provider}` in routes).
+        provider,
+        /// The OAuth client id.
+        client_id,
+        /// Whether a client secret is stored (it is never shown).
+        client_secret_set,
+        /// Whether sign-in through it is offered.
+        enabled,
+        /// Label on the sign-in button.
+        display_name,
+        /// The redirect URI to register at the provider.
+        callback_url,
+        /// Kind-specific settings (`issuer`, endpoints, `scopes`, `claims`, …) as a dict.
+        settings as json,
+        /// When it was first configured.
+        created_at,
+        /// When it was last changed.
+        updated_at,
+    }
 }
 
 #[pymethods]
 impl OAuthProvider {
-    /// The name within the app (`{provider}` in routes).
-    #[getter]
-    fn provider(&self) -> &str {
-        &self.inner.provider
-    }
     /// The kind (`google`, `apple`, `microsoft`, `github`, `kakao`, `naver`, `oidc`, `oauth2`).
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.inner.kind.as_str()
-    }
-    /// The OAuth client id.
-    #[getter]
-    fn client_id(&self) -> &str {
-        &self.inner.client_id
-    }
-    /// Whether a client secret is stored (it is never shown).
-    #[getter]
-    fn client_secret_set(&self) -> bool {
-        self.inner.client_secret_set
-    }
-    /// Whether sign-in through it is offered.
-    #[getter]
-    fn enabled(&self) -> bool {
-        self.inner.enabled
-    }
-    /// Label on the sign-in button.
-    #[getter]
-    fn display_name(&self) -> &str {
-        &self.inner.display_name
-    }
-    /// The redirect URI to register at the provider.
-    #[getter]
-    fn callback_url(&self) -> &str {
-        &self.inner.callback_url
-    }
-    /// Kind-specific settings (`issuer`, endpoints, `scopes`, `claims`, …) as a dict.
-    #[getter]
-    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner.settings)
-    }
-    /// When it was first configured.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When it was last changed.
-    #[getter]
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.inner.updated_at
-    }
-    /// The admin API's view (settings flattened in; no secret).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "OAuthProvider(provider={}, kind={}, client_id={})",
-            repr_str(&self.inner.provider),
-            repr_str(self.inner.kind.as_str()),
-            repr_str(&self.inner.client_id)
-        )
+    fn kind(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.inner.kind.as_str().to_owned().field(py)
     }
 }
 
-impl ToPy for tessera_core::ProviderView {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, OAuthProvider { inner: self })?.into_any())
-    }
-}
-
-/// An external account linked to a user.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct Identity {
-    inner: model::Identity,
-}
-
-#[pymethods]
-impl Identity {
-    /// Unique id (for unlinking).
-    #[getter]
-    fn id(&self) -> String {
-        self.inner.id.to_string()
-    }
-    /// The linked user.
-    #[getter]
-    fn user_id(&self) -> String {
-        self.inner.user_id.to_string()
-    }
-    /// Provider name as configured (`google`, `okta`, …).
-    #[getter]
-    fn provider(&self) -> &str {
-        &self.inner.provider
-    }
-    /// The provider's stable user id (`sub`).
-    #[getter]
-    fn subject(&self) -> &str {
-        &self.inner.subject
-    }
-    /// Email the provider reported.
-    #[getter]
-    fn email(&self) -> Option<&str> {
-        self.inner.email.as_deref()
-    }
-    /// Whether the provider asserted the email is verified.
-    #[getter]
-    fn email_verified(&self) -> bool {
-        self.inner.email_verified
-    }
-    /// When it was linked.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When it last signed the user in.
-    #[getter]
-    fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.last_used_at
-    }
-    /// The HTTP API's shape: `id`, `provider`, `subject`, `email`,
-    /// `email_verified`, `created_at`, `last_used_at`.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let i = &self.inner;
-        to_dict(
-            py,
-            &serde_json::json!({
-                "id": i.id, "provider": i.provider, "subject": i.subject,
-                "email": i.email, "email_verified": i.email_verified,
-                "created_at": i.created_at, "last_used_at": i.last_used_at,
-            }),
-        )
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Identity(id={}, provider={}, email={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.provider),
-            repr_opt(self.inner.email.as_deref())
-        )
-    }
-}
-
-impl ToPy for model::Identity {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, Identity { inner: self })?.into_any())
+crate::record! {
+    /// An external account linked to a user.
+    pub(crate) struct Identity(model::Identity) repr(id, provider, email) {
+        /// Unique id (for unlinking).
+        id,
+        /// The linked user.
+        user_id,
+        /// Provider name as configured (`google`, `okta`, …).
+        provider,
+        /// The provider's stable user id (`sub`).
+        subject,
+        /// Email the provider reported.
+        email,
+        /// Whether the provider asserted the email is verified.
+        email_verified,
+        /// When it was linked.
+        created_at,
+        /// When it last signed the user in.
+        last_used_at,
     }
 }
 

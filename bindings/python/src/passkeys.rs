@@ -2,12 +2,11 @@
 //! registration, sign-in, the MFA step and management. Credentials arrive as
 //! the W3C JSON (`PublicKeyCredential.toJSON()`), a dict or its text.
 
-use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tessera_bindings_common::passkeys::{self, Answer};
 
-use crate::convert::{Id, Json, ToPy, client, json_to_py, repr_str, to_dict};
+use crate::convert::{Id, Json, ToPy, client, json_to_py};
 use crate::{AsyncTessera, Tessera};
 
 /// The first half of a WebAuthn ceremony: options for the browser and the
@@ -52,81 +51,29 @@ impl ToPy for tessera_core::PasskeyChallenge {
     }
 }
 
-/// A registered passkey, as its owner sees it (no key material).
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct PasskeyInfo {
-    inner: tessera_core::PasskeyInfo,
-}
-
-#[pymethods]
-impl PasskeyInfo {
-    /// Id of the stored passkey (for rename and delete).
-    #[getter]
-    fn id(&self) -> String {
-        self.inner.id.to_string()
-    }
-    /// The name the user gave it.
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// The WebAuthn credential id, base64url.
-    #[getter]
-    fn credential_id(&self) -> &str {
-        &self.inner.credential_id
-    }
-    /// The authenticator model's AAGUID, when it reported a non-zero one.
-    #[getter]
-    fn aaguid(&self) -> Option<&str> {
-        self.inner.aaguid.as_deref()
-    }
-    /// Whether the key may be synced to other devices.
-    #[getter]
-    fn backup_eligible(&self) -> bool {
-        self.inner.backup_eligible
-    }
-    /// Whether it was backed up or synced at its last use.
-    #[getter]
-    fn backup_state(&self) -> bool {
-        self.inner.backup_state
-    }
-    /// The authenticator's signature counter at its last use.
-    #[getter]
-    fn sign_count(&self) -> u32 {
-        self.inner.sign_count
-    }
-    /// Transports the authenticator said it can use.
-    #[getter]
-    fn transports(&self) -> Vec<String> {
-        self.inner.transports.clone()
-    }
-    /// When it was registered.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When it last signed the user in.
-    #[getter]
-    fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.last_used_at
-    }
-    /// As JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "PasskeyInfo(id={}, name={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.name)
-        )
-    }
-}
-
-impl ToPy for tessera_core::PasskeyInfo {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, PasskeyInfo { inner: self })?.into_any())
+crate::record! {
+    /// A registered passkey, as its owner sees it (no key material).
+    pub(crate) struct PasskeyInfo(tessera_core::PasskeyInfo) repr(id, name) {
+        /// Id of the stored passkey (for rename and delete).
+        id,
+        /// The name the user gave it.
+        name,
+        /// The WebAuthn credential id, base64url.
+        credential_id,
+        /// The authenticator model's AAGUID, when it reported a non-zero one.
+        aaguid,
+        /// Whether the key may be synced to other devices.
+        backup_eligible,
+        /// Whether it was backed up or synced at its last use.
+        backup_state,
+        /// The authenticator's signature counter at its last use.
+        sign_count,
+        /// Transports the authenticator said it can use.
+        transports,
+        /// When it was registered.
+        created_at,
+        /// When it last signed the user in.
+        last_used_at,
     }
 }
 

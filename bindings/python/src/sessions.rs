@@ -8,106 +8,49 @@ use pyo3::types::PyDict;
 use tessera_bindings_common::{apps, sessions};
 use tessera_core::model;
 
-use crate::convert::{Id, ToPy, client, id, repr_str, to_dict};
+use crate::convert::{Field, Id, ToPy, client, repr_of};
 use crate::tokens::AccessClaims;
 use crate::users::User;
 use crate::{AsyncTessera, Tessera};
 
-/// A signed-in session (one per sign-in, on one app).
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct Session {
-    pub(crate) inner: model::Session,
+crate::record! {
+    /// A signed-in session (one per sign-in, on one app).
+    pub(crate) struct Session(model::Session) repr(id, user_id) {
+        /// Unique id (the JWT `sid`).
+        id,
+        /// The user's pool.
+        pool_id,
+        /// The app signed in to.
+        app_id,
+        /// Who signed in.
+        user_id,
+        /// How the user authenticated (RFC 8176 values, e.g. `["pwd"]`).
+        amr,
+        /// User agent at sign-in.
+        user_agent,
+        /// Client IP at sign-in.
+        ip,
+        /// Sign-in time.
+        created_at,
+        /// Last validation or refresh (updated at most once a minute).
+        last_seen_at,
+        /// Seconds of inactivity after which the session ends.
+        idle_timeout_secs,
+        /// Absolute end of the session.
+        expires_at,
+        /// When it was revoked, if it was.
+        revoked_at,
+        /// Why it was revoked (`sign_out`, `refresh_token_reused`, …).
+        revoke_reason,
+    }
 }
 
 #[pymethods]
 impl Session {
-    /// Unique id (the JWT `sid`).
-    #[getter]
-    fn id(&self) -> String {
-        id(&self.inner.id)
-    }
-    /// The user's pool.
-    #[getter]
-    fn pool_id(&self) -> String {
-        id(&self.inner.pool_id)
-    }
-    /// The app signed in to.
-    #[getter]
-    fn app_id(&self) -> String {
-        id(&self.inner.app_id)
-    }
-    /// Who signed in.
-    #[getter]
-    fn user_id(&self) -> String {
-        id(&self.inner.user_id)
-    }
-    /// How the user authenticated (RFC 8176 values, e.g. `["pwd"]`).
-    #[getter]
-    fn amr(&self) -> Vec<String> {
-        self.inner.amr.clone()
-    }
-    /// User agent at sign-in.
-    #[getter]
-    fn user_agent(&self) -> Option<&str> {
-        self.inner.user_agent.as_deref()
-    }
-    /// Client IP at sign-in.
-    #[getter]
-    fn ip(&self) -> Option<&str> {
-        self.inner.ip.as_deref()
-    }
-    /// Sign-in time.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// Last validation or refresh (updated at most once a minute).
-    #[getter]
-    fn last_seen_at(&self) -> DateTime<Utc> {
-        self.inner.last_seen_at
-    }
-    /// Seconds of inactivity after which the session ends.
-    #[getter]
-    fn idle_timeout_secs(&self) -> i64 {
-        self.inner.idle_timeout_secs
-    }
     /// When the session ends for inactivity, unless used before.
     #[getter]
     fn idle_expires_at(&self) -> DateTime<Utc> {
         self.inner.idle_expires_at()
-    }
-    /// Absolute end of the session.
-    #[getter]
-    fn expires_at(&self) -> DateTime<Utc> {
-        self.inner.expires_at
-    }
-    /// When it was revoked, if it was.
-    #[getter]
-    fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.inner.revoked_at
-    }
-    /// Why it was revoked (`sign_out`, `refresh_token_reused`, …).
-    #[getter]
-    fn revoke_reason(&self) -> Option<&str> {
-        self.inner.revoke_reason.as_deref()
-    }
-    /// The session as JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Session(id={}, user_id={})",
-            repr_str(&self.id()),
-            repr_str(&self.user_id())
-        )
-    }
-}
-
-impl ToPy for model::Session {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, Session { inner: self })?.into_any())
     }
 }
 
@@ -161,13 +104,16 @@ impl AuthSession {
         d.set_item("user", self.user.get().to_dict(py)?)?;
         Ok(d)
     }
-    fn __repr__(&self) -> String {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         // Never the secrets.
-        format!(
-            "AuthSession(user={}, session={}, expires_in={})",
-            self.user.get().__repr__(),
-            self.session.get().__repr__(),
-            self.expires_in
+        repr_of(
+            py,
+            "AuthSession",
+            &[
+                ("user", self.user.clone_ref(py).into_any()),
+                ("session", self.session.clone_ref(py).into_any()),
+                ("expires_in", self.expires_in.field(py)?),
+            ],
         )
     }
 }
@@ -211,11 +157,14 @@ pub(crate) struct SessionInfo {
 
 #[pymethods]
 impl SessionInfo {
-    fn __repr__(&self) -> String {
-        format!(
-            "SessionInfo(session={}, user={})",
-            self.session.get().__repr__(),
-            self.user.get().__repr__()
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            py,
+            "SessionInfo",
+            &[
+                ("session", self.session.clone_ref(py).into_any()),
+                ("user", self.user.clone_ref(py).into_any()),
+            ],
         )
     }
 }
@@ -248,12 +197,15 @@ pub(crate) struct AccessTokenInfo {
 
 #[pymethods]
 impl AccessTokenInfo {
-    fn __repr__(&self) -> String {
-        format!(
-            "AccessTokenInfo(session={}, user={}, claims={})",
-            self.session.get().__repr__(),
-            self.user.get().__repr__(),
-            self.claims.get().__repr__()
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(
+            py,
+            "AccessTokenInfo",
+            &[
+                ("session", self.session.clone_ref(py).into_any()),
+                ("user", self.user.clone_ref(py).into_any()),
+                ("claims", self.claims.clone_ref(py).into_any()),
+            ],
         )
     }
 }

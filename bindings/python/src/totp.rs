@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use tessera_bindings_common::totp::{self, Reauth};
 
-use crate::convert::{Id, ToPy, client, to_dict};
+use crate::convert::{Id, ToPy, client};
 use crate::{AsyncTessera, Tessera};
 
 /// A started TOTP enrolment: what the user's authenticator app needs. The
@@ -49,64 +49,22 @@ impl ToPy for tessera_core::TotpEnrollment {
     }
 }
 
-/// A user's second factors, as an account page shows them.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct MfaStatus {
-    inner: tessera_core::MfaStatus,
-}
-
-#[pymethods]
-impl MfaStatus {
-    /// TOTP is confirmed and asked for at sign-in.
-    #[getter]
-    fn totp_enabled(&self) -> bool {
-        self.inner.totp_enabled
-    }
-    /// A TOTP enrolment was started but not confirmed.
-    #[getter]
-    fn totp_pending(&self) -> bool {
-        self.inner.totp_pending
-    }
-    /// Unspent recovery codes.
-    #[getter]
-    fn recovery_codes_left(&self) -> u32 {
-        self.inner.recovery_codes_left
-    }
-    /// Registered passkeys.
-    #[getter]
-    fn passkeys(&self) -> u32 {
-        self.inner.passkeys
-    }
-    /// Whether the app requires a second factor of everyone.
-    #[getter]
-    fn required_by_app(&self) -> bool {
-        self.inner.required_by_app
-    }
-    /// Whether the user has a password (re-authentication asks for it;
-    /// otherwise for a TOTP code).
-    #[getter]
-    fn has_password(&self) -> bool {
-        self.inner.has_password
-    }
-    /// As JSON-compatible values.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        let b = |v: bool| if v { "True" } else { "False" };
-        format!(
-            "MfaStatus(totp_enabled={}, recovery_codes_left={}, passkeys={})",
-            b(self.inner.totp_enabled),
-            self.inner.recovery_codes_left,
-            self.inner.passkeys
-        )
-    }
-}
-
-impl ToPy for tessera_core::MfaStatus {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, MfaStatus { inner: self })?.into_any())
+crate::record! {
+    /// A user's second factors, as an account page shows them.
+    pub(crate) struct MfaStatus(tessera_core::MfaStatus) repr(totp_enabled, recovery_codes_left, passkeys) {
+        /// TOTP is confirmed and asked for at sign-in.
+        totp_enabled,
+        /// A TOTP enrolment was started but not confirmed.
+        totp_pending,
+        /// Unspent recovery codes.
+        recovery_codes_left,
+        /// Registered passkeys.
+        passkeys,
+        /// Whether the app requires a second factor of everyone.
+        required_by_app,
+        /// Whether the user has a password (re-authentication asks for it;
+        /// otherwise for a TOTP code).
+        has_password,
     }
 }
 

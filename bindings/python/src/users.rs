@@ -1,84 +1,33 @@
 //! Users of an app's pool: the `User` class and the methods that find, list,
 //! change and delete users.
 
-use chrono::{DateTime, Utc};
-use pyo3::prelude::*;
 use tessera_bindings_common::users;
 use tessera_core::model;
 
-use crate::convert::{Id, Json, ToPy, id, json_to_py, repr_str, to_dict};
+use crate::convert::{Id, Json};
 use crate::{AsyncTessera, Tessera};
 
-/// A user account.
-#[pyclass(frozen, eq, module = "tessera")]
-#[derive(PartialEq)]
-pub(crate) struct User {
-    pub(crate) inner: model::User,
-}
-
-#[pymethods]
-impl User {
-    /// Unique id (UUIDv7 string; the JWT `sub`).
-    #[getter]
-    fn id(&self) -> String {
-        id(&self.inner.id)
-    }
-    /// The pool the user belongs to.
-    #[getter]
-    fn pool_id(&self) -> String {
-        id(&self.inner.pool_id)
-    }
-    /// Email address, normalised (trimmed, lower case).
-    #[getter]
-    fn email(&self) -> &str {
-        &self.inner.email
-    }
-    /// Whether the user proved control of the address.
-    #[getter]
-    fn email_verified(&self) -> bool {
-        self.inner.email_verified
-    }
-    /// Display name.
-    #[getter]
-    fn name(&self) -> Option<&str> {
-        self.inner.name.as_deref()
-    }
-    /// Application-defined metadata (a fresh dict on each read).
-    #[getter]
-    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_to_py(py, &self.inner.metadata)
-    }
-    /// A disabled user cannot sign in and their sessions do not validate.
-    #[getter]
-    fn disabled(&self) -> bool {
-        self.inner.disabled
-    }
-    /// When the account was created.
-    #[getter]
-    fn created_at(&self) -> DateTime<Utc> {
-        self.inner.created_at
-    }
-    /// When the account was last changed.
-    #[getter]
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.inner.updated_at
-    }
-    /// The user as JSON-compatible values (the HTTP API's shape).
-    pub(crate) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_dict(py, &self.inner)
-    }
-    pub(crate) fn __repr__(&self) -> String {
-        format!(
-            "User(id={}, email={})",
-            repr_str(&self.id()),
-            repr_str(&self.inner.email)
-        )
-    }
-}
-
-impl ToPy for model::User {
-    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(Py::new(py, User { inner: self })?.into_any())
+crate::record! {
+    /// A user account.
+    pub(crate) struct User(model::User) repr(id, email) {
+        /// Unique id (UUIDv7 string; the JWT `sub`).
+        id,
+        /// The pool the user belongs to.
+        pool_id,
+        /// Email address, normalised (trimmed, lower case).
+        email,
+        /// Whether the user proved control of the address.
+        email_verified,
+        /// Display name.
+        name,
+        /// Application-defined metadata (a fresh dict on each read).
+        metadata,
+        /// A disabled user cannot sign in and their sessions do not validate.
+        disabled,
+        /// When the account was created.
+        created_at,
+        /// When the account was last changed.
+        updated_at,
     }
 }
 

@@ -8,7 +8,7 @@
 //! `TesseraException`), whose variants carry the core's stable `code`.
 //!
 //! One file per capability, named as in the Python binding and in
-//! `tessera_bindings_common` (see `docs/architecture.md`): each declares the
+//! `tessera_bindings_common` (see the README, "Adding a core capability"): each declares the
 //! records that capability passes ([`mirror!`], a field list that also
 //! derives the conversion from the core's type) and its methods
 //! ([`exports!`], one line each that calls the common operation). Plumbing:
@@ -17,7 +17,7 @@
 //!
 //! Why records of our own instead of the core's types: uniffi needs its
 //! derives on every type that crosses, and the core must not depend on
-//! uniffi (data flows one way, see `docs/architecture.md`).
+//! uniffi (data flows one way: the core knows no binding).
 //!
 //! Async: methods are exported with `async_runtime = "tokio"`, so each future
 //! is polled by the caller's coroutine with a tokio context entered (timers,
