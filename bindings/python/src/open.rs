@@ -222,28 +222,6 @@ impl Tessera {
             core: self.core.clone(),
         }
     }
-
-    /// The token issuer (the public base URL).
-    #[getter]
-    fn issuer(&self) -> &str {
-        self.core.issuer()
-    }
-
-    /// The store backend (`memory`, `sqlite`, `postgres`).
-    #[getter]
-    fn backend(&self) -> &'static str {
-        self.core.store().backend()
-    }
-
-    /// The URL providers send the browser back to for `provider`
-    /// (`{issuer}/v1/sign-in/oauth/{provider}/callback`): register it there.
-    fn oauth_callback_url(&self, provider: &str) -> String {
-        self.core.oauth().callback_url(provider)
-    }
-
-    fn __repr__(&self) -> String {
-        repr("Tessera", &self.core)
-    }
 }
 
 #[pymethods]
@@ -292,26 +270,36 @@ impl AsyncTessera {
             core: self.core.clone(),
         }
     }
-
-    /// The token issuer (the public base URL).
-    #[getter]
-    fn issuer(&self) -> &str {
-        self.core.issuer()
-    }
-
-    /// The store backend (`memory`, `sqlite`, `postgres`).
-    #[getter]
-    fn backend(&self) -> &'static str {
-        self.core.store().backend()
-    }
-
-    /// The URL providers send the browser back to for `provider`
-    /// (`{issuer}/v1/sign-in/oauth/{provider}/callback`): register it there.
-    fn oauth_callback_url(&self, provider: &str) -> String {
-        self.core.oauth().callback_url(provider)
-    }
-
-    fn __repr__(&self) -> String {
-        repr("AsyncTessera", &self.core)
-    }
 }
+
+/// The properties both handles have, declared once for each.
+macro_rules! handle_properties {
+    ($($handle:ident),*) => {$(
+        #[pymethods]
+        impl $handle {
+            /// The token issuer (the public base URL).
+            #[getter]
+            fn issuer(&self) -> &str {
+                self.core.issuer()
+            }
+
+            /// The store backend (`memory`, `sqlite`, `postgres`).
+            #[getter]
+            fn backend(&self) -> &'static str {
+                self.core.store().backend()
+            }
+
+            /// The URL providers send the browser back to for `provider`
+            /// (`{issuer}/v1/sign-in/oauth/{provider}/callback`): register it there.
+            fn oauth_callback_url(&self, provider: &str) -> String {
+                self.core.oauth().callback_url(provider)
+            }
+
+            fn __repr__(&self) -> String {
+                repr(stringify!($handle), &self.core)
+            }
+        }
+    )*};
+}
+
+handle_properties!(Tessera, AsyncTessera);
