@@ -90,6 +90,10 @@ class AuthSession:
     @property
     def session_token(self) -> Optional[str]:
         """Issued at sign-in (for a cookie); ``None`` after a refresh."""
+    @property
+    def device_token(self) -> Optional[str]:
+        """A password sign-in's device token: pass it to this device's next
+        ``sign_in_password(device_token=...)``; ``None`` for other sign-ins."""
     def to_dict(self) -> _Json: ...
 
 @final
@@ -412,6 +416,7 @@ class Tessera:
         email: str,
         password: str,
         *,
+        device_token: Optional[str] = None,
         app: Optional[str] = None,
         ip: Optional[str] = None,
         user_agent: Optional[str] = None,
@@ -577,6 +582,7 @@ class AsyncTessera:
         email: str,
         password: str,
         *,
+        device_token: Optional[str] = None,
         app: Optional[str] = None,
         ip: Optional[str] = None,
         user_agent: Optional[str] = None,
