@@ -64,10 +64,7 @@ async fn reset(
     client: Client,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state
         .tessera
         .emails()
@@ -85,8 +82,7 @@ async fn verify_send(
     client: Client,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .check_limits(Action::MailSend, &client.0, None)
         .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
@@ -105,10 +101,7 @@ async fn verify(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state.tessera.emails().verify_email(&req.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,8 +117,7 @@ async fn change(
     Json(req): Json<ChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .check_limits(Action::MailSend, &client.0, None)
         .await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
@@ -144,10 +136,7 @@ async fn change_confirm(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<UserView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let user = state
         .tessera
         .emails()
@@ -182,12 +171,11 @@ async fn code_sign_in(
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<SignInAnswer> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    state
-        .limits
-        .check_account(&state.tessera, &app, &req.email, device_token(None, &jar))
+        .check_limits(
+            Action::SignIn,
+            &client.0,
+            Some((&app, &req.email, device_token(None, &jar))),
+        )
         .await?;
     let outcome = state
         .tessera
@@ -230,10 +218,7 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let done = state
         .tessera
         .emails()

@@ -74,10 +74,7 @@ async fn totp_enroll(
     let req: TotpEnrollRequest = optional_json(&body)?;
     let enrollment = match (req.mfa_token, caller) {
         (Some(token), _) => {
-            state
-                .limits
-                .check_ip(&state.tessera, Action::SignIn, &client.0)
-                .await?;
+            state.check_limits(Action::SignIn, &client.0, None).await?;
             state
                 .tessera
                 .mfa()
@@ -116,10 +113,7 @@ async fn totp_confirm(
     client: Client,
     Json(req): Json<TotpConfirmRequest>,
 ) -> ApiResult<Response> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     match (req.mfa_token, caller) {
         (Some(token), _) => {
             let done = state
@@ -170,10 +164,7 @@ async fn totp_disable(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let req: ReauthRequest = optional_json(&body)?;
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     state
         .tessera
@@ -205,10 +196,7 @@ async fn recovery_codes(
     body: Bytes,
 ) -> ApiResult<axum::Json<RecoveryCodesView>> {
     let req: ReauthRequest = optional_json(&body)?;
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let app = state.tessera.apps().get(caller.session.app_id).await?;
     let recovery_codes = state
         .tessera
@@ -251,10 +239,7 @@ async fn sign_in_mfa(
     client: Client,
     Json(req): Json<MfaSignInRequest>,
 ) -> ApiResult<Response> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let mfa = state.tessera.mfa();
     let result = match (&req.code, &req.recovery_code) {
         (Some(code), None) => mfa.verify_totp(&app, &req.mfa_token, code, &client.0).await,

@@ -100,10 +100,7 @@ async fn exchange(
     client: Client,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let (_, outcome) = state
         .tessera
         .oauth()

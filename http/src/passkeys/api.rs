@@ -99,10 +99,7 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -128,10 +125,7 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let result = state
         .tessera
         .passkeys()
@@ -156,10 +150,7 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -183,10 +174,7 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let result = state
         .tessera
         .passkeys()

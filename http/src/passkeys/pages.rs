@@ -231,11 +231,7 @@ async fn finished(
     method: &'static str,
     call: impl Future<Output = Result<AuthSession, Error>>,
 ) -> Response {
-    if let Err(e) = state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await
-    {
+    if let Err(e) = state.check_limits(Action::SignIn, &client.0, None).await {
         return ApiError(e).into_response();
     }
     let result = call.await;

@@ -43,10 +43,7 @@ async fn sign_up(
     client: Client,
     Json(req): Json<SignUpRequest>,
 ) -> ApiResult<Response> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignUp, &client.0)
-        .await?;
+    state.check_limits(Action::SignUp, &client.0, None).await?;
     let outcome = state
         .tessera
         .passwords()
@@ -88,12 +85,7 @@ async fn sign_in_password(
 ) -> ApiResult<Response> {
     let device = device_token(req.device_token.as_deref(), &jar);
     state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    state
-        .limits
-        .check_account(&state.tessera, &app, &req.email, device)
+        .check_limits(Action::SignIn, &client.0, Some((&app, &req.email, device)))
         .await?;
     let result = state
         .tessera
