@@ -358,11 +358,7 @@ async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {
         &s,
         &mut jar,
         "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-mfa@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(&csrf, "page-mfa@example.com"),
     )
     .await;
     let (status, location, _) = post_form(

@@ -84,7 +84,7 @@ async fn verify_send(
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()
@@ -119,7 +119,7 @@ async fn change(
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()

@@ -82,7 +82,7 @@ async fn totp_enroll(
                 .await?
         }
         (None, Ok(caller)) => {
-            let app = state.tessera.apps().get(caller.session.app_id).await?;
+            let app = caller.app(&state).await?;
             state
                 .tessera
                 .totp()
@@ -135,7 +135,7 @@ async fn totp_confirm(
             .into_response())
         }
         (None, Ok(caller)) => {
-            let app = state.tessera.apps().get(caller.session.app_id).await?;
+            let app = caller.app(&state).await?;
             let recovery_codes = state
                 .tessera
                 .totp()
@@ -165,7 +165,7 @@ async fn totp_disable(
 ) -> ApiResult<StatusCode> {
     let req: ReauthRequest = optional_json(&body)?;
     state.check_limits(Action::SignIn, &client.0, None).await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .totp()
@@ -197,7 +197,7 @@ async fn recovery_codes(
 ) -> ApiResult<axum::Json<RecoveryCodesView>> {
     let req: ReauthRequest = optional_json(&body)?;
     state.check_limits(Action::SignIn, &client.0, None).await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let recovery_codes = state
         .tessera
         .totp()
@@ -219,7 +219,7 @@ async fn mfa_status(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<MfaStatusView>> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let status = state.tessera.totp().status(&app, caller.user.id).await?;
     Ok(axum::Json(status.into()))
 }

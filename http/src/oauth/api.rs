@@ -135,7 +135,7 @@ async fn unlink_identity(
     client: Client,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .oauth()

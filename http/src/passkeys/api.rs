@@ -46,7 +46,7 @@ async fn register_start(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -69,7 +69,7 @@ async fn register_finish(
     client: Client,
     Json(req): Json<RegisterFinishRequest>,
 ) -> ApiResult<Response> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let info = state
         .tessera
         .passkeys()

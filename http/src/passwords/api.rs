@@ -109,7 +109,7 @@ async fn change_password(
     client: Client,
     Json(req): Json<PasswordChangeRequest>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .passwords()
