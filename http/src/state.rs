@@ -11,7 +11,7 @@ use tessera_core::model::{App, ClientInfo};
 use tessera_core::{Error, Tessera};
 
 use crate::limits::{Action, RateLimits};
-use crate::metrics::MetricsRenderer;
+use crate::metrics::{self, MetricsRenderer};
 
 /// Options of the HTTP face (validated: the `tessera` binary builds them from
 /// its configuration; embedders start from `HttpOptions::default()`).
@@ -151,6 +151,22 @@ impl AppState {
         self.limits
             .check(&self.tessera, action, client, account)
             .await
+    }
+
+    /// A sign-in step of the JSON routes: [`AppState::check_limits`] as a
+    /// sign-in (a refusal is answered, not counted), then `call`, whose
+    /// outcome is counted in the sign-in metrics as `method`.
+    pub async fn sign_in<T>(
+        &self,
+        method: &'static str,
+        client: &ClientInfo,
+        account: Option<(&App, &str, Option<&str>)>,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.check_limits(Action::SignIn, client, account).await?;
+        let result = call.await;
+        metrics::sign_in(method, &result);
+        result
     }
 
     /// Run `call` when [`AppState::check_limits`] passes; `rate_limited`

@@ -17,7 +17,6 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::hosted::device_token;
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -170,20 +169,13 @@ async fn code_sign_in(
     jar: CookieJar,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .check_limits(
-            Action::SignIn,
-            &client.0,
-            Some((&app, &req.email, device_token(None, &jar))),
-        )
-        .await?;
+    let account = Some((&app, req.email.as_str(), device_token(None, &jar)));
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_code(&app, &req.email, &req.code, &client.0);
     let outcome = state
-        .tessera
-        .emails()
-        .sign_in_with_code(&app, &req.email, &req.code, &client.0)
-        .await;
-    metrics::sign_in("email_code", &outcome);
-    Ok(SignInAnswer(outcome?))
+        .sign_in("email_code", &client.0, account, call)
+        .await?;
+    Ok(SignInAnswer(outcome))
 }
 
 /// Send a magic sign-in link (if the address has an account).
@@ -218,12 +210,8 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.check_limits(Action::SignIn, &client.0, None).await?;
-    let done = state
-        .tessera
-        .emails()
-        .sign_in_with_magic_link(&req.token, &client.0)
-        .await;
-    metrics::sign_in("magic_link", &done);
-    Ok(SignInAnswer(done?.outcome))
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_magic_link(&req.token, &client.0);
+    let done = state.sign_in("magic_link", &client.0, None, call).await?;
+    Ok(SignInAnswer(done.outcome))
 }

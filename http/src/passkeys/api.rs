@@ -18,7 +18,6 @@ use crate::dto::TokensView;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json, Path};
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::passkeys::dto::{
     AssertionFinishRequest, CeremonyView, MfaFinishRequest, MfaStartRequest, PasskeyPatch,
@@ -125,14 +124,10 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.check_limits(Action::SignIn, &client.0, None).await?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_sign_in(&app, &req.ceremony, &req.credential, &client.0)
-        .await;
-    metrics::sign_in("passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_sign_in(&app, &req.ceremony, &req.credential, &client.0);
+    let session = state.sign_in("passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// Begin completing an MFA challenge with one of the user's passkeys.
@@ -174,20 +169,16 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.check_limits(Action::SignIn, &client.0, None).await?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_mfa(
-            &app,
-            &req.mfa_token,
-            &req.ceremony,
-            &req.credential,
-            &client.0,
-        )
-        .await;
-    metrics::sign_in("mfa_passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_mfa(
+        &app,
+        &req.mfa_token,
+        &req.ceremony,
+        &req.credential,
+        &client.0,
+    );
+    let session = state.sign_in("mfa_passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// The caller's passkeys.
