@@ -184,6 +184,14 @@ pub struct Caller {
     pub via: Via,
 }
 
+impl Caller {
+    /// The app of the caller's session (routes that act on "my account"
+    /// take the app from the session, never from a header).
+    pub async fn app(&self, state: &AppState) -> Result<App, Error> {
+        state.tessera.apps().get(self.session.app_id).await
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers
         .get(axum::http::header::AUTHORIZATION)?

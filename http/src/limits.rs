@@ -19,7 +19,6 @@
 //! restart forgets it, which is harmless). `TESSERA_RATE_LIMITS=off`
 //! disables every limit here (load tests).
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -122,23 +121,20 @@ impl RateLimits {
             .await
     }
 
-    /// Run `call` when `action` from `client` (and, given one, a sign-in
-    /// attempt on `account`: app, email, device token) is within its limits;
-    /// `rate_limited` without running it otherwise. The "rate limit, then
-    /// call" step of the hosted pages, which answer a refusal as they answer
-    /// the call's own errors.
-    pub async fn guard<T>(
+    /// Count `action` from `client` and, given one, a sign-in attempt on
+    /// `account` (app, email, device token): the "rate limit" step every
+    /// limited route takes before its call.
+    pub async fn check(
         &self,
         tessera: &Tessera,
         action: Action,
         client: &ClientInfo,
         account: Option<(&App, &str, Option<&str>)>,
-        call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
+    ) -> Result<(), Error> {
         self.check_ip(tessera, action, client).await?;
         if let Some((app, email, device)) = account {
             self.check_account(tessera, app, email, device).await?;
         }
-        call.await
+        Ok(())
     }
 }

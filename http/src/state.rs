@@ -2,14 +2,16 @@
 //! and per-instance caches whose loss is harmless (rate-limit buckets, the
 //! CORS origin set).
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera_core::Tessera;
+use tessera_core::model::{App, ClientInfo};
+use tessera_core::{Error, Tessera};
 
-use crate::limits::RateLimits;
-use crate::metrics::MetricsRenderer;
+use crate::limits::{Action, RateLimits};
+use crate::metrics::{self, MetricsRenderer};
 
 /// Options of the HTTP face (validated: the `tessera` binary builds them from
 /// its configuration; embedders start from `HttpOptions::default()`).
@@ -135,6 +137,52 @@ pub struct AppState {
     pub options: Arc<HttpOptions>,
     /// Rate limiters.
     pub limits: Arc<RateLimits>,
+}
+
+impl AppState {
+    /// [`RateLimits::check`] with this state's limits and core: `?` on it
+    /// answers `rate_limited` before the route does anything.
+    pub async fn check_limits(
+        &self,
+        action: Action,
+        client: &ClientInfo,
+        account: Option<(&App, &str, Option<&str>)>,
+    ) -> Result<(), Error> {
+        self.limits
+            .check(&self.tessera, action, client, account)
+            .await
+    }
+
+    /// A sign-in step of the JSON routes: [`AppState::check_limits`] as a
+    /// sign-in (a refusal is answered, not counted), then `call`, whose
+    /// outcome is counted in the sign-in metrics as `method`.
+    pub async fn sign_in<T>(
+        &self,
+        method: &'static str,
+        client: &ClientInfo,
+        account: Option<(&App, &str, Option<&str>)>,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.check_limits(Action::SignIn, client, account).await?;
+        let result = call.await;
+        metrics::sign_in(method, &result);
+        result
+    }
+
+    /// Run `call` when [`AppState::check_limits`] passes; `rate_limited`
+    /// without running it otherwise. The "rate limit, then call" step of the
+    /// hosted pages, which answer a refusal as they answer the call's own
+    /// errors.
+    pub async fn guard<T>(
+        &self,
+        action: Action,
+        client: &ClientInfo,
+        account: Option<(&App, &str, Option<&str>)>,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.check_limits(action, client, account).await?;
+        call.await
+    }
 }
 
 #[cfg(test)]

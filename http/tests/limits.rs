@@ -142,20 +142,7 @@ async fn hosted_sign_in_sets_and_honours_the_device_cookie() {
     let s = server_with("memory", behind_proxy()).await;
     s.sign_up("page@example.com").await;
     let mut jar = Jar::default();
-    let (status, html) = get_page(&s, &mut jar, "/sign-in").await;
-    assert_eq!(status, 200);
-    let csrf = hidden_csrf(&html);
-    let (status, _, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, _) = hosted_sign_in(&s, &mut jar, "page@example.com").await;
     assert_eq!(status, 303);
     let device = jar.get("tessera_device").expect("device cookie").to_owned();
     assert!(device.starts_with("tsd_"));
@@ -177,16 +164,7 @@ async fn hosted_sign_in_sets_and_honours_the_device_cookie() {
             .status(),
         429
     );
-    let (status, _, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let form = credentials(&csrf, "page@example.com");
+    let (status, _, _) = post_form(&s, &mut jar, "/sign-in", &form).await;
     assert_eq!(status, 303, "the browser that signed in before gets in");
 }

@@ -15,11 +15,7 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
         &s,
         "/sign-up",
         &csrf_cookie,
-        &[
-            ("csrf", "x".repeat(43).as_str()),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials("x".repeat(43).as_str(), "page@example.com"),
     )
     .await;
     assert_eq!(res.status(), 403);
@@ -36,11 +32,7 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     let res = s
         .client
         .post(s.url("/sign-up"))
-        .form(&[
-            ("csrf", csrf_field.as_str()),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ])
+        .form(&credentials(csrf_field.as_str(), "page@example.com"))
         .send()
         .await
         .unwrap();
@@ -166,11 +158,7 @@ async fn redirect_uris_must_be_registered() {
         &s,
         "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
         &cookie,
-        &[
-            ("csrf", field.as_str()),
-            ("email", "redir@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(field.as_str(), "redir@example.com"),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -188,11 +176,7 @@ async fn redirect_uris_must_be_registered() {
         &s,
         "/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F",
         &cookie,
-        &[
-            ("csrf", field.as_str()),
-            ("email", "redir@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(field.as_str(), "redir@example.com"),
     )
     .await;
     assert_eq!(res.status(), 400);
@@ -275,11 +259,7 @@ async fn sign_in_with(s: &Server, cookie: &str, csrf: &str, headers: &[(&str, &s
         .client
         .post(s.url("/sign-in"))
         .header(reqwest::header::COOKIE, format!("tessera_csrf={cookie}"))
-        .form(&[
-            ("csrf", csrf),
-            ("email", "bound@example.com"),
-            ("password", PASSWORD),
-        ]);
+        .form(&credentials(csrf, "bound@example.com"));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }

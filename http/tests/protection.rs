@@ -178,57 +178,36 @@ async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
     assert_error(&body, "rate_limited");
 }
 
+/// `GET /v1/admin/apps` with `key` as the bearer credential: the status.
+async fn list_apps_with(s: &Server, key: &str) -> u16 {
+    let (status, _) = s
+        .send(reqwest::Method::GET, "/v1/admin/apps", Some(key), None)
+        .await;
+    status
+}
+
 #[tokio::test]
 async fn admin_api_requires_a_live_key() {
     let s = server("memory").await;
     let (status, body) = read(s.get("/v1/admin/apps").await).await;
     assert_eq!(status, 401);
     assert_error(&body, "unauthenticated");
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some("tsk_not_a_real_key"),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(list_apps_with(&s, "tsk_not_a_real_key").await, 401);
     let created = s
         .tessera
         .api_keys()
         .create("temp", &["admin".into()], None)
         .await
         .unwrap();
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(&created.secret),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 200);
+    assert_eq!(list_apps_with(&s, &created.secret).await, 200);
     s.tessera.api_keys().revoke(created.key.id).await.unwrap();
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(&created.secret),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(list_apps_with(&s, &created.secret).await, 401);
     // A user's access token is not an admin credential.
     let user = s.sign_up("not-admin@example.com").await;
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(user["access_token"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(
+        list_apps_with(&s, user["access_token"].as_str().unwrap()).await,
+        401
+    );
 }
 
 #[tokio::test]

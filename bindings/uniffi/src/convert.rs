@@ -35,41 +35,25 @@ macro_rules! same {
 }
 same!((), String, bool, i64);
 
-impl FromCore<Uuid> for String {
-    fn from_core(value: Uuid) -> Result<Self> {
-        Ok(value.to_string())
-    }
+/// Scalar conversions, each `from => to` by one expression of `value`.
+macro_rules! scalar {
+    ($($from:ty => $to:ty: |$v:ident| $how:expr;)*) => {$(
+        impl FromCore<$from> for $to {
+            fn from_core($v: $from) -> Result<Self> {
+                Ok($how)
+            }
+        }
+    )*};
 }
-
-impl FromCore<DateTime<Utc>> for SystemTime {
-    fn from_core(value: DateTime<Utc>) -> Result<Self> {
-        Ok(value.into())
-    }
-}
-
-/// JSON documents cross as text.
-impl FromCore<Value> for String {
-    fn from_core(value: Value) -> Result<Self> {
-        Ok(value.to_string())
-    }
-}
-
-impl FromCore<u32> for i32 {
-    fn from_core(value: u32) -> Result<Self> {
-        Ok(i32::try_from(value).unwrap_or(i32::MAX))
-    }
-}
-
-impl FromCore<u32> for i64 {
-    fn from_core(value: u32) -> Result<Self> {
-        Ok(value.into())
-    }
-}
-
-impl FromCore<u64> for i64 {
-    fn from_core(value: u64) -> Result<Self> {
-        Ok(i64::try_from(value).unwrap_or(i64::MAX))
-    }
+scalar! {
+    Uuid => String: |value| value.to_string();
+    DateTime<Utc> => SystemTime: |value| value.into();
+    // JSON documents cross as text.
+    Value => String: |value| value.to_string();
+    // Counts saturate rather than wrap.
+    u32 => i32: |value| i32::try_from(value).unwrap_or(i32::MAX);
+    u32 => i64: |value| value.into();
+    u64 => i64: |value| i64::try_from(value).unwrap_or(i64::MAX);
 }
 
 impl<T, U: FromCore<T>> FromCore<Option<T>> for Option<U> {

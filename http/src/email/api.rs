@@ -17,7 +17,6 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::hosted::device_token;
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -64,10 +63,7 @@ async fn reset(
     client: Client,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state
         .tessera
         .emails()
@@ -85,10 +81,9 @@ async fn verify_send(
     client: Client,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .check_limits(Action::MailSend, &client.0, None)
         .await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()
@@ -105,10 +100,7 @@ async fn verify(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state.tessera.emails().verify_email(&req.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,10 +116,9 @@ async fn change(
     Json(req): Json<ChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .check_limits(Action::MailSend, &client.0, None)
         .await?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()
@@ -144,10 +135,7 @@ async fn change_confirm(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<UserView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let user = state
         .tessera
         .emails()
@@ -181,21 +169,13 @@ async fn code_sign_in(
     jar: CookieJar,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    state
-        .limits
-        .check_account(&state.tessera, &app, &req.email, device_token(None, &jar))
-        .await?;
+    let account = Some((&app, req.email.as_str(), device_token(None, &jar)));
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_code(&app, &req.email, &req.code, &client.0);
     let outcome = state
-        .tessera
-        .emails()
-        .sign_in_with_code(&app, &req.email, &req.code, &client.0)
-        .await;
-    metrics::sign_in("email_code", &outcome);
-    Ok(SignInAnswer(outcome?))
+        .sign_in("email_code", &client.0, account, call)
+        .await?;
+    Ok(SignInAnswer(outcome))
 }
 
 /// Send a magic sign-in link (if the address has an account).
@@ -230,15 +210,8 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    let done = state
-        .tessera
-        .emails()
-        .sign_in_with_magic_link(&req.token, &client.0)
-        .await;
-    metrics::sign_in("magic_link", &done);
-    Ok(SignInAnswer(done?.outcome))
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_magic_link(&req.token, &client.0);
+    let done = state.sign_in("magic_link", &client.0, None, call).await?;
+    Ok(SignInAnswer(done.outcome))
 }

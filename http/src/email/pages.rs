@@ -354,9 +354,7 @@ async fn code_verify(
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
     let result = state
-        .limits
         .guard(
-            &state.tessera,
             Action::SignIn,
             &client.0,
             Some((&page.app, &form.email, device_token(None, &page.jar))),
@@ -443,9 +441,7 @@ async fn magic_submit(
     PageForm { page, form }: PageForm<TokenForm>,
 ) -> Response {
     let done = state
-        .limits
         .guard(
-            &state.tessera,
             Action::SignIn,
             &client.0,
             None,

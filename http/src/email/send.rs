@@ -21,8 +21,7 @@ pub(super) async fn send_after_answer(
     client: &Client,
 ) -> tessera_core::Result<()> {
     state
-        .limits
-        .check_ip(&state.tessera, Action::MailSend, &client.0)
+        .check_limits(Action::MailSend, &client.0, None)
         .await?;
     let email = Emails::check_send(app, &flow, email)?;
     let (tessera, app, client) = (state.tessera.clone(), app.clone(), client.0.clone());

@@ -100,10 +100,7 @@ async fn exchange(
     client: Client,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let (_, outcome) = state
         .tessera
         .oauth()
@@ -138,7 +135,7 @@ async fn unlink_identity(
     client: Client,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .oauth()

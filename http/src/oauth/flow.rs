@@ -80,10 +80,7 @@ pub(super) async fn do_start(
     let client = Client::from_request_parts(&mut parts, state)
         .await
         .map_err(|e| e.0)?;
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     if q.code_challenge_method
         .as_deref()
         .is_some_and(|m| m != "S256")

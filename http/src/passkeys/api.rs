@@ -18,7 +18,6 @@ use crate::dto::TokensView;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json, Path};
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::passkeys::dto::{
     AssertionFinishRequest, CeremonyView, MfaFinishRequest, MfaStartRequest, PasskeyPatch,
@@ -46,7 +45,7 @@ async fn register_start(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -69,7 +68,7 @@ async fn register_finish(
     client: Client,
     Json(req): Json<RegisterFinishRequest>,
 ) -> ApiResult<Response> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let info = state
         .tessera
         .passkeys()
@@ -99,10 +98,7 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -128,17 +124,10 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_sign_in(&app, &req.ceremony, &req.credential, &client.0)
-        .await;
-    metrics::sign_in("passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_sign_in(&app, &req.ceremony, &req.credential, &client.0);
+    let session = state.sign_in("passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// Begin completing an MFA challenge with one of the user's passkeys.
@@ -156,10 +145,7 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -183,23 +169,16 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_mfa(
-            &app,
-            &req.mfa_token,
-            &req.ceremony,
-            &req.credential,
-            &client.0,
-        )
-        .await;
-    metrics::sign_in("mfa_passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_mfa(
+        &app,
+        &req.mfa_token,
+        &req.ceremony,
+        &req.credential,
+        &client.0,
+    );
+    let session = state.sign_in("mfa_passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// The caller's passkeys.

@@ -18,7 +18,6 @@ use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
 use crate::hosted::{device_cookie, device_token};
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::passwords::dto::{PasswordChangeRequest, SignInRequest, SignUpRequest};
 use crate::state::AppState;
@@ -43,10 +42,7 @@ async fn sign_up(
     client: Client,
     Json(req): Json<SignUpRequest>,
 ) -> ApiResult<Response> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignUp, &client.0)
-        .await?;
+    state.check_limits(Action::SignUp, &client.0, None).await?;
     let outcome = state
         .tessera
         .passwords()
@@ -87,21 +83,10 @@ async fn sign_in_password(
     Json(req): Json<SignInRequest>,
 ) -> ApiResult<Response> {
     let device = device_token(req.device_token.as_deref(), &jar);
-    state
-        .limits
-        .check_ip(&state.tessera, Action::SignIn, &client.0)
-        .await?;
-    state
-        .limits
-        .check_account(&state.tessera, &app, &req.email, device)
-        .await?;
-    let result = state
-        .tessera
-        .passwords()
-        .sign_in_with_device(&app, &req.email, &req.password, device, &client.0)
-        .await;
-    metrics::sign_in("password", &result);
-    let done = result?;
+    let account = Some((&app, req.email.as_str(), device));
+    let passwords = state.tessera.passwords();
+    let call = passwords.sign_in_with_device(&app, &req.email, &req.password, device, &client.0);
+    let done = state.sign_in("password", &client.0, account, call).await?;
     let cookie = device_cookie(&state, done.device_token.clone());
     let answer = sign_in_response(done.outcome, Some(done.device_token));
     Ok((jar.add(cookie), answer).into_response())
@@ -117,7 +102,7 @@ async fn change_password(
     client: Client,
     Json(req): Json<PasswordChangeRequest>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .passwords()

@@ -145,9 +145,7 @@ async fn sign_in_submit(
 ) -> Response {
     let device = device_token(None, &page.jar).map(str::to_owned);
     let result = state
-        .limits
         .guard(
-            &state.tessera,
             Action::SignIn,
             &client.0,
             Some((&page.app, &form.email, device.as_deref())),
@@ -201,9 +199,7 @@ async fn sign_up_submit(
 ) -> Response {
     let name = form.name.as_deref();
     let result = state
-        .limits
         .guard(
-            &state.tessera,
             Action::SignUp,
             &client.0,
             None,

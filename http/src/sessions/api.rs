@@ -34,10 +34,7 @@ async fn refresh(
     client: Client,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Response> {
-    state
-        .limits
-        .check_ip(&state.tessera, Action::Refresh, &client.0)
-        .await?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let s = state
         .tessera
         .sessions()
