@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
@@ -292,19 +292,15 @@ async fn passkey_mfa(
 /// The passkey script of the hosted pages.
 #[utoipa::path(get, path = "/assets/passkeys.js", tag = "pages",
     responses((status = 200, description = "Script", content_type = "text/javascript")))]
-async fn script() -> Response {
-    let mut res = SCRIPT.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
+async fn script() -> impl IntoResponse {
     // The pages reference it with a content hash (`?v=`), so a year is safe.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    res
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        SCRIPT,
+    )
 }
 
 #[cfg(test)]
