@@ -40,7 +40,7 @@ fn accepted() -> (StatusCode, axum::Json<AcceptedView>) {
 
 /// Send a password-reset link (if the address has an account).
 #[utoipa::path(post, path = "/v1/password/reset/send", tag = "email", request_body = EmailRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, description = "Sent if the account exists (the same answer either way)", body = AcceptedView),
               (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn reset_send(
@@ -146,7 +146,7 @@ async fn change_confirm(
 
 /// Send a six-digit sign-in code (if the address has an account).
 #[utoipa::path(post, path = "/v1/sign-in/code/send", tag = "email", request_body = EmailRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, body = AcceptedView), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn code_send(
     State(state): State<AppState>,
@@ -160,7 +160,7 @@ async fn code_send(
 
 /// Sign in with an emailed code.
 #[utoipa::path(post, path = "/v1/sign-in/code", tag = "email", request_body = CodeRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 200, body = TokensView), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn code_sign_in(
     State(state): State<AppState>,
@@ -180,7 +180,7 @@ async fn code_sign_in(
 
 /// Send a magic sign-in link (if the address has an account).
 #[utoipa::path(post, path = "/v1/sign-in/magic-link/send", tag = "email", request_body = MagicRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, body = AcceptedView), (status = 422, description = "Unregistered redirect URI", body = ErrorEnvelope),
               (status = 429, body = ErrorEnvelope)))]
 async fn magic_send(

@@ -70,7 +70,7 @@ async fn sign_up(
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/v1/sign-in/password", tag = "sign-in", request_body = SignInRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Signed in (tokens), or a second factor is required (`mfa_required`)", body = TokensView),
         (status = 401, description = "Invalid credentials", body = ErrorEnvelope),
