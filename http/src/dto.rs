@@ -205,6 +205,22 @@ pub struct AcceptedView {
     pub status: String,
 }
 
+/// The `202 Accepted` answer of a route whose work finishes out of band (a
+/// mail is sent, an address must be verified first).
+pub type Accepted = (StatusCode, axum::Json<AcceptedView>);
+
+impl AcceptedView {
+    /// `202` with `{"status": status}`.
+    pub fn answer(status: &str) -> Accepted {
+        (
+            StatusCode::ACCEPTED,
+            axum::Json(AcceptedView {
+                status: status.into(),
+            }),
+        )
+    }
+}
+
 /// A list of sessions.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionsView {

@@ -8,7 +8,7 @@ use axum_extra::extract::CookieJar;
 use tessera_core::SendFlow;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::dto::{AcceptedView, SignInAnswer, TokensView, UserView};
+use crate::dto::{Accepted, AcceptedView, SignInAnswer, TokensView, UserView};
 use crate::email::dto::{
     ChangeRequest, CodeRequest, EmailRequest, MagicRequest, ResetRequest, TokenRequest,
 };
@@ -29,13 +29,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The one answer of every "send" route.
-fn accepted() -> (StatusCode, axum::Json<AcceptedView>) {
-    (
-        StatusCode::ACCEPTED,
-        axum::Json(AcceptedView {
-            status: "sent_if_account_exists".into(),
-        }),
-    )
+fn accepted() -> Accepted {
+    AcceptedView::answer("sent_if_account_exists")
 }
 
 /// Send a password-reset link (if the address has an account).
@@ -48,7 +43,7 @@ async fn reset_send(
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<EmailRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client).await?;
     Ok(accepted())
 }
@@ -79,7 +74,7 @@ async fn verify_send(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
@@ -114,7 +109,7 @@ async fn change(
     caller: Caller,
     client: Client,
     Json(req): Json<ChangeRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
@@ -153,7 +148,7 @@ async fn code_send(
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<EmailRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client).await?;
     Ok(accepted())
 }
@@ -188,7 +183,7 @@ async fn magic_send(
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<MagicRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(
         &state,
         &app,

@@ -58,13 +58,9 @@ async fn sign_up(
         SignUpOutcome::SignedIn(s) => {
             (StatusCode::CREATED, axum::Json(TokensView::from(*s))).into_response()
         }
-        SignUpOutcome::VerificationRequired => (
-            StatusCode::ACCEPTED,
-            axum::Json(AcceptedView {
-                status: "verification_required".into(),
-            }),
-        )
-            .into_response(),
+        SignUpOutcome::VerificationRequired => {
+            AcceptedView::answer("verification_required").into_response()
+        }
     })
 }
 
