@@ -251,11 +251,14 @@ async fn finished(
               (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
 async fn passkey_sign_in(
     State(state): State<AppState>,
-    client: Client,
     PageJson { page, body }: PageJson<PasskeySignInForm>,
 ) -> Response {
     let Page {
-        app, params, jar, ..
+        app,
+        params,
+        jar,
+        client,
+        ..
     } = page;
     let passkeys = state.tessera.passkeys();
     let call = passkeys.finish_sign_in(&app, &body.ceremony, &body.credential, &client.0);
@@ -272,11 +275,14 @@ async fn passkey_sign_in(
               (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
 async fn passkey_mfa(
     State(state): State<AppState>,
-    client: Client,
     PageJson { page, body }: PageJson<PasskeyMfaForm>,
 ) -> Response {
     let Page {
-        app, params, jar, ..
+        app,
+        params,
+        jar,
+        client,
+        ..
     } = page;
     let passkeys = state.tessera.passkeys();
     let call = passkeys.finish_mfa(
