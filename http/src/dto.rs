@@ -15,43 +15,56 @@ use tessera_core::{AuthSession, SignInOutcome};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// A user.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct UserView {
-    /// User id.
-    pub id: Uuid,
-    /// Pool id.
-    pub pool_id: Uuid,
-    /// Email (normalised).
-    pub email: String,
-    /// Whether the email is verified.
-    pub email_verified: bool,
-    /// Display name.
-    pub name: Option<String>,
-    /// Application metadata.
-    #[schema(value_type = Object)]
-    pub metadata: Value,
-    /// Whether the account is disabled.
-    pub disabled: bool,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        UserView {
-            id: u.id,
-            pool_id: u.pool_id,
-            email: u.email,
-            email_verified: u.email_verified,
-            name: u.name,
-            metadata: u.metadata,
-            disabled: u.disabled,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
+/// A wire view that mirrors a core record field for field: `mirror! { …
+/// struct View from Record { …fields } }` declares the struct as written
+/// (derives, docs, serde and schema attributes) and a `From<Record>` that
+/// moves each field across by name, so a view never copies by hand.
+macro_rules! mirror {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $view:ident from $record:ty {
+            $($(#[$fmeta:meta])* $fvis:vis $field:ident: $ty:ty),+ $(,)?
         }
+    ) => {
+        $(#[$meta])*
+        $vis struct $view {
+            $($(#[$fmeta])* $fvis $field: $ty),+
+        }
+
+        impl From<$record> for $view {
+            fn from(record: $record) -> Self {
+                Self {
+                    $($field: record.$field),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use mirror;
+
+mirror! {
+    /// A user.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub struct UserView from User {
+        /// User id.
+        pub id: Uuid,
+        /// Pool id.
+        pub pool_id: Uuid,
+        /// Email (normalised).
+        pub email: String,
+        /// Whether the email is verified.
+        pub email_verified: bool,
+        /// Display name.
+        pub name: Option<String>,
+        /// Application metadata.
+        #[schema(value_type = Object)]
+        pub metadata: Value,
+        /// Whether the account is disabled.
+        pub disabled: bool,
+        /// Created.
+        pub created_at: DateTime<Utc>,
+        /// Last changed.
+        pub updated_at: DateTime<Utc>,
     }
 }
 
@@ -190,6 +203,22 @@ pub fn sign_in_response(outcome: SignInOutcome, device_token: Option<String>) ->
 pub struct AcceptedView {
     /// What happens next.
     pub status: String,
+}
+
+/// The `202 Accepted` answer of a route whose work finishes out of band (a
+/// mail is sent, an address must be verified first).
+pub type Accepted = (StatusCode, axum::Json<AcceptedView>);
+
+impl AcceptedView {
+    /// `202` with `{"status": status}`.
+    pub fn answer(status: &str) -> Accepted {
+        (
+            StatusCode::ACCEPTED,
+            axum::Json(AcceptedView {
+                status: status.into(),
+            }),
+        )
+    }
 }
 
 /// A list of sessions.

@@ -114,6 +114,29 @@ impl FromRequestParts<AppState> for CurrentApp {
     }
 }
 
+/// How the OpenAPI document shows the header [`CurrentApp`] reads: a route
+/// that takes it says `params(CurrentApp)`.
+impl utoipa::IntoParams for CurrentApp {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        vec![
+            ParameterBuilder::new()
+                .name("X-Tessera-App")
+                .parameter_in(ParameterIn::Header)
+                .description(Some("App id or slug"))
+                .required(utoipa::openapi::Required::False)
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+                ))
+                .build(),
+        ]
+    }
+}
+
 /// The client's IP (honouring `X-Forwarded-For` only from trusted proxies)
 /// and user agent, normalised by [`ClientInfo::new`].
 pub struct Client(pub ClientInfo);

@@ -164,8 +164,55 @@ pub(crate) fn _bench_validate_session(
     result.map_err(|e| to_py_err(py, &e))
 }
 
-#[pymethods]
-impl Tessera {
+/// `open` of both handles: the one Python signature, gathered into
+/// `open::Options` by [`open_args`]; `|py, args| …` then opens for the handle
+/// (blocking for `Tessera`, an awaitable for `AsyncTessera`).
+macro_rules! open_method {
+    ($(#[doc = $doc:literal])* $handle:ident<$py_lt:lifetime> -> $ret:ty, |$py:ident, $args:ident| $open:expr) => {
+        #[pymethods]
+        impl $handle {
+            $(#[doc = $doc])*
+            #[staticmethod]
+            #[allow(clippy::too_many_arguments)]
+            #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
+            fn open<$py_lt>(
+                $py: Python<$py_lt>,
+                url: String,
+                key_encryption_key: Option<&Bound<$py_lt, PyAny>>,
+                old_key_encryption_keys: Option<Vec<Bound<$py_lt, PyAny>>>,
+                issuer: Option<String>,
+                password_hashing: &str,
+                migrate: bool,
+                smtp_url: Option<String>,
+                mail_from: Option<String>,
+                development: bool,
+                webauthn_rp_id: Option<String>,
+                webauthn_origins: Option<Vec<String>>,
+            ) -> PyResult<$ret> {
+                let more = MoreOptions {
+                    development,
+                    webauthn_rp_id,
+                    webauthn_origins,
+                };
+                let $args = open_args(
+                    $py,
+                    url,
+                    key_encryption_key,
+                    old_key_encryption_keys,
+                    issuer,
+                    password_hashing,
+                    migrate,
+                    smtp_url,
+                    mail_from,
+                    more,
+                )?;
+                $open
+            }
+        }
+    };
+}
+
+open_method! {
     /// Open Tessera on the store `url` names (`memory://`,
     /// `sqlite://PATH`, `postgres://…`), migrating it unless
     /// `migrate=False`. `key_encryption_key` seals signing keys at rest:
@@ -176,46 +223,23 @@ impl Tessera {
     /// (`smtp://user:pass@host:587`, `smtps://…`, `?tls=none` for a
     /// loopback relay; default `TESSERA_SMTP_URL`) from `mail_from`, or,
     /// without one, written to the log.
-    #[staticmethod]
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
-    fn open(
-        py: Python<'_>,
-        url: String,
-        key_encryption_key: Option<&Bound<'_, PyAny>>,
-        old_key_encryption_keys: Option<Vec<Bound<'_, PyAny>>>,
-        issuer: Option<String>,
-        password_hashing: &str,
-        migrate: bool,
-        smtp_url: Option<String>,
-        mail_from: Option<String>,
-        development: bool,
-        webauthn_rp_id: Option<String>,
-        webauthn_origins: Option<Vec<String>>,
-    ) -> PyResult<Tessera> {
-        let more = MoreOptions {
-            development,
-            webauthn_rp_id,
-            webauthn_origins,
-        };
-        let args = open_args(
-            py,
-            url,
-            key_encryption_key,
-            old_key_encryption_keys,
-            issuer,
-            password_hashing,
-            migrate,
-            smtp_url,
-            mail_from,
-            more,
-        )?;
+    Tessera<'py> -> Tessera, |py, args| {
         let core = py
             .detach(|| runtime().block_on(open::open(args)))
             .map_err(|e| to_py_err(py, &e))?;
         Ok(Tessera { core })
     }
+}
 
+open_method! {
+    /// Open Tessera on the store `url` names (awaitable); see `Tessera.open`.
+    AsyncTessera<'py> -> Bound<'py, PyAny>, |py, args| {
+        spawn(py, async move { open::open(args).await.map(Opened) })
+    }
+}
+
+#[pymethods]
+impl Tessera {
     /// The same Tessera for asyncio (shares the store and caches).
     fn to_async(&self) -> AsyncTessera {
         AsyncTessera {
@@ -226,44 +250,6 @@ impl Tessera {
 
 #[pymethods]
 impl AsyncTessera {
-    /// Open Tessera on the store `url` names (awaitable); see `Tessera.open`.
-    #[staticmethod]
-    #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
-    fn open<'py>(
-        py: Python<'py>,
-        url: String,
-        key_encryption_key: Option<&Bound<'py, PyAny>>,
-        old_key_encryption_keys: Option<Vec<Bound<'py, PyAny>>>,
-        issuer: Option<String>,
-        password_hashing: &str,
-        migrate: bool,
-        smtp_url: Option<String>,
-        mail_from: Option<String>,
-        development: bool,
-        webauthn_rp_id: Option<String>,
-        webauthn_origins: Option<Vec<String>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let more = MoreOptions {
-            development,
-            webauthn_rp_id,
-            webauthn_origins,
-        };
-        let args = open_args(
-            py,
-            url,
-            key_encryption_key,
-            old_key_encryption_keys,
-            issuer,
-            password_hashing,
-            migrate,
-            smtp_url,
-            mail_from,
-            more,
-        )?;
-        spawn(py, async move { open::open(args).await.map(Opened) })
-    }
-
     /// The same Tessera, blocking (shares the store and caches).
     fn to_sync(&self) -> Tessera {
         Tessera {

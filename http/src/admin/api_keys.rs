@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
+use crate::dto::mirror;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json, Path};
 use crate::openapi::handlers;
@@ -19,39 +20,26 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     handlers![list_api_keys, create_api_key; revoke_api_key]
 }
 
-/// An API key (never its secret).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct ApiKeyView {
-    /// Key id.
-    pub(crate) id: Uuid,
-    /// Label.
-    pub(crate) name: String,
-    /// First characters of the key.
-    pub(crate) hint: String,
-    /// Scopes.
-    pub(crate) scopes: Vec<String>,
-    /// Created.
-    pub(crate) created_at: DateTime<Utc>,
-    /// Last used.
-    pub(crate) last_used_at: Option<DateTime<Utc>>,
-    /// Expiry.
-    pub(crate) expires_at: Option<DateTime<Utc>>,
-    /// Revocation time.
-    pub(crate) revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiKey> for ApiKeyView {
-    fn from(k: ApiKey) -> Self {
-        ApiKeyView {
-            id: k.id,
-            name: k.name,
-            hint: k.hint,
-            scopes: k.scopes,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-            expires_at: k.expires_at,
-            revoked_at: k.revoked_at,
-        }
+mirror! {
+    /// An API key (never its secret).
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct ApiKeyView from ApiKey {
+        /// Key id.
+        pub(crate) id: Uuid,
+        /// Label.
+        pub(crate) name: String,
+        /// First characters of the key.
+        pub(crate) hint: String,
+        /// Scopes.
+        pub(crate) scopes: Vec<String>,
+        /// Created.
+        pub(crate) created_at: DateTime<Utc>,
+        /// Last used.
+        pub(crate) last_used_at: Option<DateTime<Utc>>,
+        /// Expiry.
+        pub(crate) expires_at: Option<DateTime<Utc>>,
+        /// Revocation time.
+        pub(crate) revoked_at: Option<DateTime<Utc>>,
     }
 }
 

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
+use crate::dto::mirror;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Json, Path};
 use crate::openapi::handlers;
@@ -22,37 +23,25 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     handlers![list_apps, create_app; get_app, patch_app, delete_app]
 }
 
-/// An app.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct AppView {
-    /// App id (OAuth `client_id`, JWT `aud`).
-    pub(crate) id: Uuid,
-    /// Pool id.
-    pub(crate) pool_id: Uuid,
-    /// Slug.
-    pub(crate) slug: String,
-    /// Name.
-    pub(crate) name: String,
-    /// Settings.
-    #[schema(value_type = Object)]
-    pub(crate) settings: AppSettings,
-    /// Created.
-    pub(crate) created_at: DateTime<Utc>,
-    /// Last changed.
-    pub(crate) updated_at: DateTime<Utc>,
-}
-
-impl From<App> for AppView {
-    fn from(a: App) -> Self {
-        AppView {
-            id: a.id,
-            pool_id: a.pool_id,
-            slug: a.slug,
-            name: a.name,
-            settings: a.settings,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-        }
+mirror! {
+    /// An app.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct AppView from App {
+        /// App id (OAuth `client_id`, JWT `aud`).
+        pub(crate) id: Uuid,
+        /// Pool id.
+        pub(crate) pool_id: Uuid,
+        /// Slug.
+        pub(crate) slug: String,
+        /// Name.
+        pub(crate) name: String,
+        /// Settings.
+        #[schema(value_type = Object)]
+        pub(crate) settings: AppSettings,
+        /// Created.
+        pub(crate) created_at: DateTime<Utc>,
+        /// Last changed.
+        pub(crate) updated_at: DateTime<Utc>,
     }
 }
 

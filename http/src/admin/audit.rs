@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
+use crate::dto::mirror;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{AdminKey, Query};
 use crate::openapi::handlers;
@@ -19,47 +20,32 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     handlers![list_audit]
 }
 
-/// An audit event.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct AuditEventView {
-    /// Event id.
-    pub(crate) id: Uuid,
-    /// Type, e.g. `sign_in.failed`.
-    #[serde(rename = "type")]
-    pub(crate) kind: String,
-    /// Pool.
-    pub(crate) pool_id: Option<Uuid>,
-    /// App.
-    pub(crate) app_id: Option<Uuid>,
-    /// User.
-    pub(crate) user_id: Option<Uuid>,
-    /// Session.
-    pub(crate) session_id: Option<Uuid>,
-    /// Client IP.
-    pub(crate) ip: Option<String>,
-    /// Client user agent.
-    pub(crate) user_agent: Option<String>,
-    /// Details.
-    #[schema(value_type = Object)]
-    pub(crate) data: Value,
-    /// When.
-    pub(crate) at: DateTime<Utc>,
-}
-
-impl From<AuditEvent> for AuditEventView {
-    fn from(e: AuditEvent) -> Self {
-        AuditEventView {
-            id: e.id,
-            kind: e.kind,
-            pool_id: e.pool_id,
-            app_id: e.app_id,
-            user_id: e.user_id,
-            session_id: e.session_id,
-            ip: e.ip,
-            user_agent: e.user_agent,
-            data: e.data,
-            at: e.at,
-        }
+mirror! {
+    /// An audit event.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct AuditEventView from AuditEvent {
+        /// Event id.
+        pub(crate) id: Uuid,
+        /// Type, e.g. `sign_in.failed`.
+        #[serde(rename = "type")]
+        pub(crate) kind: String,
+        /// Pool.
+        pub(crate) pool_id: Option<Uuid>,
+        /// App.
+        pub(crate) app_id: Option<Uuid>,
+        /// User.
+        pub(crate) user_id: Option<Uuid>,
+        /// Session.
+        pub(crate) session_id: Option<Uuid>,
+        /// Client IP.
+        pub(crate) ip: Option<String>,
+        /// Client user agent.
+        pub(crate) user_agent: Option<String>,
+        /// Details.
+        #[schema(value_type = Object)]
+        pub(crate) data: Value,
+        /// When.
+        pub(crate) at: DateTime<Utc>,
     }
 }
 

@@ -8,7 +8,7 @@ use axum_extra::extract::CookieJar;
 use tessera_core::SendFlow;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::dto::{AcceptedView, SignInAnswer, TokensView, UserView};
+use crate::dto::{Accepted, AcceptedView, SignInAnswer, TokensView, UserView};
 use crate::email::dto::{
     ChangeRequest, CodeRequest, EmailRequest, MagicRequest, ResetRequest, TokenRequest,
 };
@@ -29,18 +29,13 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The one answer of every "send" route.
-fn accepted() -> (StatusCode, axum::Json<AcceptedView>) {
-    (
-        StatusCode::ACCEPTED,
-        axum::Json(AcceptedView {
-            status: "sent_if_account_exists".into(),
-        }),
-    )
+fn accepted() -> Accepted {
+    AcceptedView::answer("sent_if_account_exists")
 }
 
 /// Send a password-reset link (if the address has an account).
 #[utoipa::path(post, path = "/v1/password/reset/send", tag = "email", request_body = EmailRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, description = "Sent if the account exists (the same answer either way)", body = AcceptedView),
               (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn reset_send(
@@ -48,7 +43,7 @@ async fn reset_send(
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<EmailRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client).await?;
     Ok(accepted())
 }
@@ -79,7 +74,7 @@ async fn verify_send(
     State(state): State<AppState>,
     caller: Caller,
     client: Client,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
@@ -114,7 +109,7 @@ async fn change(
     caller: Caller,
     client: Client,
     Json(req): Json<ChangeRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     state
         .check_limits(Action::MailSend, &client.0, None)
         .await?;
@@ -146,21 +141,21 @@ async fn change_confirm(
 
 /// Send a six-digit sign-in code (if the address has an account).
 #[utoipa::path(post, path = "/v1/sign-in/code/send", tag = "email", request_body = EmailRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, body = AcceptedView), (status = 422, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn code_send(
     State(state): State<AppState>,
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<EmailRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client).await?;
     Ok(accepted())
 }
 
 /// Sign in with an emailed code.
 #[utoipa::path(post, path = "/v1/sign-in/code", tag = "email", request_body = CodeRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 200, body = TokensView), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)))]
 async fn code_sign_in(
     State(state): State<AppState>,
@@ -180,7 +175,7 @@ async fn code_sign_in(
 
 /// Send a magic sign-in link (if the address has an account).
 #[utoipa::path(post, path = "/v1/sign-in/magic-link/send", tag = "email", request_body = MagicRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses((status = 202, body = AcceptedView), (status = 422, description = "Unregistered redirect URI", body = ErrorEnvelope),
               (status = 429, body = ErrorEnvelope)))]
 async fn magic_send(
@@ -188,7 +183,7 @@ async fn magic_send(
     CurrentApp(app): CurrentApp,
     client: Client,
     Json(req): Json<MagicRequest>,
-) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
+) -> ApiResult<Accepted> {
     send_after_answer(
         &state,
         &app,

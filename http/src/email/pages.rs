@@ -17,7 +17,6 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::email::send::send_after_answer;
 use crate::error::status_of;
-use crate::extract::Client;
 use crate::hosted::{
     Field, FormPage, Link, Page, PageForm, PageParams, PageQuery, csrf_forms, device_token,
     error_message, finish_sign_in, message, with_retry_after,
@@ -161,12 +160,11 @@ fn ask_page(page: Page, ask: &Ask) -> Response {
 /// again with the error if it cannot start.
 async fn send(
     state: &AppState,
-    client: &Client,
     PageForm { page, form }: &PageForm<EmailForm>,
     (ask, flow): (&Ask, SendFlow),
     sent: impl FnOnce() -> Response,
 ) -> Response {
-    match send_after_answer(state, &page.app, flow, &form.email, client).await {
+    match send_after_answer(state, &page.app, flow, &form.email, &page.client).await {
         Ok(()) => sent(),
         Err(e) => email_form(page, ask, &form.email, Some(e.message().to_owned())),
     }
@@ -183,13 +181,9 @@ async fn forgot_page(page: Page) -> Response {
 #[utoipa::path(post, path = "/forgot-password", tag = "pages", params(PageParams),
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 202, description = "Sent if the account exists", content_type = "text/html")))]
-async fn forgot_submit(
-    State(state): State<AppState>,
-    client: Client,
-    submitted: PageForm<EmailForm>,
-) -> Response {
+async fn forgot_submit(State(state): State<AppState>, submitted: PageForm<EmailForm>) -> Response {
     let flow = (&FORGOT, SendFlow::PasswordReset);
-    send(&state, &client, &submitted, flow, || {
+    send(&state, &submitted, flow, || {
         check_your_email(&submitted.page.app)
     })
     .await
@@ -237,14 +231,13 @@ async fn reset_page(page: Page<LinkParams>) -> Response {
               (status = 401, description = "Invalid or expired link", content_type = "text/html")))]
 async fn reset_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<TokenForm>,
 ) -> Response {
     let password = form.new_password.as_deref().unwrap_or("");
     match state
         .tessera
         .emails()
-        .reset_password(&form.token, password, &client.0)
+        .reset_password(&form.token, password, &page.client.0)
         .await
     {
         Ok(()) => message(
@@ -332,13 +325,9 @@ async fn code_page(page: Page) -> Response {
 #[utoipa::path(post, path = "/email-code", tag = "pages", params(PageParams),
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "Code form", content_type = "text/html")))]
-async fn code_send(
-    State(state): State<AppState>,
-    client: Client,
-    submitted: PageForm<EmailForm>,
-) -> Response {
+async fn code_send(State(state): State<AppState>, submitted: PageForm<EmailForm>) -> Response {
     let flow = (&CODE, SendFlow::SignInCode);
-    send(&state, &client, &submitted, flow, || {
+    send(&state, &submitted, flow, || {
         code_form(&submitted.page, StatusCode::OK, &submitted.form.email, None)
     })
     .await
@@ -350,18 +339,19 @@ async fn code_send(
     responses((status = 303, description = "Signed in"), (status = 401, description = "Code form again", content_type = "text/html")))]
 async fn code_verify(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
     let result = state
         .guard(
             Action::SignIn,
-            &client.0,
+            &page.client.0,
             Some((&page.app, &form.email, device_token(None, &page.jar))),
-            state
-                .tessera
-                .emails()
-                .sign_in_with_code(&page.app, &form.email, &form.code, &client.0),
+            state.tessera.emails().sign_in_with_code(
+                &page.app,
+                &form.email,
+                &form.code,
+                &page.client.0,
+            ),
         )
         .await;
     match result {
@@ -387,11 +377,10 @@ async fn magic_request_page(page: Page) -> Response {
     responses((status = 202, description = "Sent if the account exists", content_type = "text/html")))]
 async fn magic_request_submit(
     State(state): State<AppState>,
-    client: Client,
     submitted: PageForm<EmailForm>,
 ) -> Response {
     let flow = (&MAGIC, SendFlow::MagicLink { redirect_uri: None });
-    send(&state, &client, &submitted, flow, || {
+    send(&state, &submitted, flow, || {
         check_your_email(&submitted.page.app)
     })
     .await
@@ -437,18 +426,17 @@ async fn magic_page(page: Page<LinkParams>) -> Response {
     responses((status = 303, description = "Signed in"), (status = 401, description = "Invalid or expired link", content_type = "text/html")))]
 async fn magic_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<TokenForm>,
 ) -> Response {
     let done = state
         .guard(
             Action::SignIn,
-            &client.0,
+            &page.client.0,
             None,
             state
                 .tessera
                 .emails()
-                .sign_in_with_magic_link(&form.token, &client.0),
+                .sign_in_with_magic_link(&form.token, &page.client.0),
         )
         .await;
     match done.map(|d| d.outcome) {
@@ -482,13 +470,12 @@ async fn change_page(page: Page<LinkParams>) -> Response {
     responses((status = 200, description = "Changed", content_type = "text/html"), (status = 401, description = "Invalid or expired link", content_type = "text/html")))]
 async fn change_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<TokenForm>,
 ) -> Response {
     match state
         .tessera
         .emails()
-        .confirm_email_change(&form.token, &client.0)
+        .confirm_email_change(&form.token, &page.client.0)
         .await
     {
         Ok(user) => message(

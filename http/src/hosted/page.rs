@@ -1,5 +1,5 @@
 //! The extractors of hosted pages: [`Page`] resolves the app and the page's
-//! parameters and carries the CSRF token; [`PageForm`] and [`PageJson`] add a
+//! parameters and carries the CSRF token and the browser's client info; [`PageForm`] and [`PageJson`] add a
 //! submitted body whose CSRF token has been checked. Each answers with an
 //! error page itself, so a handler starts with what it needs.
 //!
@@ -18,7 +18,7 @@ use tessera_core::model::{App, User};
 use utoipa::IntoParams;
 
 use crate::error::status_of;
-use crate::extract::{Json, SESSION_COOKIE};
+use crate::extract::{Client, Json, SESSION_COOKIE};
 use crate::hosted::csrf::{self, CsrfField};
 use crate::hosted::render::{message, server_error};
 use crate::state::AppState;
@@ -76,6 +76,8 @@ pub(crate) struct Page<Q = PageParams> {
     pub(crate) jar: CookieJar,
     /// The CSRF token for the page's forms.
     pub(crate) csrf: String,
+    /// The browser's IP and user agent.
+    pub(crate) client: Client,
 }
 
 /// The app of `p`, and its redirect URI checked; an error page otherwise.
@@ -123,14 +125,22 @@ impl<Q: PageQuery> FromRequestParts<AppState> for Page<Q> {
         let params = query.params();
         let app = resolve(state, &params).await?;
         let (jar, csrf) = csrf::ensure(state, CookieJar::from_headers(&parts.headers));
+        let client = client(&mut *parts, state).await?;
         Ok(Page {
             app,
             params,
             query,
             jar,
             csrf,
+            client,
         })
     }
+}
+
+async fn client(parts: &mut Parts, state: &AppState) -> Result<Client, Response> {
+    Client::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)
 }
 
 /// Parse a submission (query, then body with `B`), resolve its page and
@@ -150,6 +160,7 @@ where
     let (mut parts, rest) = req.into_parts();
     let query = query::<Q>(&mut parts, state).await?;
     let jar = CookieJar::from_headers(&parts.headers);
+    let client = client(&mut parts, state).await?;
     let cross_site = csrf::cross_site(state, &parts.headers);
     let params = query.params();
     let app = resolve(state, &params).await?;
@@ -168,6 +179,7 @@ where
         query,
         jar,
         csrf,
+        client,
     };
     Ok((page, form))
 }

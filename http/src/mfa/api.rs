@@ -238,7 +238,7 @@ async fn mfa_status(
 /// Finish a sign-in that answered `mfa_required`, with a TOTP code or a
 /// recovery code. Five wrong attempts spend the `mfa_token`.
 #[utoipa::path(post, path = "/v1/sign-in/mfa", tag = "sign-in", request_body = MfaSignInRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Signed in", body = TokensView),
         (status = 401, description = "Wrong or reused code (`invalid_credentials`), or an invalid, spent or expired token (`invalid_token`)", body = ErrorEnvelope),

@@ -5,6 +5,7 @@ use tessera_core::MfaStatus;
 use utoipa::ToSchema;
 
 use crate::dto::UserView;
+use crate::dto::mirror;
 
 /// `{mfa_token?}`: enrol with a sign-in's MFA token instead of a session.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -15,24 +16,16 @@ pub(crate) struct TotpEnrollRequest {
     pub(crate) mfa_token: Option<String>,
 }
 
-/// A started TOTP enrolment (shown once).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct TotpEnrollmentView {
-    /// The secret, base32 (for typing it into an authenticator).
-    pub(crate) secret: String,
-    /// The `otpauth://totp/…` URI.
-    pub(crate) otpauth_uri: String,
-    /// The URI as an inline `<svg>` QR code.
-    pub(crate) qr_svg: String,
-}
-
-impl From<tessera_core::TotpEnrollment> for TotpEnrollmentView {
-    fn from(e: tessera_core::TotpEnrollment) -> Self {
-        TotpEnrollmentView {
-            secret: e.secret,
-            otpauth_uri: e.otpauth_uri,
-            qr_svg: e.qr_svg,
-        }
+mirror! {
+    /// A started TOTP enrolment (shown once).
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct TotpEnrollmentView from tessera_core::TotpEnrollment {
+        /// The secret, base32 (for typing it into an authenticator).
+        pub(crate) secret: String,
+        /// The `otpauth://totp/…` URI.
+        pub(crate) otpauth_uri: String,
+        /// The URI as an inline `<svg>` QR code.
+        pub(crate) qr_svg: String,
     }
 }
 
@@ -83,30 +76,20 @@ pub(crate) struct ReauthRequest {
     pub(crate) code: Option<String>,
 }
 
-/// The caller's second factors.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct MfaStatusView {
-    /// TOTP is confirmed and asked for at sign-in.
-    pub(crate) totp_enabled: bool,
-    /// A TOTP enrolment was started but not confirmed.
-    pub(crate) totp_pending: bool,
-    /// Unspent recovery codes.
-    pub(crate) recovery_codes_left: u32,
-    /// Registered passkeys.
-    pub(crate) passkeys: u32,
-    /// Whether the app requires a second factor of everyone.
-    pub(crate) required_by_app: bool,
-}
-
-impl From<MfaStatus> for MfaStatusView {
-    fn from(s: MfaStatus) -> Self {
-        MfaStatusView {
-            totp_enabled: s.totp_enabled,
-            totp_pending: s.totp_pending,
-            recovery_codes_left: s.recovery_codes_left,
-            passkeys: s.passkeys,
-            required_by_app: s.required_by_app,
-        }
+mirror! {
+    /// The caller's second factors.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct MfaStatusView from MfaStatus {
+        /// TOTP is confirmed and asked for at sign-in.
+        pub(crate) totp_enabled: bool,
+        /// A TOTP enrolment was started but not confirmed.
+        pub(crate) totp_pending: bool,
+        /// Unspent recovery codes.
+        pub(crate) recovery_codes_left: u32,
+        /// Registered passkeys.
+        pub(crate) passkeys: u32,
+        /// Whether the app requires a second factor of everyone.
+        pub(crate) required_by_app: bool,
     }
 }
 

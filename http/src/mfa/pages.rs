@@ -23,7 +23,6 @@ use tessera_core::{Error, ErrorKind, MfaMethod, SignInOutcome, TotpEnrollment};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::status_of;
-use crate::extract::Client;
 use crate::hosted::{
     MFA_COOKIE, Page, PageForm, PageParams, csrf_forms, finish_sign_in, html, message,
     next_location, server_error, signed_in_jar, signed_in_user, with_retry_after,
@@ -260,7 +259,6 @@ async fn mfa_page(State(state): State<AppState>, page: Page) -> Response {
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn mfa_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<MfaForm>,
 ) -> Response {
     let Some(token) = mfa_token(&page) else {
@@ -272,7 +270,7 @@ async fn mfa_submit(
             .map(str::to_owned)
     };
     let mfa = state.tessera.mfa();
-    let (app, client_info) = (&page.app, &client.0);
+    let (app, client_info) = (&page.app, &page.client.0);
     let verify = async {
         match (filled(&form.code), filled(&form.recovery_code)) {
             (Some(code), _) => mfa.verify_totp(app, &token, &code, client_info).await,
@@ -283,7 +281,9 @@ async fn mfa_submit(
             (None, None) => Err(Error::invalid("code", "Enter a code.")),
         }
     };
-    let result = state.guard(Action::SignIn, &client.0, None, verify).await;
+    let result = state
+        .guard(Action::SignIn, &page.client.0, None, verify)
+        .await;
     metrics::sign_in("mfa", &result);
     match result {
         Ok(s) => finish_sign_in(
@@ -304,7 +304,6 @@ async fn mfa_submit(
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn mfa_enroll(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, .. }: PageForm<CsrfForm>,
 ) -> Response {
     let Some(token) = mfa_token(&page) else {
@@ -314,7 +313,7 @@ async fn mfa_enroll(
     match state
         .tessera
         .mfa()
-        .enroll_totp(&page.app, &token, &client.0)
+        .enroll_totp(&page.app, &token, &page.client.0)
         .await
     {
         Ok(_) => to_step(),
@@ -334,7 +333,6 @@ async fn mfa_enroll(
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn mfa_confirm(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
     let Some(token) = mfa_token(&page) else {
@@ -343,12 +341,12 @@ async fn mfa_confirm(
     let result = state
         .guard(
             Action::SignIn,
-            &client.0,
+            &page.client.0,
             None,
             state
                 .tessera
                 .mfa()
-                .confirm_totp(&page.app, &token, &form.code, &client.0),
+                .confirm_totp(&page.app, &token, &form.code, &page.client.0),
         )
         .await;
     metrics::sign_in("mfa", &result);
@@ -447,12 +445,12 @@ enum Change {
 /// code or password), then the settings again, or the recovery codes once
 /// when the change made new ones; a failure shows the settings with the
 /// error.
-async fn change_settings(state: AppState, client: Client, page: Page, change: Change) -> Response {
+async fn change_settings(state: AppState, page: Page, change: Change) -> Response {
     let user = match signed_in_user(&state, &page).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    let (totp, app, id, c) = (state.tessera.totp(), &page.app, user.id, &client.0);
+    let (totp, app, id, c) = (state.tessera.totp(), &page.app, user.id, &page.client.0);
     let (password, code) = match &change {
         Change::Disable(f) | Change::Regenerate(f) => (f.password.as_deref(), f.code.as_deref()),
         Change::Enroll | Change::Confirm(_) => (None, None),
@@ -494,10 +492,9 @@ async fn change_settings(state: AppState, client: Client, page: Page, change: Ch
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn totp_enroll(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, .. }: PageForm<CsrfForm>,
 ) -> Response {
-    change_settings(state, client, page, Change::Enroll).await
+    change_settings(state, page, Change::Enroll).await
 }
 
 /// Confirm the authenticator app with a first code; shows the recovery codes once.
@@ -508,10 +505,9 @@ async fn totp_enroll(
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn totp_confirm(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
-    change_settings(state, client, page, Change::Confirm(form.code)).await
+    change_settings(state, page, Change::Confirm(form.code)).await
 }
 
 /// Turn the authenticator app off (re-authenticated).
@@ -522,10 +518,9 @@ async fn totp_confirm(
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn totp_disable(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<ReauthForm>,
 ) -> Response {
-    change_settings(state, client, page, Change::Disable(form)).await
+    change_settings(state, page, Change::Disable(form)).await
 }
 
 /// Replace the recovery codes (re-authenticated); shows the new ones once.
@@ -536,8 +531,7 @@ async fn totp_disable(
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn recovery_codes(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<ReauthForm>,
 ) -> Response {
-    change_settings(state, client, page, Change::Regenerate(form)).await
+    change_settings(state, page, Change::Regenerate(form)).await
 }

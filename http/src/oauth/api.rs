@@ -4,9 +4,8 @@
 
 use axum::Form;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum_extra::extract::CookieJar;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
@@ -17,7 +16,7 @@ use crate::limits::Action;
 use crate::oauth::dto::{
     AuthorizationView, CallbackQuery, ExchangeRequest, IdentitiesView, StartQuery,
 };
-use crate::oauth::flow::{do_callback, do_start};
+use crate::oauth::flow::{Callback, do_callback, do_start};
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -59,15 +58,8 @@ async fn start(
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
         (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope),
         (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
-async fn callback_get(
-    State(state): State<AppState>,
-    Path(provider): Path<String>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    client: Client,
-    Query(q): Query<CallbackQuery>,
-) -> Response {
-    do_callback(state, provider, jar, headers, client, q).await
+async fn callback_get(callback: Callback, Query(q): Query<CallbackQuery>) -> Response {
+    do_callback(callback, q).await
 }
 
 /// The provider returns here (POST, `response_mode=form_post`, e.g. Apple).
@@ -78,15 +70,8 @@ async fn callback_get(
         (status = 302, description = "API flow: to the redirect URI with `code` (or `error`)"),
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
         (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope)))]
-async fn callback_post(
-    State(state): State<AppState>,
-    Path(provider): Path<String>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    client: Client,
-    Form(q): Form<CallbackQuery>,
-) -> Response {
-    do_callback(state, provider, jar, headers, client, q).await
+async fn callback_post(callback: Callback, Form(q): Form<CallbackQuery>) -> Response {
+    do_callback(callback, q).await
 }
 
 /// Exchange the callback's one-time code for tokens (or the MFA answer).

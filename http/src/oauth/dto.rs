@@ -5,6 +5,8 @@ use tessera_core::model::Identity;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::dto::mirror;
+
 /// Query of the start route.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -53,36 +55,24 @@ pub(crate) struct ExchangeRequest {
     pub(crate) code_verifier: Option<String>,
 }
 
-/// A linked identity.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct IdentityView {
-    /// Identity id.
-    pub(crate) id: Uuid,
-    /// Provider name.
-    pub(crate) provider: String,
-    /// The provider's user id.
-    pub(crate) subject: String,
-    /// The email the provider reported.
-    pub(crate) email: Option<String>,
-    /// Whether the provider asserted it is verified.
-    pub(crate) email_verified: bool,
-    /// When it was linked.
-    pub(crate) created_at: chrono::DateTime<chrono::Utc>,
-    /// When it last signed in.
-    pub(crate) last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl From<Identity> for IdentityView {
-    fn from(i: Identity) -> Self {
-        IdentityView {
-            id: i.id,
-            provider: i.provider,
-            subject: i.subject,
-            email: i.email,
-            email_verified: i.email_verified,
-            created_at: i.created_at,
-            last_used_at: i.last_used_at,
-        }
+mirror! {
+    /// A linked identity.
+    #[derive(Debug, Serialize, ToSchema)]
+    pub(crate) struct IdentityView from Identity {
+        /// Identity id.
+        pub(crate) id: Uuid,
+        /// Provider name.
+        pub(crate) provider: String,
+        /// The provider's user id.
+        pub(crate) subject: String,
+        /// The email the provider reported.
+        pub(crate) email: Option<String>,
+        /// Whether the provider asserted it is verified.
+        pub(crate) email_verified: bool,
+        /// When it was linked.
+        pub(crate) created_at: chrono::DateTime<chrono::Utc>,
+        /// When it last signed in.
+        pub(crate) last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     }
 }
 

@@ -4,6 +4,7 @@
 //! page or session cookies).
 
 use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -12,7 +13,7 @@ use tessera_core::model::App;
 use tessera_core::{CallbackParams, CallbackResult, Error, ErrorKind, StartOptions};
 
 use crate::error::ApiError;
-use crate::extract::{APP_HEADER, Caller, Client};
+use crate::extract::{APP_HEADER, Caller, Client, Path};
 use crate::hosted::{PageParams, cookie, error_message, finish_sign_in};
 use crate::limits::Action;
 use crate::metrics;
@@ -161,14 +162,42 @@ pub(super) fn clear_binding(state: &AppState, res: &mut Response) {
     }
 }
 
-pub(super) async fn do_callback(
+/// Where a provider returns to, by either method (`GET`, or `POST` for
+/// `response_mode=form_post`): the provider named in the path and what the
+/// request carries besides the callback's own parameters.
+pub(super) struct Callback {
     state: AppState,
     provider: String,
     jar: CookieJar,
     headers: HeaderMap,
     client: Client,
-    q: CallbackQuery,
-) -> Response {
+}
+
+impl FromRequestParts<AppState> for Callback {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path(provider) = Path::<String>::from_request_parts(parts, state).await?;
+        let client = Client::from_request_parts(parts, state).await?;
+        Ok(Callback {
+            state: state.clone(),
+            provider,
+            jar: CookieJar::from_headers(&parts.headers),
+            headers: parts.headers.clone(),
+            client,
+        })
+    }
+}
+
+/// The callback's verdict turned into a redirect, a page or session cookies.
+pub(super) async fn do_callback(callback: Callback, q: CallbackQuery) -> Response {
+    let Callback {
+        state,
+        provider,
+        jar,
+        headers,
+        client,
+    } = callback;
     let html = wants_html(&headers);
     let fail_early = |e: Error| {
         if html {

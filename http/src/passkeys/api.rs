@@ -87,7 +87,7 @@ async fn register_finish(
 /// Begin a passkey sign-in.
 #[utoipa::path(post, path = "/v1/sign-in/passkey/start", tag = "passkeys",
     request_body = SignInStartRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Request options and the ceremony id (the same shape whether or not the email has an account)", body = CeremonyView),
         (status = 403, description = "Passkeys are not enabled for the app", body = ErrorEnvelope),
@@ -111,7 +111,7 @@ async fn sign_in_start(
 /// verification is multi-factor, so there is no MFA step).
 #[utoipa::path(post, path = "/v1/sign-in/passkey/finish", tag = "passkeys",
     request_body = AssertionFinishRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Signed in", body = TokensView),
                 (status = 401, description = "Invalid credentials, or the ceremony is unknown, spent or expired", body = ErrorEnvelope),
@@ -133,7 +133,7 @@ async fn sign_in_finish(
 /// Begin completing an MFA challenge with one of the user's passkeys.
 #[utoipa::path(post, path = "/v1/sign-in/mfa/passkey/start", tag = "passkeys",
     request_body = MfaStartRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Request options and the ceremony id", body = CeremonyView),
         (status = 401, description = "Unknown, spent or expired MFA token", body = ErrorEnvelope),
@@ -157,7 +157,7 @@ async fn mfa_start(
 /// Finish an MFA challenge with a passkey: the session's tokens.
 #[utoipa::path(post, path = "/v1/sign-in/mfa/passkey/finish", tag = "passkeys",
     request_body = MfaFinishRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Signed in", body = TokensView),
                 (status = 401, description = "Invalid credentials, or an unknown, spent or expired token or ceremony", body = ErrorEnvelope),

@@ -6,67 +6,47 @@ use tessera_core::{PasskeyChallenge, PasskeyInfo};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The first half of a WebAuthn ceremony.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct CeremonyView {
-    /// Ceremony id (`tsw_…`), single use, valid for 5 minutes.
-    pub(crate) ceremony: String,
-    /// Options for `navigator.credentials.create()` / `.get()` in the W3C
-    /// JSON form (`PublicKeyCredentialCreationOptionsJSON` /
-    /// `PublicKeyCredentialRequestOptionsJSON`; buffers are base64url).
-    #[serde(rename = "publicKey")]
-    #[schema(value_type = Object)]
-    pub(crate) public_key: Value,
-}
+use crate::dto::mirror;
 
-impl From<PasskeyChallenge> for CeremonyView {
-    fn from(c: PasskeyChallenge) -> Self {
-        CeremonyView {
-            ceremony: c.ceremony,
-            public_key: c.public_key,
-        }
+mirror! {
+    /// The first half of a WebAuthn ceremony.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct CeremonyView from PasskeyChallenge {
+        /// Ceremony id (`tsw_…`), single use, valid for 5 minutes.
+        pub(crate) ceremony: String,
+        /// Options for `navigator.credentials.create()` / `.get()` in the W3C
+        /// JSON form (`PublicKeyCredentialCreationOptionsJSON` /
+        /// `PublicKeyCredentialRequestOptionsJSON`; buffers are base64url).
+        #[serde(rename = "publicKey")]
+        #[schema(value_type = Object)]
+        pub(crate) public_key: Value,
     }
 }
 
-/// A registered passkey.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub(crate) struct PasskeyView {
-    /// Id (for `PATCH`/`DELETE /v1/passkeys/{id}`).
-    pub(crate) id: Uuid,
-    /// The name the user gave it.
-    pub(crate) name: String,
-    /// WebAuthn credential id, base64url.
-    pub(crate) credential_id: String,
-    /// Authenticator model (AAGUID), when reported.
-    pub(crate) aaguid: Option<String>,
-    /// Whether the key may be synced between devices.
-    pub(crate) backup_eligible: bool,
-    /// Whether it was backed up or synced at its last use.
-    pub(crate) backup_state: bool,
-    /// Signature counter at the last use (0 for authenticators without one).
-    pub(crate) sign_count: u32,
-    /// Transports the authenticator reported.
-    pub(crate) transports: Vec<String>,
-    /// When it was registered.
-    pub(crate) created_at: chrono::DateTime<chrono::Utc>,
-    /// When it last signed in.
-    pub(crate) last_used_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl From<PasskeyInfo> for PasskeyView {
-    fn from(p: PasskeyInfo) -> Self {
-        PasskeyView {
-            id: p.id,
-            name: p.name,
-            credential_id: p.credential_id,
-            aaguid: p.aaguid,
-            backup_eligible: p.backup_eligible,
-            backup_state: p.backup_state,
-            sign_count: p.sign_count,
-            transports: p.transports,
-            created_at: p.created_at,
-            last_used_at: p.last_used_at,
-        }
+mirror! {
+    /// A registered passkey.
+    #[derive(Debug, Serialize, Deserialize, ToSchema)]
+    pub(crate) struct PasskeyView from PasskeyInfo {
+        /// Id (for `PATCH`/`DELETE /v1/passkeys/{id}`).
+        pub(crate) id: Uuid,
+        /// The name the user gave it.
+        pub(crate) name: String,
+        /// WebAuthn credential id, base64url.
+        pub(crate) credential_id: String,
+        /// Authenticator model (AAGUID), when reported.
+        pub(crate) aaguid: Option<String>,
+        /// Whether the key may be synced between devices.
+        pub(crate) backup_eligible: bool,
+        /// Whether it was backed up or synced at its last use.
+        pub(crate) backup_state: bool,
+        /// Signature counter at the last use (0 for authenticators without one).
+        pub(crate) sign_count: u32,
+        /// Transports the authenticator reported.
+        pub(crate) transports: Vec<String>,
+        /// When it was registered.
+        pub(crate) created_at: chrono::DateTime<chrono::Utc>,
+        /// When it last signed in.
+        pub(crate) last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     }
 }
 

@@ -18,9 +18,8 @@ use std::sync::OnceLock;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tessera_core::crypto::TokenHash;
@@ -29,7 +28,6 @@ use tessera_core::{AuthSession, Error, MfaMethod, PasskeyInfo};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::extract::Client;
 use crate::hosted::{
     Page, PageJson, PageParams, csrf_forms, html, next_location, server_error, signed_in_jar,
     signed_in_user,
@@ -224,16 +222,16 @@ csrf_forms!(PasskeySignInForm, PasskeyMfaForm);
 /// the session cookies and where the page goes next, or the error in the JSON
 /// envelope (the page's script shows it).
 async fn finished(
-    (state, client): (&AppState, &Client),
-    (jar, params): (CookieJar, &PageParams),
+    state: &AppState,
+    page: &Page,
     method: &'static str,
     call: impl Future<Output = Result<AuthSession, Error>>,
 ) -> Response {
-    match state.sign_in(method, &client.0, None, call).await {
+    match state.sign_in(method, &page.client.0, None, call).await {
         Ok(session) => {
-            let jar = signed_in_jar(state, jar, &session);
+            let jar = signed_in_jar(state, page.jar.clone(), &session);
             let next = NextView {
-                redirect: next_location(params),
+                redirect: next_location(&page.params),
             };
             (jar, axum::Json(next)).into_response()
         }
@@ -251,15 +249,12 @@ async fn finished(
               (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
 async fn passkey_sign_in(
     State(state): State<AppState>,
-    client: Client,
     PageJson { page, body }: PageJson<PasskeySignInForm>,
 ) -> Response {
-    let Page {
-        app, params, jar, ..
-    } = page;
     let passkeys = state.tessera.passkeys();
-    let call = passkeys.finish_sign_in(&app, &body.ceremony, &body.credential, &client.0);
-    finished((&state, &client), (jar, &params), "passkey", call).await
+    let (app, client) = (&page.app, &page.client.0);
+    let call = passkeys.finish_sign_in(app, &body.ceremony, &body.credential, client);
+    finished(&state, &page, "passkey", call).await
 }
 
 /// Complete an MFA challenge with a passkey from a hosted page: sets the
@@ -272,39 +267,32 @@ async fn passkey_sign_in(
               (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
 async fn passkey_mfa(
     State(state): State<AppState>,
-    client: Client,
     PageJson { page, body }: PageJson<PasskeyMfaForm>,
 ) -> Response {
-    let Page {
-        app, params, jar, ..
-    } = page;
     let passkeys = state.tessera.passkeys();
+    let (app, client) = (&page.app, &page.client.0);
     let call = passkeys.finish_mfa(
-        &app,
+        app,
         &body.mfa_token,
         &body.ceremony,
         &body.credential,
-        &client.0,
+        client,
     );
-    finished((&state, &client), (jar, &params), "mfa_passkey", call).await
+    finished(&state, &page, "mfa_passkey", call).await
 }
 
 /// The passkey script of the hosted pages.
 #[utoipa::path(get, path = "/assets/passkeys.js", tag = "pages",
     responses((status = 200, description = "Script", content_type = "text/javascript")))]
-async fn script() -> Response {
-    let mut res = SCRIPT.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
+async fn script() -> impl IntoResponse {
     // The pages reference it with a content hash (`?v=`), so a year is safe.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    res
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        SCRIPT,
+    )
 }
 
 #[cfg(test)]

@@ -58,19 +58,15 @@ async fn sign_up(
         SignUpOutcome::SignedIn(s) => {
             (StatusCode::CREATED, axum::Json(TokensView::from(*s))).into_response()
         }
-        SignUpOutcome::VerificationRequired => (
-            StatusCode::ACCEPTED,
-            axum::Json(AcceptedView {
-                status: "verification_required".into(),
-            }),
-        )
-            .into_response(),
+        SignUpOutcome::VerificationRequired => {
+            AcceptedView::answer("verification_required").into_response()
+        }
     })
 }
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/v1/sign-in/password", tag = "sign-in", request_body = SignInRequest,
-    params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug")),
+    params(CurrentApp),
     responses(
         (status = 200, description = "Signed in (tokens), or a second factor is required (`mfa_required`)", body = TokensView),
         (status = 401, description = "Invalid credentials", body = ErrorEnvelope),

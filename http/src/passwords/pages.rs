@@ -11,7 +11,6 @@ use tessera_core::{SignInOutcome, SignUpOutcome};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::status_of;
-use crate::extract::Client;
 use crate::hosted::{
     Page, PageForm, PageParams, csrf_forms, device_cookie, device_token, finish_sign_in, html,
     message, with_retry_after,
@@ -140,21 +139,20 @@ csrf_forms!(SignInForm, SignUpForm);
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn sign_in_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<SignInForm>,
 ) -> Response {
     let device = device_token(None, &page.jar).map(str::to_owned);
     let result = state
         .guard(
             Action::SignIn,
-            &client.0,
+            &page.client.0,
             Some((&page.app, &form.email, device.as_deref())),
             state.tessera.passwords().sign_in_with_device(
                 &page.app,
                 &form.email,
                 &form.password,
                 device.as_deref(),
-                &client.0,
+                &page.client.0,
             ),
         )
         .await;
@@ -194,21 +192,20 @@ async fn sign_up_page(page: Page) -> Response {
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn sign_up_submit(
     State(state): State<AppState>,
-    client: Client,
     PageForm { page, form }: PageForm<SignUpForm>,
 ) -> Response {
     let name = form.name.as_deref();
     let result = state
         .guard(
             Action::SignUp,
-            &client.0,
+            &page.client.0,
             None,
             state.tessera.passwords().sign_up(
                 &page.app,
                 &form.email,
                 &form.password,
                 name,
-                &client.0,
+                &page.client.0,
             ),
         )
         .await;

@@ -27,8 +27,7 @@ class BenchTest {
     @ValueSource(strings = ["memory", "sqlite"])
     fun `validate session, Kotlin vs Rust`(store: String) = runBlocking {
         val iterations = System.getProperty("bench.iterations")?.toLong() ?: 50_000L
-        val url = if (store == "memory") "memory://" else "sqlite://" + dir.resolve("bench.db").toAbsolutePath()
-        Tessera.open(url, generateKeyEncryptionKey(), OpenOptions(insecureFastPasswordHashingForTests = true)).use { t ->
+        openTestTessera(store, dir).use { t ->
             val token = t.signUp("bench@example.com", "correct horse battery staple")!!.sessionToken!!
             val rounds = 5
             val kotlin = LongArray(rounds)

@@ -1,6 +1,5 @@
 package dev.tessera
 
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import java.net.URI
 import java.net.URLDecoder
@@ -20,13 +19,7 @@ class OAuthTest {
     private val issuer = "https://auth.example.test"
     private val appCallback = "https://app.example.test/oauth/done"
 
-    private fun withTessera(block: suspend (Tessera) -> Unit) = runBlocking {
-        Tessera.open(
-            "memory://",
-            generateKeyEncryptionKey(),
-            OpenOptions(insecureFastPasswordHashingForTests = true, issuer = issuer),
-        ).use { block(it) }
-    }
+    private fun withTessera(block: suspend (Tessera) -> Unit) = withTestTessera(issuer = issuer, block = block)
 
     private fun query(url: String): Map<String, String> =
         URI(url).rawQuery.split("&").associate {

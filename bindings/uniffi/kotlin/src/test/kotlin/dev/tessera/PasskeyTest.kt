@@ -1,6 +1,5 @@
 package dev.tessera
 
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -12,13 +11,7 @@ class PasskeyTest {
     private val password = "correct horse battery staple"
     private val origin = "https://auth.example.test"
 
-    private fun withTessera(block: suspend (Tessera) -> Unit) = runBlocking {
-        Tessera.open(
-            "memory://",
-            generateKeyEncryptionKey(),
-            OpenOptions(insecureFastPasswordHashingForTests = true, issuer = origin),
-        ).use { block(it) }
-    }
+    private fun withTessera(block: suspend (Tessera) -> Unit) = withTestTessera(issuer = origin, block = block)
 
     @Test
     fun `registration options, and forged or malformed answers refused`() = withTessera { t ->

@@ -1,11 +1,8 @@
 package dev.tessera
 
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.ValueSource
-import java.nio.file.Path
-import org.junit.jupiter.api.io.TempDir
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -14,17 +11,7 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
 /** TOTP, recovery codes and the MFA step of sign-in, from Kotlin. */
-class SecondFactorTest {
-    @TempDir
-    lateinit var dir: Path
-
-    private val password = "correct horse battery staple"
-
-    private fun withTessera(store: String, block: suspend (Tessera) -> Unit) = runBlocking {
-        val url = if (store == "sqlite") "sqlite://" + dir.resolve("t.db").toAbsolutePath() else "memory://"
-        Tessera.open(url, generateKeyEncryptionKey(), OpenOptions(insecureFastPasswordHashingForTests = true)).use { block(it) }
-    }
-
+class SecondFactorTest : StoreSuite() {
     @Test
     fun `the test's own TOTP matches RFC 6238`() {
         // RFC 6238 appendix B, SHA-1 seed "12345678901234567890", 8 digits.

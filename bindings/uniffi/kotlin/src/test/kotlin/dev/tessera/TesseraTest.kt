@@ -1,13 +1,9 @@
 package dev.tessera
 
-import java.nio.file.Files
-import java.nio.file.Path
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.io.TempDir
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.ValueSource
 import kotlin.test.assertEquals
@@ -22,34 +18,7 @@ import kotlin.test.assertTrue
  * The flows of the binding, from Kotlin, on each store the library supports:
  * an in-process `memory://` store and a SQLite file in a temporary directory.
  */
-class TesseraTest {
-    @TempDir
-    lateinit var dir: Path
-
-    private val password = "correct horse battery staple"
-
-    /** A fresh Tessera on `store` ("memory" or "sqlite"), with fast test-only hashing. */
-    private suspend fun open(store: String): Tessera {
-        val url = when (store) {
-            "memory" -> "memory://"
-            "sqlite" -> "sqlite://" + dir.resolve("tessera.db").toAbsolutePath()
-            else -> error("unknown store $store")
-        }
-        val t = Tessera.open(
-            url,
-            generateKeyEncryptionKey(),
-            OpenOptions(insecureFastPasswordHashingForTests = true),
-        )
-        if (store == "sqlite") {
-            assertTrue(Files.exists(dir.resolve("tessera.db")), "a SQLite file, not an in-memory store")
-        }
-        return t
-    }
-
-    private fun withTessera(store: String, block: suspend (Tessera) -> Unit) = runBlocking {
-        open(store).use { block(it) }
-    }
-
+class TesseraTest : StoreSuite() {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = ["memory", "sqlite"])
     fun `sign up, sign in and validate`(store: String) = withTessera(store) { t ->
