@@ -8,6 +8,9 @@ mod binary;
 /// The stable configuration names.
 mod contract;
 
+/// Oversized and malformed request heads get the error envelope.
+mod oversized;
+
 /// Slow and numerous clients: header timeout, connection limits.
 mod slow_clients;
 
