@@ -2,7 +2,6 @@
 //! its callback, `POST /v1/sign-in/oauth/exchange`, and `GET`/`DELETE
 //! /v1/identities…`.
 
-use axum::Form;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -12,7 +11,7 @@ use uuid::Uuid;
 
 use crate::dto::{SignInAnswer, TokensView};
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, Json, Path, Query};
+use crate::extract::{Caller, Client, Form, Json, Path, Query};
 use crate::limits::Action;
 use crate::oauth::dto::{
     AuthorizationView, CallbackQuery, ExchangeRequest, IdentitiesView, StartQuery,
