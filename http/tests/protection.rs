@@ -663,7 +663,9 @@ async fn schemathesis_findings_answer_in_the_documented_form() {
     let s = server("memory").await;
     let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
     let body = json!({"csrf": "x", "ceremony": "x", "credential": {}, "mfa_token": "x"});
-    let cases: Vec<(&str, &str, Option<(&str, String)>, u16, &str)> = vec![
+    // (method, path, (content type, body), expected status, content type)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, String)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "post",
             "/sign-in/passkey?app=no-such-app",

@@ -85,7 +85,8 @@ pub(crate) struct Page<Q = PageParams> {
 enum Unresolved {
     Query(QueryRejection),
     App(tessera_core::Error),
-    Redirect(App),
+    /// The unregistered redirect URI's app, by name.
+    Redirect(String),
 }
 
 impl Unresolved {
@@ -106,9 +107,9 @@ impl Unresolved {
                 "This sign-in link names an app that does not exist.",
                 None,
             ),
-            Unresolved::Redirect(app) => message(
+            Unresolved::Redirect(app_name) => message(
                 StatusCode::BAD_REQUEST,
-                &app.name,
+                &app_name,
                 "Redirect not allowed",
                 "This sign-in link would send you to an address the app has not registered, so it was refused.",
                 None,
@@ -141,7 +142,7 @@ async fn resolve(state: &AppState, p: &PageParams) -> Result<App, Unresolved> {
     if let Some(uri) = &p.redirect_uri
         && !app.settings.redirect_uris.iter().any(|r| r == uri)
     {
-        return Err(Unresolved::Redirect(app));
+        return Err(Unresolved::Redirect(app.name));
     }
     Ok(app)
 }
@@ -171,6 +172,10 @@ impl<Q: PageQuery> FromRequestParts<AppState> for Page<Q> {
     }
 }
 
+/// How a submission's failures are answered: a failed CSRF check, and an
+/// unreadable query string, unknown app or unregistered redirect URI.
+type Refusals = (fn(&App) -> Response, fn(Unresolved) -> Response);
+
 /// Parse a submission (query, then body with `B`), resolve its page and
 /// check its CSRF token; `refuse` answers a failed check, `unresolved` an
 /// unknown app or redirect URI.
@@ -178,7 +183,7 @@ async fn submitted<Q, B, F>(
     req: Request,
     state: &AppState,
     body: impl FnOnce(B) -> F,
-    (refuse, unresolved): (fn(&App) -> Response, fn(Unresolved) -> Response),
+    (refuse, unresolved): Refusals,
 ) -> Result<(Page<Q>, F), Response>
 where
     Q: PageQuery,

@@ -57,7 +57,8 @@ async fn start(
         (status = 302, description = "API flow: to the redirect URI with `code` (or `error`)"),
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
         (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
+        (status = 429, description = "Rate limited", body = ErrorEnvelope),
+        (status = 502, description = "The provider failed (token exchange, user info)", body = ErrorEnvelope)))]
 async fn callback_get(
     State(state): State<AppState>,
     Path(provider): Path<String>,
@@ -76,7 +77,9 @@ async fn callback_get(
     responses(
         (status = 302, description = "API flow: to the redirect URI with `code` (or `error`)"),
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
-        (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope)))]
+        (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited", body = ErrorEnvelope),
+        (status = 502, description = "The provider failed (token exchange, user info)", body = ErrorEnvelope)))]
 async fn callback_post(
     State(state): State<AppState>,
     Path(provider): Path<String>,
