@@ -22,11 +22,11 @@
 //! - a **request head limit** ([`MAX_HEAD_BYTES`], and hyper's 100 header
 //!   fields): hyper keeps at most that much of a head in memory per
 //!   connection and answers a larger one itself, before the router, with an
-//!   empty `431`. [`Hygienic`] wraps the stream and puts the error envelope
-//!   (`too_large`, `docs/contract.md`) in place of hyper's bodiless parse
-//!   error answers (431, and 400 / 414 for malformed request lines), then
-//!   lets the connection drain briefly so the client reads the answer rather
-//!   than a reset.
+//!   empty `431`. [`EnvelopingStream`] wraps the stream and puts the error
+//!   envelope (`too_large`, `docs/contract.md`) in place of hyper's bodiless
+//!   parse error answers (431, and 400 / 414 for malformed request lines),
+//!   then lets the connection drain briefly so the client reads the answer
+//!   rather than a reset.
 //!
 //! Bodies are bounded by the router's own body limit and request timeout.
 //! On shutdown the loop stops accepting, lets every connection finish its
@@ -124,14 +124,14 @@ fn hyper_parse_error(head: &[u8]) -> Option<u16> {
 /// written and the stream, when dropped, is drained for at most
 /// [`REFUSAL_TIME`] before it closes. Memory per connection stays bounded:
 /// the answer is a few hundred bytes and draining reads into a small buffer.
-struct Hygienic {
+struct EnvelopingStream {
     stream: Option<TcpStream>,
     /// The envelope answer being written, and how much of it is written.
     answer: Option<(Vec<u8>, usize)>,
     answered: bool,
 }
 
-impl Hygienic {
+impl EnvelopingStream {
     fn new(stream: TcpStream) -> Self {
         Self {
             stream: Some(stream),
@@ -182,7 +182,7 @@ impl Hygienic {
     }
 }
 
-impl AsyncRead for Hygienic {
+impl AsyncRead for EnvelopingStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -192,7 +192,7 @@ impl AsyncRead for Hygienic {
     }
 }
 
-impl AsyncWrite for Hygienic {
+impl AsyncWrite for EnvelopingStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -236,7 +236,7 @@ impl AsyncWrite for Hygienic {
     }
 }
 
-impl Drop for Hygienic {
+impl Drop for EnvelopingStream {
     fn drop(&mut self) {
         // After an envelope answer the client may still be sending its
         // oversized head: closing now would reset the connection and could
@@ -423,7 +423,7 @@ pub(crate) async fn serve(
             .keep_alive(true)
             .max_buf_size(MAX_HEAD_BYTES)
             .serve_connection(
-                TokioIo::new(Hygienic::new(stream)),
+                TokioIo::new(EnvelopingStream::new(stream)),
                 TowerToHyperService::new(service),
             );
         let mut stop = stop_rx.clone();
