@@ -733,3 +733,48 @@ async fn schemathesis_findings_answer_in_the_documented_form() {
         );
     }
 }
+
+/// Every JSON route behind an HTTP rate limit documents its 429: called
+/// again and again from one address, each answers 429 `rate_limited`, and
+/// the OpenAPI document lists it (the schemathesis part runs with the limits
+/// off, so it cannot see these).
+#[tokio::test]
+async fn rate_limited_json_routes_document_429() {
+    let s = server_with("memory", options(true)).await;
+    let user = s.sign_up("budget@example.com").await;
+    let token = user["access_token"].as_str().unwrap().to_owned();
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    for (path, body) in [
+        ("/v1/token/refresh", json!({"refresh_token": "tsr_nothing"})),
+        (
+            "/v1/password/reset",
+            json!({"token": "x", "new_password": PASSWORD}),
+        ),
+        ("/v1/email/verify", json!({"token": "x"})),
+        ("/v1/email/change/confirm", json!({"token": "x"})),
+        ("/v1/email/verify/send", json!({})),
+        ("/v1/email/change", json!({"new_email": "new@example.com"})),
+        ("/v1/sign-in/magic-link", json!({"token": "x"})),
+        ("/v1/totp/enroll", json!({"mfa_token": "x"})),
+    ] {
+        let mut last = None;
+        for _ in 0..300 {
+            let (status, answer) = s
+                .send(
+                    reqwest::Method::POST,
+                    path,
+                    Some(&token),
+                    Some(body.clone()),
+                )
+                .await;
+            if status == 429 {
+                last = Some(answer);
+                break;
+            }
+        }
+        let answer = last.unwrap_or_else(|| panic!("{path}: never limited"));
+        assert_error(&answer, "rate_limited");
+        let documented = &doc["paths"][path]["post"]["responses"]["429"];
+        assert!(documented.is_object(), "{path}: 429 not documented");
+    }
+}
