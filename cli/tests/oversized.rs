@@ -5,9 +5,9 @@
 //! refused with `413` before it is sent.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::{Kill, free_port};
+use super::{Kill, answer_before_close, free_port, wait_healthy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -22,20 +22,11 @@ async fn exchange(port: u16, request: Vec<u8>) -> String {
         let _ = write.write_all(&request).await;
         write
     });
-    let mut got = Vec::new();
-    let done = tokio::time::timeout(Duration::from_secs(20), async {
-        let mut buf = [0u8; 8192];
-        loop {
-            match read.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    assert!(done.is_ok(), "the server kept the connection open");
+    let got = answer_before_close(&mut read, Duration::from_secs(20))
+        .await
+        .expect("the server kept the connection open");
     drop(sender.await);
-    String::from_utf8_lossy(&got).into_owned()
+    got
 }
 
 /// The complete answers in `text` (a keep-alive exchange may hold several),
@@ -95,15 +86,7 @@ async fn oversized_and_malformed_heads_get_the_envelope() {
         .spawn()
         .unwrap();
     let _server = Kill(child);
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    let start = Instant::now();
-    while reqwest::get(&health).await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_healthy(&format!("http://127.0.0.1:{port}/healthz")).await;
 
     // A head of ordinary size (8 KiB of one header) is served.
     let ok = answers(&exchange(port, with_header_of(8 * 1024)).await);

@@ -25,12 +25,10 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
-use tessera_core::Tessera;
-use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_http::HttpOptions;
 use tower::ServiceExt;
 
-use crate::harness::{ADMIN_KEY, PASSWORD, hidden_csrf};
+use crate::harness::{ADMIN_KEY, PASSWORD, hidden_csrf, tessera_at};
 
 const EMAIL: &str = "fuzz@example.com";
 const CONTENT_TYPES: &[&str] = &[
@@ -65,16 +63,9 @@ impl Fixture {
             .build()
             .unwrap();
         let router = rt.block_on(async {
-            let tessera = Tessera::builder()
-                .store(Arc::new(tessera_storage_memory::MemoryStore::new()))
-                .key_encryption_key(KeyRing::new([9; 32], []))
-                // A host name: passkeys need a domain as RP id.
-                .issuer("http://localhost")
-                .password_params(PasswordParams::insecure_fast_for_tests())
-                .build()
-                .await
-                .unwrap();
-            tessera.api_keys().bootstrap(ADMIN_KEY).await.unwrap();
+            let store = Arc::new(tessera_storage_memory::MemoryStore::new());
+            // A host name: passkeys need a domain as RP id.
+            let tessera = tessera_at(store, false, "http://localhost").await;
             let options = HttpOptions {
                 base_url: "http://localhost".into(),
                 rate_limits: false,
