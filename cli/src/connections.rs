@@ -18,7 +18,15 @@
 //!   limit is answered `503` with the error envelope (`overloaded`,
 //!   `Retry-After: 1`) and closed, without reading its request;
 //! - a **keep-alive limit** ([`ConnectionLimits::max_age`]): an older
-//!   connection is closed once its current request is answered.
+//!   connection is closed once its current request is answered;
+//! - a **request head limit** ([`MAX_HEAD_BYTES`], and hyper's 100 header
+//!   fields): hyper keeps at most that much of a head in memory per
+//!   connection and answers a larger one itself, before the router, with an
+//!   empty `431`. [`EnvelopingStream`] wraps the stream and puts the error
+//!   envelope (`too_large`, `docs/contract.md`) in place of hyper's bodiless
+//!   parse error answers (431, and 400 / 414 for malformed request lines),
+//!   then lets the connection drain briefly so the client reads the answer
+//!   rather than a reset.
 //!
 //! Bodies are bounded by the router's own body limit and request timeout.
 //! On shutdown the loop stops accepting, lets every connection finish its
@@ -27,14 +35,16 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
@@ -47,6 +57,9 @@ const REFUSAL_TIME: Duration = Duration::from_secs(2);
 const CLOSE_GRACE: Duration = Duration::from_secs(35);
 /// Descriptors kept free of connections: the database, the listener, logs.
 const RESERVED_FDS: usize = 64;
+/// The most bytes of one request head (request line and header fields)
+/// hyper buffers; a larger head is answered `431` (issue 15, item 6).
+pub(crate) const MAX_HEAD_BYTES: usize = 32 * 1024;
 
 /// The answer to a connection over a limit: the error envelope.
 fn refusal() -> Vec<u8> {
@@ -58,6 +71,197 @@ fn refusal() -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// The envelope answer standing in for one of hyper's own bodiless parse
+/// error answers (whose head starts `HTTP/1.1 <status> `), closing the
+/// connection.
+fn parse_error_answer(status: u16) -> Option<Vec<u8>> {
+    let (reason, code, message) = match status {
+        400 => ("Bad Request", "bad_request", "The request is malformed."),
+        414 => (
+            "URI Too Long",
+            "too_large",
+            "The request target is too long.",
+        ),
+        431 => (
+            "Request Header Fields Too Large",
+            "too_large",
+            "The request headers are too large.",
+        ),
+        _ => return None,
+    };
+    let body = format!(r#"{{"error":{{"code":"{code}","message":"{message}"}}}}"#);
+    Some(
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n\
+             cache-control: no-store\r\nconnection: close\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// The status of `head` if it is one of hyper's automatic parse error
+/// answers: a whole head (no body follows) with `content-length: 0` and a
+/// 400, 414 or 431 status. The router never answers these statuses without
+/// a body (its 400s carry the envelope), and 414 and 431 not at all.
+fn hyper_parse_error(head: &[u8]) -> Option<u16> {
+    let rest = head.strip_prefix(b"HTTP/1.1 ")?;
+    let status = std::str::from_utf8(rest.get(..3)?).ok()?.parse().ok()?;
+    parse_error_answer(status)?;
+    let ends = head.ends_with(b"\r\n\r\n");
+    let empty = head
+        .windows(b"\r\ncontent-length: 0\r\n".len())
+        .any(|w| w.eq_ignore_ascii_case(b"\r\ncontent-length: 0\r\n"));
+    (ends && empty).then_some(status)
+}
+
+/// A connection's stream as hyper sees it: reads pass through; a write of
+/// one of hyper's bodiless parse error answers is replaced by the same
+/// status with the error envelope, and once that is sent, nothing more is
+/// written and the stream, when dropped, is drained for at most
+/// [`REFUSAL_TIME`] before it closes. Memory per connection stays bounded:
+/// the answer is a few hundred bytes and draining reads into a small buffer.
+struct EnvelopingStream {
+    stream: Option<TcpStream>,
+    /// The envelope answer being written, and how much of it is written.
+    answer: Option<(Vec<u8>, usize)>,
+    answered: bool,
+}
+
+impl EnvelopingStream {
+    fn new(stream: TcpStream) -> Self {
+        Self {
+            stream: Some(stream),
+            answer: None,
+            answered: false,
+        }
+    }
+
+    fn stream(&mut self) -> std::io::Result<&mut TcpStream> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotConnected))
+    }
+
+    /// Write the rest of the envelope answer, if one is under way.
+    fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while let Some((bytes, done)) = &mut self.answer {
+            let stream = self
+                .stream
+                .as_mut()
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotConnected))?;
+            let n = ready!(Pin::new(stream).poll_write(cx, &bytes[*done..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            *done += n;
+            if *done == bytes.len() {
+                self.answer = None;
+                self.answered = true;
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Hyper is about to write `first` (the start of its next write): if it
+    /// is a bodiless parse error answer, start writing the envelope instead.
+    fn intercept(&mut self, first: &[u8]) -> bool {
+        if self.answer.is_some() || self.answered {
+            return true;
+        }
+        match hyper_parse_error(first).and_then(parse_error_answer) {
+            Some(bytes) => {
+                self.answer = Some((bytes, 0));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl AsyncRead for EnvelopingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(self.stream()?).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for EnvelopingStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.intercept(buf) {
+            ready!(self.poll_answer(cx))?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(self.stream()?).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let first = bufs
+            .iter()
+            .find(|b| !b.is_empty())
+            .map_or(&[][..], |b| &b[..]);
+        if self.intercept(first) {
+            ready!(self.poll_answer(cx))?;
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        Pin::new(self.stream()?).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        ready!(self.poll_answer(cx))?;
+        Pin::new(self.stream()?).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        ready!(self.poll_answer(cx))?;
+        Pin::new(self.stream()?).poll_shutdown(cx)
+    }
+}
+
+impl Drop for EnvelopingStream {
+    fn drop(&mut self) {
+        // After an envelope answer the client may still be sending its
+        // oversized head: closing now would reset the connection and could
+        // discard the answer before the client reads it.
+        if self.answered
+            && let Some(stream) = self.stream.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(linger(stream));
+        }
+    }
+}
+
+/// Close the sending side of `stream`, then read and discard what the
+/// client still sends, for at most [`REFUSAL_TIME`], so closing does not
+/// reset the connection before the client reads the answer.
+async fn linger(mut stream: TcpStream) {
+    let _ = tokio::time::timeout(REFUSAL_TIME, async {
+        // Already shut down by hyper, perhaps: that is fine.
+        let _ = stream.shutdown().await;
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }
 
 /// The open connections, in total and per peer address.
@@ -145,16 +349,12 @@ pub(crate) fn fit_to_process(mut limits: ConnectionLimits) -> ConnectionLimits {
 /// Answer a connection over a limit with 503 and close it, giving it at most
 /// [`REFUSAL_TIME`].
 async fn refuse(mut stream: TcpStream) {
-    let _ = tokio::time::timeout(REFUSAL_TIME, async {
-        stream.write_all(&refusal()).await?;
-        stream.shutdown().await?;
-        // Drain what the client sent, so closing does not reset the
-        // connection before it reads the answer.
-        let mut sink = [0u8; 1024];
-        while stream.read(&mut sink).await? > 0 {}
-        Ok::<(), std::io::Error>(())
-    })
-    .await;
+    if tokio::time::timeout(REFUSAL_TIME, stream.write_all(&refusal()))
+        .await
+        .is_ok_and(|written| written.is_ok())
+    {
+        linger(stream).await;
+    }
 }
 
 /// Serve `router` on `listener` under `limits` until `shutdown` resolves,
@@ -221,7 +421,11 @@ pub(crate) async fn serve(
             .timer(TokioTimer::new())
             .header_read_timeout(gate.limits.header_read_timeout)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            .max_buf_size(MAX_HEAD_BYTES)
+            .serve_connection(
+                TokioIo::new(EnvelopingStream::new(stream)),
+                TowerToHyperService::new(service),
+            );
         let mut stop = stop_rx.clone();
         let max_age = gate.limits.max_age;
         let alive = alive_tx.clone();
@@ -309,5 +513,32 @@ mod tests {
         assert!(head.contains(&format!("content-length: {}", body.len())));
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["error"]["code"], "overloaded");
+    }
+
+    #[test]
+    fn only_hypers_bodiless_parse_errors_are_replaced() {
+        let hyper = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\
+                      date: Thu, 03 Dec 2026 17:00:00 GMT\r\n\r\n";
+        assert_eq!(hyper_parse_error(hyper), Some(431));
+        let bad = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(hyper_parse_error(bad), Some(400));
+        // The router's answers carry a body: never replaced.
+        let router = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                       content-length: 70\r\n\r\n";
+        assert_eq!(hyper_parse_error(router), None);
+        let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(hyper_parse_error(ok), None);
+        // Part of a head, or a head with its body: not hyper's answer.
+        assert_eq!(hyper_parse_error(b"HTTP/1.1 431 Request"), None);
+        assert_eq!(hyper_parse_error(b"{\"error\":1}"), None);
+        for status in [400, 414, 431] {
+            let text = String::from_utf8(parse_error_answer(status).unwrap()).unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            assert!(head.starts_with(&format!("HTTP/1.1 {status} ")));
+            assert!(head.contains("connection: close"));
+            assert!(head.contains(&format!("content-length: {}", body.len())));
+            let v: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert!(v["error"]["code"].is_string());
+        }
     }
 }

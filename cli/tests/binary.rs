@@ -1,25 +1,9 @@
 //! The real `tessera` executable: zero-configuration start, signals, the
 //! one-shot commands beside a running server, metrics.
 
-use super::{Kill, free_port};
+use super::{Kill, free_port, wait_healthy};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-async fn wait_healthy(url: &str) -> serde_json::Value {
-    let start = Instant::now();
-    loop {
-        if let Ok(res) = reqwest::get(url).await
-            && res.status() == 200
-        {
-            return res.json().await.unwrap();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not become healthy"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// `tessera serve` with no arguments in an empty directory: a SQLite file, a
 /// development KEK beside it, and /healthz answering. ($PORT picks the port

@@ -6,8 +6,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Kill, free_port};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use super::{Kill, answer_before_close, free_port, wait_healthy};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// A connection from `source` (any 127.0.0.0/8 address is this machine)
@@ -24,24 +24,6 @@ async fn slow_client(source: &str, port: u16) -> TcpStream {
         .await
         .unwrap();
     stream
-}
-
-/// What the server sends before closing (empty if it closes at once),
-/// waiting at most `limit`; `None` if it keeps the connection open.
-async fn answer_before_close(stream: &mut TcpStream, limit: Duration) -> Option<String> {
-    let mut got = Vec::new();
-    let read = tokio::time::timeout(limit, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await;
-    read.ok()
-        .map(|()| String::from_utf8_lossy(&got).into_owned())
 }
 
 /// Slow-loris from one address, with the server's open-file limit at 256:
@@ -69,14 +51,7 @@ async fn slow_clients_cannot_starve_the_server() {
         .unwrap();
     let _server = Kill(child);
     let health = format!("http://127.0.0.1:{port}/healthz");
-    let start = Instant::now();
-    while reqwest::get(&health).await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_healthy(&health).await;
     let opened = Instant::now();
     let mut slow = Vec::new();
     for _ in 0..300 {

@@ -6,7 +6,7 @@
 //! (bad JSON, oversized bodies, unknown routes), so clients handle one shape.
 //! Server errors say little to the caller; the detail goes to the log.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -182,6 +182,21 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         ApiError(Error::with_message(ErrorKind::BadRequest, r.body_text()))
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(r: FormRejection) -> Self {
+        let kind = match &r {
+            FormRejection::FailedToDeserializeForm(_)
+            | FormRejection::FailedToDeserializeFormBody(_) => {
+                ErrorKind::InvalidInput { field: "body" }
+            }
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => ErrorKind::TooLarge,
+            // A wrong content type is a malformed request, as for JSON bodies.
+            _ => ErrorKind::BadRequest,
+        };
+        ApiError(Error::with_message(kind, r.body_text()))
     }
 }
 

@@ -83,6 +83,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// A form body (`application/x-www-form-urlencoded`) of the JSON API whose
+/// rejections use the error envelope (a provider's `form_post` callback),
+/// not axum's plain-text answers (issue 15, item 6).
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Form(v) = axum::Form::<T>::from_request(req, state).await?;
+        Ok(Form(v))
+    }
+}
+
 /// The app a JSON API request is for: the `X-Tessera-App` header (id or
 /// slug), or the `default` app.
 pub struct CurrentApp(pub App);

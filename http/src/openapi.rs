@@ -107,11 +107,18 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
 /// here, so a new route cannot forget them.
 ///
 /// - JSON API (`/v1/…`): 400 (malformed request, two `Authorization`
-///   headers) and 503 (store unavailable); with a body, 413 and 422; with a
-///   path parameter or `X-Tessera-App`, 404; with a security requirement,
-///   401 (and 403 for admin keys without the scope). All with the envelope.
-/// - Hosted pages: a form POST also answers 403 (CSRF or cross-site), 415
-///   and 422 (form unreadable) as HTML pages, and 413 with the envelope.
+///   headers) and 503 (store unavailable); with a body or query parameters,
+///   422 (and 413 with a body); with a path parameter or `X-Tessera-App`,
+///   404, and on admin routes also when the body or query names something
+///   that does not exist (a pool, a user); with a security requirement, 401
+///   (and 403 for admin keys without the scope). All with the envelope.
+/// - Hosted pages: with query parameters, 400 (unreadable query string or
+///   unregistered `redirect_uri`), and with `app`, 404 (unknown app), as
+///   HTML pages (the envelope for the JSON routes pages' scripts call); a
+///   form POST also answers 403 (CSRF or cross-site), 415 and 422 (form
+///   unreadable) as HTML pages, and 413 with the envelope.
+///
+/// Found missing by schemathesis (`scripts/test.d/23-schemathesis.sh`).
 fn add_common_responses(route: &str, op: &mut utoipa::openapi::path::Operation) {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let envelope = |description: &str| {
@@ -140,6 +147,10 @@ fn add_common_responses(route: &str, op: &mut utoipa::openapi::path::Operation) 
         .iter()
         .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path));
     let names_app = params.iter().any(|p| p.name == "X-Tessera-App");
+    let has_query = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+    let page_app = has_query && params.iter().any(|p| p.name == "app");
     let has_body = op.request_body.is_some();
     let json_body = op
         .request_body
@@ -156,9 +167,11 @@ fn add_common_responses(route: &str, op: &mut utoipa::openapi::path::Operation) 
         add("503", envelope("The store is unavailable"));
         if has_body {
             add("413", envelope("Body too large"));
+        }
+        if has_body || has_query {
             add("422", envelope("Invalid input"));
         }
-        if has_path_param || names_app {
+        if has_path_param || names_app || admin && (has_body || has_query) {
             add("404", envelope("Not found (or unknown app)"));
         }
         if secured || admin {
@@ -170,13 +183,27 @@ fn add_common_responses(route: &str, op: &mut utoipa::openapi::path::Operation) 
     } else if json_body {
         // A hosted page's script calling its server: answers are JSON.
         add("400", envelope("Malformed request"));
+        if page_app {
+            add("404", envelope("Unknown app"));
+        }
         add(
             "403",
             envelope("Page expired (CSRF) or sent from another site"),
         );
         add("413", envelope("Body too large"));
         add("422", envelope("Invalid input"));
-    } else if has_body {
+    } else {
+        if has_query {
+            add(
+                "400",
+                page("Malformed query string, or an unregistered redirect URI"),
+            );
+        }
+        if page_app {
+            add("404", page("Unknown app"));
+        }
+    }
+    if !route.starts_with("/v1/") && !json_body && has_body {
         add("403", page("Form expired (CSRF) or sent from another site"));
         add("413", envelope("Body too large"));
         add("415", page("Not a form"));

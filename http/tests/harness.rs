@@ -74,11 +74,17 @@ pub(crate) async fn tessera(store: Arc<dyn Store>) -> Tessera {
 /// A Tessera over `store`, in development mode if `development` (loopback
 /// OAuth provider endpoints allowed), with the admin key bootstrapped.
 pub(crate) async fn tessera_in(store: Arc<dyn Store>, development: bool) -> Tessera {
+    tessera_at(store, development, "http://127.0.0.1").await
+}
+
+/// [`tessera_in`] with `issuer` as the base URL (a host name where passkeys
+/// must work: an IP cannot be a WebAuthn RP id).
+pub(crate) async fn tessera_at(store: Arc<dyn Store>, development: bool, issuer: &str) -> Tessera {
     let t = Tessera::builder()
         .store(store)
         .development(development)
         .key_encryption_key(KeyRing::new([9; 32], []))
-        .issuer("http://127.0.0.1")
+        .issuer(issuer)
         .password_params(PasswordParams::insecure_fast_for_tests())
         .build()
         .await

@@ -650,3 +650,131 @@ async fn hosted_form_parse_errors_are_html_pages() {
         );
     }
 }
+
+/// What schemathesis found (`scripts/test.d/23-schemathesis.sh`): each
+/// answer is in the envelope where the route speaks JSON, an HTML page where
+/// it serves a browser, and its status and content type are in the OpenAPI
+/// document. Before: the hosted passkey routes (JSON, called by the page's
+/// script) answered an unknown app or redirect URI with an HTML page, and the
+/// `form_post` OAuth callback answered a wrong content type with a
+/// `text/plain` 415.
+#[tokio::test]
+async fn schemathesis_findings_answer_in_the_documented_form() {
+    let s = server("memory").await;
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    let body = json!({"csrf": "x", "ceremony": "x", "credential": {}, "mfa_token": "x"});
+    // (method, path, (content type, body), expected status, content type)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, String)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "post",
+            "/sign-in/passkey?app=no-such-app",
+            Some(("application/json", body.to_string())),
+            404,
+            "application/json",
+        ),
+        (
+            "post",
+            "/sign-in/mfa/passkey?redirect_uri=https%3A%2F%2Fevil.example%2F",
+            Some(("application/json", body.to_string())),
+            400,
+            "application/json",
+        ),
+        (
+            "post",
+            "/sign-in/passkey?app=a&app=b",
+            Some(("application/json", body.to_string())),
+            400,
+            "application/json",
+        ),
+        ("get", "/sign-in?app=a&app=b", None, 400, "text/html"),
+        ("get", "/account?app=no-such-app", None, 404, "text/html"),
+        (
+            "post",
+            "/sign-up?redirect_uri=https%3A%2F%2Fevil.example%2F",
+            Some(("application/x-www-form-urlencoded", "csrf=x".into())),
+            400,
+            "text/html",
+        ),
+        (
+            "post",
+            "/v1/sign-in/oauth/github/callback",
+            Some(("text/plain", "state=x".into())),
+            400,
+            "application/json",
+        ),
+    ];
+    for (method, path, sent, status, content_type) in cases {
+        let mut req = s
+            .client
+            .request(method.to_uppercase().parse().unwrap(), s.url(path));
+        if let Some((ct, body)) = sent {
+            req = req.header(CONTENT_TYPE, ct).body(body);
+        }
+        let res = req.send().await.unwrap();
+        let at = format!("{method} {path}");
+        assert_eq!(res.status().as_u16(), status, "{at}");
+        let got = res.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+        assert!(got.starts_with(content_type), "{at}: {got}");
+        let text = res.text().await.unwrap();
+        if content_type == "application/json" {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(v["error"]["code"].is_string(), "{at}: {text}");
+        }
+        let route = path
+            .split('?')
+            .next()
+            .unwrap()
+            .replace("github", "{provider}");
+        let documented = &doc["paths"][&route][method]["responses"][status.to_string()];
+        assert!(
+            documented["content"].get(content_type).is_some(),
+            "{at}: {status} {content_type} not documented: {documented}"
+        );
+    }
+}
+
+/// Every JSON route behind an HTTP rate limit documents its 429: called
+/// again and again from one address, each answers 429 `rate_limited`, and
+/// the OpenAPI document lists it (the schemathesis part runs with the limits
+/// off, so it cannot see these).
+#[tokio::test]
+async fn rate_limited_json_routes_document_429() {
+    let s = server_with("memory", options(true)).await;
+    let user = s.sign_up("budget@example.com").await;
+    let token = user["access_token"].as_str().unwrap().to_owned();
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    for (path, body) in [
+        ("/v1/token/refresh", json!({"refresh_token": "tsr_nothing"})),
+        (
+            "/v1/password/reset",
+            json!({"token": "x", "new_password": PASSWORD}),
+        ),
+        ("/v1/email/verify", json!({"token": "x"})),
+        ("/v1/email/change/confirm", json!({"token": "x"})),
+        ("/v1/email/verify/send", json!({})),
+        ("/v1/email/change", json!({"new_email": "new@example.com"})),
+        ("/v1/sign-in/magic-link", json!({"token": "x"})),
+        ("/v1/totp/enroll", json!({"mfa_token": "x"})),
+    ] {
+        let mut last = None;
+        for _ in 0..300 {
+            let (status, answer) = s
+                .send(
+                    reqwest::Method::POST,
+                    path,
+                    Some(&token),
+                    Some(body.clone()),
+                )
+                .await;
+            if status == 429 {
+                last = Some(answer);
+                break;
+            }
+        }
+        let answer = last.unwrap_or_else(|| panic!("{path}: never limited"));
+        assert_error(&answer, "rate_limited");
+        let documented = &doc["paths"][path]["post"]["responses"]["429"];
+        assert!(documented.is_object(), "{path}: 429 not documented");
+    }
+}

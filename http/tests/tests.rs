@@ -34,5 +34,9 @@ mod oauth;
 /// The OpenAPI document, pinned to `tests/openapi.json`.
 mod openapi;
 
+/// Property tests of everything the HTTP face parses: bodies and queries of
+/// every route, cookies and CSRF tokens, OAuth callback parameters.
+mod fuzz;
+
 /// The layout of `http/src`: no import cycles between files or modules.
 mod layout;

@@ -50,7 +50,8 @@ async fn reset_send(
 
 /// Set a new password with the token of a reset link (signs out every session).
 #[utoipa::path(post, path = "/v1/password/reset", tag = "email", request_body = ResetRequest,
-    responses((status = 204, description = "Password changed"),
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 204, description = "Password changed"),
               (status = 401, description = "Invalid or expired token", body = ErrorEnvelope),
               (status = 422, body = ErrorEnvelope)))]
 async fn reset(
@@ -69,7 +70,8 @@ async fn reset(
 
 /// Send the caller a verification link.
 #[utoipa::path(post, path = "/v1/email/verify/send", tag = "email", security(("bearer" = []), ("cookie" = [])),
-    responses((status = 202, body = AcceptedView), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 202, body = AcceptedView), (status = 401, body = ErrorEnvelope)))]
 async fn verify_send(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,7 +91,8 @@ async fn verify_send(
 
 /// Verify an address with the token of a verification link.
 #[utoipa::path(post, path = "/v1/email/verify", tag = "email", request_body = TokenRequest,
-    responses((status = 204, description = "Verified"), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 204, description = "Verified"), (status = 401, body = ErrorEnvelope)))]
 async fn verify(
     State(state): State<AppState>,
     client: Client,
@@ -103,7 +106,8 @@ async fn verify(
 /// Ask to change the caller's address; confirmed from the new address.
 #[utoipa::path(post, path = "/v1/email/change", tag = "email", security(("bearer" = []), ("cookie" = [])),
     request_body = ChangeRequest,
-    responses((status = 202, body = AcceptedView), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 202, body = AcceptedView), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn change(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,7 +128,8 @@ async fn change(
 
 /// Confirm an address change with the token sent to the new address.
 #[utoipa::path(post, path = "/v1/email/change/confirm", tag = "email", request_body = TokenRequest,
-    responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 200, body = UserView), (status = 401, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)))]
 async fn change_confirm(
     State(state): State<AppState>,
     client: Client,
@@ -199,7 +204,8 @@ async fn magic_send(
 
 /// Sign in with the token of a magic link.
 #[utoipa::path(post, path = "/v1/sign-in/magic-link", tag = "email", request_body = TokenRequest,
-    responses((status = 200, body = TokensView), (status = 401, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 200, body = TokensView), (status = 401, body = ErrorEnvelope)))]
 async fn magic_sign_in(
     State(state): State<AppState>,
     client: Client,

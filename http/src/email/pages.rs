@@ -180,7 +180,8 @@ async fn forgot_page(page: Page) -> Response {
 /// Send a reset link from the hosted page.
 #[utoipa::path(post, path = "/forgot-password", tag = "pages", params(PageParams),
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 202, description = "Sent if the account exists", content_type = "text/html")))]
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 202, description = "Sent if the account exists", content_type = "text/html")))]
 async fn forgot_submit(State(state): State<AppState>, submitted: PageForm<EmailForm>) -> Response {
     let flow = (&FORGOT, SendFlow::PasswordReset);
     send(&state, &submitted, flow, || {
@@ -324,7 +325,8 @@ async fn code_page(page: Page) -> Response {
 /// Send a code, then show the code form (the same whether or not the account exists).
 #[utoipa::path(post, path = "/email-code", tag = "pages", params(PageParams),
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Code form", content_type = "text/html")))]
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 200, description = "Code form", content_type = "text/html")))]
 async fn code_send(State(state): State<AppState>, submitted: PageForm<EmailForm>) -> Response {
     let flow = (&CODE, SendFlow::SignInCode);
     send(&state, &submitted, flow, || {
@@ -336,7 +338,8 @@ async fn code_send(State(state): State<AppState>, submitted: PageForm<EmailForm>
 /// Sign in with the code.
 #[utoipa::path(post, path = "/email-code-verify", tag = "pages", params(PageParams),
     request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in"), (status = 401, description = "Code form again", content_type = "text/html")))]
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Signed in"), (status = 401, description = "Code form again", content_type = "text/html")))]
 async fn code_verify(
     State(state): State<AppState>,
     PageForm { page, form }: PageForm<CodeForm>,
@@ -374,7 +377,8 @@ async fn magic_request_page(page: Page) -> Response {
 /// Send a sign-in link from the hosted page.
 #[utoipa::path(post, path = "/magic-link-request", tag = "pages", params(PageParams),
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 202, description = "Sent if the account exists", content_type = "text/html")))]
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 202, description = "Sent if the account exists", content_type = "text/html")))]
 async fn magic_request_submit(
     State(state): State<AppState>,
     submitted: PageForm<EmailForm>,
@@ -423,7 +427,8 @@ async fn magic_page(page: Page<LinkParams>) -> Response {
 /// Sign in with the magic link.
 #[utoipa::path(post, path = "/magic-link", tag = "pages", params(PageParams),
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in"), (status = 401, description = "Invalid or expired link", content_type = "text/html")))]
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Signed in"), (status = 401, description = "Invalid or expired link", content_type = "text/html")))]
 async fn magic_submit(
     State(state): State<AppState>,
     PageForm { page, form }: PageForm<TokenForm>,

@@ -7,6 +7,7 @@
 //! kit existed: the query string, then the body, then the app and redirect
 //! URI, then the CSRF token.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tessera_core::model::{App, User};
 use utoipa::IntoParams;
 
-use crate::error::status_of;
+use crate::error::{ApiError, status_of};
 use crate::extract::{Client, Json, SESSION_COOKIE};
 use crate::hosted::csrf::{self, CsrfField};
 use crate::hosted::render::{message, server_error};
@@ -80,40 +81,78 @@ pub(crate) struct Page<Q = PageParams> {
     pub(crate) client: Client,
 }
 
-/// The app of `p`, and its redirect URI checked; an error page otherwise.
-async fn resolve(state: &AppState, p: &PageParams) -> Result<App, Response> {
-    let app = state
-        .tessera
-        .apps()
-        .resolve_or_default(p.app.as_deref())
-        .await
-        .map_err(|e| {
-            message(
+/// Why a page could not be resolved: its query string does not parse, its
+/// app is unknown (or the store failed), or its redirect URI is not
+/// registered for the app.
+enum Unresolved {
+    Query(QueryRejection),
+    App(tessera_core::Error),
+    /// The unregistered redirect URI's app, by name.
+    Redirect(String),
+}
+
+impl Unresolved {
+    /// The answer for a browser: an error page.
+    fn page(self) -> Response {
+        match self {
+            Unresolved::Query(r) => message(
+                r.status(),
+                "Tessera",
+                "This link could not be read",
+                "Its address is malformed. Open the sign-in page again.",
+                None,
+            ),
+            Unresolved::App(e) => message(
                 status_of(e.kind()),
                 "Tessera",
                 "Unknown app",
                 "This sign-in link names an app that does not exist.",
                 None,
-            )
-        })?;
+            ),
+            Unresolved::Redirect(app_name) => message(
+                StatusCode::BAD_REQUEST,
+                &app_name,
+                "Redirect not allowed",
+                "This sign-in link would send you to an address the app has not registered, so it was refused.",
+                None,
+            ),
+        }
+    }
+
+    /// The answer for a page's script: the error envelope.
+    fn envelope(self) -> Response {
+        let e = match self {
+            Unresolved::Query(r) => return ApiError::from(r).into_response(),
+            Unresolved::App(e) => e,
+            Unresolved::Redirect(_) => tessera_core::Error::with_message(
+                tessera_core::ErrorKind::BadRequest,
+                "The redirect URI is not registered for the app.",
+            ),
+        };
+        ApiError(e).into_response()
+    }
+}
+
+/// The app of `p`, with its redirect URI checked.
+async fn resolve(state: &AppState, p: &PageParams) -> Result<App, Unresolved> {
+    let app = state
+        .tessera
+        .apps()
+        .resolve_or_default(p.app.as_deref())
+        .await
+        .map_err(Unresolved::App)?;
     if let Some(uri) = &p.redirect_uri
         && !app.settings.redirect_uris.iter().any(|r| r == uri)
     {
-        return Err(message(
-            StatusCode::BAD_REQUEST,
-            &app.name,
-            "Redirect not allowed",
-            "This sign-in link would send you to an address the app has not registered, so it was refused.",
-            None,
-        ));
+        return Err(Unresolved::Redirect(app.name));
     }
     Ok(app)
 }
 
-async fn query<Q: PageQuery>(parts: &mut Parts, state: &AppState) -> Result<Q, Response> {
+async fn query<Q: PageQuery>(parts: &mut Parts, state: &AppState) -> Result<Q, Unresolved> {
     let Query(q) = Query::<Q>::from_request_parts(parts, state)
         .await
-        .map_err(IntoResponse::into_response)?;
+        .map_err(Unresolved::Query)?;
     Ok(q)
 }
 
@@ -121,9 +160,9 @@ impl<Q: PageQuery> FromRequestParts<AppState> for Page<Q> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let query = query::<Q>(parts, state).await?;
+        let query = query::<Q>(parts, state).await.map_err(Unresolved::page)?;
         let params = query.params();
-        let app = resolve(state, &params).await?;
+        let app = resolve(state, &params).await.map_err(Unresolved::page)?;
         let (jar, csrf) = csrf::ensure(state, CookieJar::from_headers(&parts.headers));
         let client = client(&mut *parts, state).await?;
         Ok(Page {
@@ -143,13 +182,18 @@ async fn client(parts: &mut Parts, state: &AppState) -> Result<Client, Response>
         .map_err(IntoResponse::into_response)
 }
 
+/// How a submission's failures are answered: a failed CSRF check, and an
+/// unreadable query string, unknown app or unregistered redirect URI.
+type Refusals = (fn(&App) -> Response, fn(Unresolved) -> Response);
+
 /// Parse a submission (query, then body with `B`), resolve its page and
-/// check its CSRF token; `refuse` answers a failed check.
+/// check its CSRF token; `refuse` answers a failed check, `unresolved` an
+/// unknown app or redirect URI.
 async fn submitted<Q, B, F>(
     req: Request,
     state: &AppState,
     body: impl FnOnce(B) -> F,
-    refuse: fn(&App) -> Response,
+    (refuse, unresolved): Refusals,
 ) -> Result<(Page<Q>, F), Response>
 where
     Q: PageQuery,
@@ -158,12 +202,12 @@ where
     F: CsrfField,
 {
     let (mut parts, rest) = req.into_parts();
-    let query = query::<Q>(&mut parts, state).await?;
+    let query = query::<Q>(&mut parts, state).await.map_err(unresolved)?;
     let jar = CookieJar::from_headers(&parts.headers);
     let client = client(&mut parts, state).await?;
     let cross_site = csrf::cross_site(state, &parts.headers);
     let params = query.params();
-    let app = resolve(state, &params).await?;
+    let app = resolve(state, &params).await.map_err(unresolved)?;
     let form = body(
         B::from_request(Request::from_parts(parts, rest), state)
             .await
@@ -223,8 +267,13 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        let (page, form) =
-            submitted::<Q, axum::Form<F>, F>(req, state, |f| f.0, csrf::refused_page).await?;
+        let (page, form) = submitted::<Q, axum::Form<F>, F>(
+            req,
+            state,
+            |f| f.0,
+            (csrf::refused_page, Unresolved::page),
+        )
+        .await?;
         Ok(PageForm { page, form })
     }
 }
@@ -245,8 +294,13 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        let (page, body) =
-            submitted::<PageParams, Json<F>, F>(req, state, |j| j.0, csrf::refused_json).await?;
+        let (page, body) = submitted::<PageParams, Json<F>, F>(
+            req,
+            state,
+            |j| j.0,
+            (csrf::refused_json, Unresolved::envelope),
+        )
+        .await?;
         Ok(PageJson { page, body })
     }
 }

@@ -60,7 +60,7 @@ fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiErr
 #[utoipa::path(post, path = "/v1/totp/enroll", tag = "account", security(("bearer" = []), ("cookie" = [])),
     request_body(content = Option<TotpEnrollRequest>, description = "Optional; `{mfa_token}` instead of a session"),
     params(("X-Tessera-App" = Option<String>, Header, description = "App id or slug (with `mfa_token`)")),
-    responses(
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
         (status = 200, description = "The secret, URI and QR code", body = TotpEnrollmentView),
         (status = 401, description = "Not signed in, or invalid MFA token", body = ErrorEnvelope),
         (status = 409, description = "TOTP is already enabled", body = ErrorEnvelope)))]

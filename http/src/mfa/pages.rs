@@ -254,7 +254,8 @@ async fn mfa_page(State(state): State<AppState>, page: Page) -> Response {
 /// Submit the MFA step.
 #[utoipa::path(post, path = "/mfa", tag = "pages", params(PageParams),
     request_body(content = MfaForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in: to the redirect URI or the account page"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Signed in: to the redirect URI or the account page"),
               (status = 401, description = "Form shown again with an error", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn mfa_submit(
@@ -328,7 +329,8 @@ async fn mfa_enroll(
 /// recovery codes once.
 #[utoipa::path(post, path = "/mfa-confirm", tag = "pages", params(PageParams),
     request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Signed in: the recovery codes", content_type = "text/html"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 200, description = "Signed in: the recovery codes", content_type = "text/html"),
               (status = 401, description = "Wrong code: the setup is shown again", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn mfa_confirm(
@@ -500,7 +502,8 @@ async fn totp_enroll(
 /// Confirm the authenticator app with a first code; shows the recovery codes once.
 #[utoipa::path(post, path = "/totp-confirm", tag = "pages", params(PageParams),
     request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "Turned on: the recovery codes", content_type = "text/html"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 200, description = "Turned on: the recovery codes", content_type = "text/html"),
               (status = 401, description = "Wrong code: the setup is shown again", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn totp_confirm(
@@ -513,7 +516,8 @@ async fn totp_confirm(
 /// Turn the authenticator app off (re-authenticated).
 #[utoipa::path(post, path = "/totp-disable", tag = "pages", params(PageParams),
     request_body(content = ReauthForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Turned off: back to the settings"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Turned off: back to the settings"),
               (status = 401, description = "Wrong password or code: the settings again", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn totp_disable(
@@ -526,7 +530,8 @@ async fn totp_disable(
 /// Replace the recovery codes (re-authenticated); shows the new ones once.
 #[utoipa::path(post, path = "/recovery-codes", tag = "pages", params(PageParams),
     request_body(content = ReauthForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "The new recovery codes", content_type = "text/html"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 200, description = "The new recovery codes", content_type = "text/html"),
               (status = 401, description = "Wrong password or code: the settings again", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn recovery_codes(

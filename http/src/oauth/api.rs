@@ -2,7 +2,6 @@
 //! its callback, `POST /v1/sign-in/oauth/exchange`, and `GET`/`DELETE
 //! /v1/identities…`.
 
-use axum::Form;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -11,7 +10,7 @@ use uuid::Uuid;
 
 use crate::dto::{SignInAnswer, TokensView};
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, Json, Path, Query};
+use crate::extract::{Caller, Client, Form, Json, Path, Query};
 use crate::limits::Action;
 use crate::oauth::dto::{
     AuthorizationView, CallbackQuery, ExchangeRequest, IdentitiesView, StartQuery,
@@ -57,7 +56,8 @@ async fn start(
         (status = 302, description = "API flow: to the redirect URI with `code` (or `error`)"),
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
         (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope),
-        (status = 429, description = "Rate limited", body = ErrorEnvelope)))]
+        (status = 429, description = "Rate limited", body = ErrorEnvelope),
+        (status = 502, description = "The provider failed (token exchange, user info)", body = ErrorEnvelope)))]
 async fn callback_get(callback: Callback, Query(q): Query<CallbackQuery>) -> Response {
     do_callback(callback, q).await
 }
@@ -69,7 +69,9 @@ async fn callback_get(callback: Callback, Query(q): Query<CallbackQuery>) -> Res
     responses(
         (status = 302, description = "API flow: to the redirect URI with `code` (or `error`)"),
         (status = 303, description = "Hosted flow: signed in (cookies set)"),
-        (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope)))]
+        (status = 401, description = "Unknown, spent or expired state", body = ErrorEnvelope),
+        (status = 429, description = "Rate limited", body = ErrorEnvelope),
+        (status = 502, description = "The provider failed (token exchange, user info)", body = ErrorEnvelope)))]
 async fn callback_post(callback: Callback, Form(q): Form<CallbackQuery>) -> Response {
     do_callback(callback, q).await
 }

@@ -61,7 +61,9 @@ pub(crate) async fn provider_buttons(
 #[utoipa::path(get, path = "/sign-in/oauth/{provider}", tag = "pages",
     params(("provider" = String, Path, description = "Provider name"), PageParams),
     responses((status = 302, description = "To the provider"),
-              (status = 400, description = "Unknown app or unregistered redirect URI", content_type = "text/html")))]
+              (status = 400, description = "Unknown app or unregistered redirect URI", content_type = "text/html"),
+              (status = 429, description = "Too many sign-in attempts", content_type = "text/html"),
+              (status = 502, description = "The provider's discovery failed", content_type = "text/html")))]
 async fn hosted_start(
     State(state): State<AppState>,
     Path(provider): Path<String>,

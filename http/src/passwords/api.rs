@@ -91,7 +91,8 @@ async fn sign_in_password(
 /// Change the password (signs out the user's other sessions).
 #[utoipa::path(post, path = "/v1/password/change", tag = "account", security(("bearer" = []), ("cookie" = [])),
     request_body = PasswordChangeRequest,
-    responses((status = 204, description = "Changed"), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
+              (status = 204, description = "Changed"), (status = 401, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,

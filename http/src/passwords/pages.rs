@@ -134,7 +134,8 @@ csrf_forms!(SignInForm, SignUpForm);
 /// Submit the hosted sign-in form.
 #[utoipa::path(post, path = "/sign-in", tag = "pages", params(PageParams),
     request_body(content = SignInForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in: to the redirect URI or the account page"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Signed in: to the redirect URI or the account page"),
               (status = 401, description = "Form shown again with an error", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn sign_in_submit(
@@ -187,7 +188,8 @@ async fn sign_up_page(page: Page) -> Response {
 /// Submit the hosted sign-up form.
 #[utoipa::path(post, path = "/sign-up", tag = "pages", params(PageParams),
     request_body(content = SignUpForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed up and in"),
+    responses((status = 429, description = "Form shown again: too many attempts", content_type = "text/html"),
+              (status = 303, description = "Signed up and in"),
               (status = 422, description = "Form shown again with an error", content_type = "text/html"),
               (status = 403, description = "CSRF check failed", content_type = "text/html")))]
 async fn sign_up_submit(

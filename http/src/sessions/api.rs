@@ -26,7 +26,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// Exchange a refresh token for new tokens (the refresh token rotates).
 #[utoipa::path(post, path = "/v1/token/refresh", tag = "sessions", request_body = RefreshRequest,
-    responses(
+    responses((status = 429, description = "Rate limited", body = ErrorEnvelope),
         (status = 200, description = "New tokens", body = TokensView),
         (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorEnvelope)))]
 async fn refresh(
