@@ -42,6 +42,7 @@ pub mod crypto;
 pub mod devices;
 mod emails;
 mod error;
+mod events;
 mod limits;
 pub mod mail;
 mod mfa;
@@ -70,6 +71,7 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use events::{CATALOGUE_VERSION, EventType};
 pub use limits::{Limit, Limits};
 pub use mfa::{EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, MfaMethod, PendingMfa};
 pub use oauth::{
@@ -439,7 +441,8 @@ async fn ensure_defaults(inner: &Inner) -> Result<()> {
                 name: "Default".into(),
                 created_at: now,
             };
-            match apps.create_pool(&pool).await {
+            // The install's own bootstrap records no event.
+            match apps.create_pool(&pool, &[]).await {
                 Ok(()) => pool,
                 Err(e) if *e.kind() == ErrorKind::Conflict => apps
                     .find_pool_by_slug(DEFAULT_SLUG)
@@ -459,7 +462,7 @@ async fn ensure_defaults(inner: &Inner) -> Result<()> {
             created_at: now,
             updated_at: now,
         };
-        match apps.create_app(&app).await {
+        match apps.create_app(&app, &[]).await {
             Ok(()) => {}
             Err(e) if *e.kind() == ErrorKind::Conflict => {}
             Err(e) => return Err(e),

@@ -608,7 +608,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let (status, body) = send(&s, reqwest::Method::GET, "/v1/identities", &token).await;
     assert_eq!((status, body.clone()), (200, json!({ "identities": [] })));
     let gh = identity(user.pool_id, user.id, "github", "583231");
-    store.identities().insert_identity(&gh).await.unwrap();
+    store.identities().insert_identity(&gh, &[]).await.unwrap();
     let (status, body) = send(&s, reqwest::Method::GET, "/v1/identities", &token).await;
     assert_eq!(status, 200);
     assert_eq!(body["identities"][0]["provider"], "github");
@@ -623,7 +623,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
         .unwrap();
     store
         .credentials()
-        .delete_credential(user.id, pw[0].id)
+        .delete_credential(user.id, pw[0].id, &[])
         .await
         .unwrap();
     let path = format!("/v1/identities/{}", gh.id);
@@ -632,7 +632,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     assert_error(&body, "last_sign_in_method");
     // With a second identity, one may go; then the other is the last again.
     let google = identity(user.pool_id, user.id, "google", "1077");
-    store.identities().insert_identity(&google).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&google, &[])
+        .await
+        .unwrap();
     let (status, _) = send(&s, reqwest::Method::DELETE, &path, &token).await;
     assert_eq!(status, 204);
     let (status, _) = send(&s, reqwest::Method::DELETE, &path, &token).await;
@@ -650,6 +654,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
                 ..Default::default()
             },
             chrono::Utc::now(),
+            &|_| Vec::new(),
         )
         .await
         .unwrap();
@@ -657,7 +662,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let other = s.sign_up("bob@example.com").await;
     let bob: uuid::Uuid = other["user"]["id"].as_str().unwrap().parse().unwrap();
     let theirs = identity(user.pool_id, bob, "github", "999");
-    store.identities().insert_identity(&theirs).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&theirs, &[])
+        .await
+        .unwrap();
     let (status, _) = send(
         &s,
         reqwest::Method::DELETE,

@@ -304,6 +304,12 @@ impl tessera_core::store::Store for StuckPing {
     fn oauth_providers(&self) -> &dyn tessera_core::store::OAuthProviderStore {
         self.0.oauth_providers()
     }
+    fn webhook_endpoints(&self) -> &dyn tessera_core::store::WebhookEndpointStore {
+        self.0.webhook_endpoints()
+    }
+    fn webhook_deliveries(&self) -> &dyn tessera_core::store::WebhookDeliveryStore {
+        self.0.webhook_deliveries()
+    }
     fn backend(&self) -> &'static str {
         "stuck"
     }

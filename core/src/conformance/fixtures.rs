@@ -135,9 +135,13 @@ pub fn app(pool: &Pool, slug: &str) -> App {
 /// Insert a pool `slug` and an app `slug` in it.
 pub async fn insert_pool_and_app(store: &dyn Store, slug: &str) -> (Pool, App) {
     let p = pool(slug);
-    store.apps().create_pool(&p).await.expect("create_pool");
+    store
+        .apps()
+        .create_pool(&p, &[])
+        .await
+        .expect("create_pool");
     let a = app(&p, slug);
-    store.apps().create_app(&a).await.expect("create_app");
+    store.apps().create_app(&a, &[]).await.expect("create_app");
     (p, a)
 }
 
@@ -162,7 +166,7 @@ pub async fn insert_user(store: &dyn Store, pool: &Pool, email: &str) -> User {
     let u = user(pool, email);
     store
         .users()
-        .create_user(&u, None)
+        .create_user(&u, None, &[])
         .await
         .expect("create_user");
     u
@@ -255,7 +259,7 @@ pub async fn insert_session(store: &dyn Store, app: &App, user: &User) -> NewSes
     let s = session(app, user);
     store
         .sessions()
-        .create_session(&s.session, &s.refresh)
+        .create_session(&s.session, &s.refresh, &[])
         .await
         .expect("create_session");
     s
