@@ -396,6 +396,21 @@ mod tests {
         }
     }
 
+    /// `docs/events.md` names every type, and says which are not emitted yet.
+    #[test]
+    fn the_catalogue_documents_every_type() {
+        let doc = include_str!("../../docs/events.md");
+        assert!(doc.contains(&format!("catalogue version {CATALOGUE_VERSION}")));
+        let (emitted, reserved) = doc
+            .split_once("**not emitted yet**")
+            .expect("a reserved section");
+        for t in EventType::ALL {
+            let named = format!("`{t}`");
+            let section = if t.is_emitted() { emitted } else { reserved };
+            assert!(section.contains(&named), "{t} missing from docs/events.md");
+        }
+    }
+
     #[test]
     fn filters_are_checked_against_the_catalogue() {
         let f = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
