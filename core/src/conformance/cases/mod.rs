@@ -21,6 +21,8 @@ mod sessions;
 mod sweeps;
 mod throttles;
 mod users;
+mod webhook_deliveries;
+mod webhook_endpoints;
 
 pub use api_keys::*;
 pub use apps::*;
@@ -38,3 +40,5 @@ pub use sessions::*;
 pub use sweeps::*;
 pub use throttles::*;
 pub use users::*;
+pub use webhook_deliveries::*;
+pub use webhook_endpoints::*;
