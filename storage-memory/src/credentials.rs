@@ -85,10 +85,9 @@ impl CredentialStore for MemoryStore {
 
     async fn update_credential(&self, credential: &Credential, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
-        if !s
-            .credentials
+        if s.credentials
             .get(&credential.id)
-            .is_some_and(|c| c.user_id == credential.user_id)
+            .is_none_or(|c| c.user_id != credential.user_id)
         {
             return Err(not_found());
         }

@@ -190,10 +190,9 @@ impl WebhookDeliveryStore for MemoryStore {
         events: &[NewEvent],
     ) -> Result<WebhookDelivery> {
         let mut s = self.lock();
-        if !s
-            .webhook_deliveries
+        if s.webhook_deliveries
             .get(&id)
-            .is_some_and(|d| d.endpoint_id == endpoint_id)
+            .is_none_or(|d| d.endpoint_id != endpoint_id)
         {
             return Err(not_found());
         }
