@@ -9,6 +9,7 @@
 
 mod commands;
 mod config;
+mod connections;
 mod server;
 
 use clap::{Parser, Subcommand};

@@ -3,9 +3,10 @@
 //! configured), opening the store and the core through
 //! [`tessera_storage::TesseraOpener`], and `serve`: the Prometheus exporter,
 //! the listener, the router, until SIGTERM/SIGINT, letting in-flight requests
-//! finish.
+//! finish. Start-up refuses what cannot work (a key-encryption key that does
+//! not open the signing key, a port it cannot listen on) with the setting and
+//! the fix in the message; connections are served by [`crate::connections`].
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -15,6 +16,7 @@ use tessera_http::MetricsRenderer;
 use tessera_storage::TesseraOpener;
 
 use crate::config::{Config, KekSource, LogFormat};
+use crate::connections;
 
 /// How often `serve` sweeps what has ended, and how long it keeps ended
 /// sessions.
@@ -113,15 +115,25 @@ pub(crate) async fn open(config: &Config) -> Result<Tessera> {
 /// Serve until a shutdown signal; in-flight requests finish first. The mail
 /// worker and the sweeper run meanwhile.
 pub(crate) async fn serve(config: Config) -> Result<()> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let tessera = opener(&config)?
         .background(true)
         .sweep(SWEEP_EVERY, chrono::Duration::days(SWEEP_RETENTION_DAYS))
         .open()
         .await?;
+    check_signing_key(&tessera, &config.kek).await?;
     bootstrap(&tessera, &config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| Error::config(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| {
+            Error::config(format!(
+                "cannot listen on {} (TESSERA_LISTEN / PORT): {e}. Fix: choose a free port \
+                 and an address of this machine, such as 0.0.0.0:8080",
+                config.listen
+            ))
+        })?;
     let local = listener.local_addr().map_err(Error::internal)?;
     let mut options = config.http.clone();
     options.metrics = install_metrics();
@@ -132,15 +144,42 @@ pub(crate) async fn serve(config: Config) -> Result<()> {
         "Tessera is listening; open the sign-in page at {}/sign-in",
         config.http.base_url
     );
-    let result = axum::serve(
+    let proxies = config.http.clone();
+    connections::serve(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        connections::fit_to_process(config.connections.clone()),
+        move |ip| proxies.is_trusted_proxy(ip),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(Error::internal);
+    .await;
     tracing::info!("stopped");
-    result
+    Ok(())
+}
+
+/// Open the active signing key (creating the first one on a new database),
+/// so a key-encryption key that cannot open it stops the start instead of
+/// failing every sign-in with 500 (issues 15 and 22).
+async fn check_signing_key(tessera: &Tessera, kek: &KekSource) -> Result<()> {
+    let Err(e) = tessera.tokens().current_kid().await else {
+        return Ok(());
+    };
+    if e.code() != "config_error" {
+        return Err(e);
+    }
+    let setting = match kek {
+        KekSource::DevFile(path) => format!(
+            "the development key-encryption key in {} (was the file replaced?)",
+            path.display()
+        ),
+        _ => "TESSERA_KEY_ENCRYPTION_KEY".to_owned(),
+    };
+    Err(Error::config(format!(
+        "{setting} does not open this database's signing key ({}). Fix: set \
+         TESSERA_KEY_ENCRYPTION_KEY to the key the database was set up with; while rotating \
+         to a new key, keep the old one in TESSERA_KEY_ENCRYPTION_KEY_OLD",
+        e.message()
+    )))
 }
 
 /// Install the Prometheus recorder as the process's metrics recorder and

@@ -1,25 +1,9 @@
 //! The real `tessera` executable: zero-configuration start, signals, the
 //! one-shot commands beside a running server, metrics.
 
-use std::process::{Child, Command, Stdio};
+use super::{Kill, free_port};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn wait_healthy(url: &str) -> serde_json::Value {
     let start = Instant::now();

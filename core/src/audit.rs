@@ -31,6 +31,9 @@ crate::words::protocol_words! {
     pub enum EventKind("audit event kind") {
         /// A user was created by sign-up.
         UserSignedUp => "user.signed_up",
+        /// A sign-up on an app that requires a verified email named an
+        /// address that has an account; nothing was created.
+        SignUpAddressTaken => "sign_up.address_taken",
         /// A user was changed by an administrator or themselves (`data.fields`).
         UserUpdated => "user.updated",
         /// A user was disabled (their sessions are revoked in a separate step).

@@ -805,12 +805,19 @@ pub struct Throttle {
 
 impl Throttle {
     /// When the key's wait ends, if it is waiting at `now` under `backoff`:
-    /// its last attempt is not older than `backoff.reset_after` and `now` is
-    /// before its `next_attempt_at` (the rule of
+    /// its last attempt set a wait (`next_attempt_at` after
+    /// `last_failure_at`), is not older than `backoff.reset_after`, and `now`
+    /// is before its `next_attempt_at` (the rule of
     /// [`ThrottleStore::reserve_attempt`](crate::store::ThrottleStore::reserve_attempt)).
+    ///
+    /// A free attempt sets no wait: concurrent callers whose `now` was read a
+    /// moment before the latest free attempt's are not refused.
     pub fn waiting_until(&self, now: DateTime<Utc>, backoff: &Backoff) -> Option<DateTime<Utc>> {
-        self.next_attempt_at
-            .filter(|until| self.last_failure_at >= now - backoff.reset_after && now < *until)
+        self.next_attempt_at.filter(|until| {
+            *until > self.last_failure_at
+                && self.last_failure_at >= now - backoff.reset_after
+                && now < *until
+        })
     }
 }
 

@@ -23,6 +23,14 @@
 //! wait ends keeps only unknown devices waiting
 //! ([`Passwords::sign_in_with_device`]).
 //!
+//! **Sign-up** on an app that requires a verified email answers the same
+//! for a new address and a taken one, and does the same work: hashing the
+//! password, trying to create the account, then, for a taken address, an
+//! audit event (`sign_up.address_taken`) and a decoy verification link where
+//! a new account gets its `user.signed_up` event and its real link
+//! ([`crate::emails`] explains decoys), so the answer does not come sooner
+//! for addresses that have accounts (issue 15, item 10).
+//!
 //! **Password change** checks the current password on a budget of its own
 //! (per user, the same backoff): a signed-in user's mistakes there neither
 //! slow down nor lock out sign-in, and sign-in failures do not block it.
@@ -38,7 +46,9 @@ use crate::model::{
     SignInMethod, User, UserId,
 };
 use crate::sessions::{AuthSession, SignInOutcome};
-use crate::validate::{MAX_PASSWORD_BYTES, check_new_password, normalize_email, normalize_name};
+use crate::validate::{
+    MAX_PASSWORD_BYTES, check_new_password, email_confusable_with, normalize_email, normalize_name,
+};
 use crate::{Audit, Error, ErrorKind, Inner, Result, Sessions, new_id};
 
 /// Failures needed before sign-in attempts are slowed down.
@@ -185,12 +195,17 @@ impl<'a> Passwords<'a> {
             created_at: now,
             last_used_at: None,
         };
+        let mut data = json!({ "method": "password" });
+        if let Some(twin) = email_confusable_with(&user.email) {
+            // Flagged, not refused: see docs/contract.md, "Email addresses".
+            data["email_confusable_with"] = twin.into();
+        }
         let event = Audit::new(self.inner).user_event(
             EventKind::UserSignedUp,
             Some(app),
             &user,
             Some(client),
-            json!({ "method": "password" }),
+            data,
         );
         match self
             .inner
@@ -201,6 +216,23 @@ impl<'a> Passwords<'a> {
         {
             Ok(()) => {}
             Err(e) if *e.kind() == ErrorKind::EmailTaken && app.settings.require_verified_email => {
+                // The same work a new account costs from here on (an audit
+                // event, a counted send, a token and a message in one step),
+                // as decoys: see "Sign-up" in the module docs.
+                Audit::new(self.inner)
+                    .record(
+                        EventKind::SignUpAddressTaken,
+                        Subject {
+                            app: Some(app),
+                            client: Some(client),
+                            ..Default::default()
+                        },
+                        json!({ "method": "password" }),
+                    )
+                    .await?;
+                crate::Emails::new(self.inner)
+                    .queue_decoy_verification(app, &user.email)
+                    .await?;
                 return Ok(SignUpOutcome::VerificationRequired);
             }
             Err(e) => return Err(e),

@@ -350,9 +350,9 @@ pub trait ThrottleStore: Send + Sync {
     /// and counts, so concurrent attempts cannot all slip through between a
     /// read and a write:
     ///
-    /// - while `key` waits (its last attempt is not older than
-    ///   `now - backoff.reset_after` and `now` is before its
-    ///   `next_attempt_at`), the answer is [`Reservation::Refused`] with that
+    /// - while `key` waits (its last attempt set a wait, is not older than
+    ///   `now - backoff.reset_after`, and `now` is before its
+    ///   `next_attempt_at`: [`Throttle::waiting_until`]), the answer is [`Reservation::Refused`] with that
     ///   time, and nothing changes;
     /// - otherwise the attempt is counted before it is made (a stale or
     ///   missing count restarts at 1), `last_failure_at` becomes `now`,

@@ -8,6 +8,9 @@
 use crate::model::{
     MAX_EMAIL_LEN, MAX_METADATA_LEN, MAX_NAME_LEN, MAX_SLUG_LEN, MAX_USER_AGENT_LEN,
 };
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::MixedScript;
+
 use crate::{Error, ErrorKind, Result};
 
 /// Shortest accepted password, in characters (NIST SP 800-63B).
@@ -18,34 +21,82 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// cannot be right and is refused before hashing.
 pub const MAX_PASSWORD_BYTES: usize = 4 * MAX_PASSWORD_CHARS;
 
-/// Normalise an email address: trim, lower-case, and check its shape
-/// (`local@domain`, no spaces or control characters, at most 254 bytes).
+/// Longest local part (before the `@`), in bytes (RFC 5321).
+const MAX_LOCAL_PART_LEN: usize = 64;
+
+/// Normalise an email address to the one form Tessera stores and compares
+/// (docs/contract.md, "Email addresses"), or refuse it with `invalid_email`:
+///
+/// - trimmed; no whitespace, control, format or other invisible
+///   (default-ignorable) character anywhere, so `ada\u{200B}@example.com` or
+///   a right-to-left override cannot make a visually identical twin;
+/// - the local part lower-cased and in Unicode NFC (a composed and a
+///   decomposed `é` are one mailbox), at most 64 bytes, in one script
+///   (UTS #39 "highly restrictive": Latin mixed with Cyrillic, as in a
+///   Cyrillic `а` inside `pаypal`, is refused; Han with Hiragana, Katakana,
+///   Hangul or Bopomofo is one script);
+/// - the domain mapped by IDNA (UTS #46, STD3 rules) to its ASCII form, so
+///   `bücher.example` and `xn--bcher-kva.example` are one mailbox; it needs
+///   a dot, except `localhost`;
+/// - at most 254 bytes in all.
 pub fn normalize_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
     let invalid = || Error::new(ErrorKind::InvalidEmail);
-    if email.is_empty() || email.len() > MAX_EMAIL_LEN {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > 4 * MAX_EMAIL_LEN {
         return Err(invalid());
     }
-    let Some((local, domain)) = email.rsplit_once('@') else {
+    let bad_char = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || is_invisible(c)
+            || matches!(c, '<' | '>' | '"' | '\\' | ',' | ';')
+    };
+    if raw.contains(bad_char) {
+        return Err(invalid());
+    }
+    let Some((local, domain)) = raw.rsplit_once('@') else {
         return Err(invalid());
     };
-    let bad_char = |c: char| {
-        c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '\\' | ',' | ';')
-    };
+    let local: String = local.to_lowercase().nfc().collect();
     if local.is_empty()
-        || local.len() > 64
-        || domain.is_empty()
-        || local.contains(bad_char)
-        || domain.contains(bad_char)
-        || domain.contains('@')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
-        || !domain.contains('.') && domain != "localhost"
+        || local.len() > MAX_LOCAL_PART_LEN
+        || local.contains('@')
+        || !local.as_str().is_single_script()
     {
         return Err(invalid());
     }
+    if domain.is_empty()
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(invalid());
+    }
+    let domain = idna::domain_to_ascii_strict(domain).map_err(|_| invalid())?;
+    if !domain.contains('.') && domain != "localhost" {
+        return Err(invalid());
+    }
+    let email = format!("{local}@{domain}");
+    if email.len() > MAX_EMAIL_LEN {
+        return Err(invalid());
+    }
     Ok(email)
+}
+
+/// For a normalised address whose local part is not ASCII but looks like an
+/// ASCII one (UTS #39 skeleton: `раураl` in Cyrillic looks like `paypal`),
+/// the ASCII address it can be taken for; `None` otherwise. Sign-up records
+/// it in the audit event (`email_confusable_with`) so an operator can find
+/// look-alike accounts; such an address is not refused, since a real
+/// mailbox may be written that way.
+pub fn email_confusable_with(email: &str) -> Option<String> {
+    let (local, domain) = email.rsplit_once('@')?;
+    if local.is_ascii() {
+        return None;
+    }
+    let skeleton: String = unicode_security::skeleton(local).collect();
+    let skeleton = skeleton.to_lowercase();
+    (skeleton.is_ascii() && skeleton != local).then(|| format!("{skeleton}@{domain}"))
 }
 
 /// Check a display name: at most 200 characters, no control characters;
@@ -149,6 +200,25 @@ pub fn normalize_user_agent(raw: &str) -> Option<String> {
     (!ua.is_empty()).then(|| ua.to_owned())
 }
 
+/// Whether `c` draws nothing: a format character ([`is_format_char`]) or a
+/// default-ignorable code point (Unicode's `Default_Ignorable_Code_Point`:
+/// fillers, variation selectors, tags), which renderers skip.
+fn is_invisible(c: char) -> bool {
+    is_format_char(c)
+        || matches!(
+            c,
+            '\u{34F}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
 /// Whether `c` is in Unicode's general category `Cf` (format characters:
 /// invisible, and able to reorder or hide the text around them).
 fn is_format_char(c: char) -> bool {
@@ -229,6 +299,10 @@ mod tests {
             "élodie@exemple.fr"
         );
         assert_eq!(normalize_email("dev@localhost").unwrap(), "dev@localhost");
+        assert_eq!(
+            normalize_email("ada+tag.x_y-z@example.com").unwrap(),
+            "ada+tag.x_y-z@example.com"
+        );
         let long = format!("{}@example.com", "a".repeat(250));
         for bad in [
             "",
@@ -245,6 +319,9 @@ mod tests {
             "a\n@example.com",
             &long,
             "\"a\"@example.com",
+            "a@[192.0.2.1]",
+            "a@exa_mple.com",
+            "a@-example.com",
         ] {
             assert_eq!(
                 normalize_email(bad).unwrap_err().code(),
@@ -252,6 +329,92 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// Issue 15, item 5: invisible characters made visually identical twin
+    /// accounts; only control characters were refused.
+    #[test]
+    fn invisible_characters_are_refused_anywhere() {
+        for bad in [
+            "ada\u{200B}@example.com",
+            "\u{200B}ada@example.com",
+            "ada@exam\u{200B}ple.com",
+            "ada\u{202E}moc@example.com",
+            "ada\u{2066}@example.com",
+            "ada\u{FEFF}@example.com",
+            "ada\u{AD}@example.com",
+            "ada\u{2060}@example.com",
+            "ada\u{180E}@example.com",
+            "ada\u{3164}@example.com",
+            "ada\u{FE0F}@example.com",
+            "ada\u{E0041}@example.com",
+            "ada\u{34F}@example.com",
+            "ada\u{A0}@example.com",
+            "ada\u{2007}@example.com",
+        ] {
+            assert_eq!(
+                normalize_email(bad).unwrap_err().code(),
+                "invalid_email",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn internationalised_domains_have_one_form() {
+        let ascii = "ada@xn--bcher-kva.example";
+        assert_eq!(normalize_email("ada@bücher.example").unwrap(), ascii);
+        assert_eq!(normalize_email("ada@BÜCHER.example").unwrap(), ascii);
+        assert_eq!(normalize_email("ada@xn--bcher-kva.example").unwrap(), ascii);
+        assert_eq!(normalize_email("ada@XN--BCHER-KVA.EXAMPLE").unwrap(), ascii);
+        // Decomposed ü (u + combining diaeresis) is the same domain.
+        assert_eq!(normalize_email("ada@bu\u{308}cher.example").unwrap(), ascii);
+        // Full-width dots and letters map as UTS #46 says.
+        assert_eq!(
+            normalize_email("ada@ｅｘａｍｐｌｅ。com").unwrap(),
+            "ada@example.com"
+        );
+        // A broken A-label is refused, not stored.
+        for bad in [
+            "ada@xn--.example",
+            "ada@xn--a.example",
+            "ada@xn--bcher-kva-.example",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_parts_are_nfc_and_single_script() {
+        // Composed and decomposed é: one mailbox.
+        assert_eq!(
+            normalize_email("e\u{301}lodie@example.fr").unwrap(),
+            normalize_email("\u{E9}lodie@example.fr").unwrap()
+        );
+        // One script, or Han with Japanese kana, is fine.
+        normalize_email("сергей@example.com").unwrap();
+        normalize_email("山田たろう@example.jp").unwrap();
+        normalize_email("ada.lovelace2@example.com").unwrap();
+        // Latin with a Cyrillic а or a Greek ο: refused.
+        for bad in ["p\u{430}ypal@example.com", "g\u{3BF}\u{3BF}gle@example.com"] {
+            assert_eq!(
+                normalize_email(bad).unwrap_err().code(),
+                "invalid_email",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_script_look_alikes_are_flagged() {
+        // All-Cyrillic "раураl" minus the Latin l: "рауса" looks like "payca".
+        let twin = normalize_email("\u{440}\u{430}\u{443}\u{441}\u{430}@example.com").unwrap();
+        assert_eq!(
+            email_confusable_with(&twin).as_deref(),
+            Some("payca@example.com")
+        );
+        assert_eq!(email_confusable_with("payca@example.com"), None);
+        assert_eq!(email_confusable_with("сергей@example.com"), None);
     }
 
     #[test]

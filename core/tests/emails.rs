@@ -610,3 +610,126 @@ async fn mail_worker_delivers_and_ends_with_the_last_handle() {
         .expect("the worker ends once the Tessera is dropped")
         .unwrap();
 }
+
+/// What one call wrote: messages queued, audit events appended.
+async fn writes_of<F: std::future::Future<Output = ()>>(e: &Env, f: F) -> (u64, usize) {
+    let store = e.t.store();
+    let query = tessera_core::model::AuditQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    let (mail, events) = (
+        store.mail().pending_mail().await.unwrap(),
+        store.audit().list_events(&query).await.unwrap().len(),
+    );
+    f.await;
+    (
+        store.mail().pending_mail().await.unwrap() - mail,
+        store.audit().list_events(&query).await.unwrap().len() - events,
+    )
+}
+
+/// Issue 15, item 10: the work behind a "send" must not depend on whether
+/// the address has an account, or the request after it is slower for known
+/// addresses (the work competes for the database). A send to an unknown
+/// address now queues one (decoy) message and records one event, like a
+/// send to a known one; the decoy is claimed and deleted, never mailed.
+#[tokio::test]
+async fn sends_do_the_same_store_work_for_known_and_unknown_addresses() {
+    let e = env().await;
+    e.sign_up("known@example.com").await;
+    e.deliver().await;
+    let app = e.t.apps().default_app().await.unwrap();
+    let emails = e.t.emails();
+    let flows = [
+        tessera_core::SendFlow::PasswordReset,
+        tessera_core::SendFlow::SignInCode,
+        tessera_core::SendFlow::MagicLink { redirect_uri: None },
+    ];
+    for flow in &flows {
+        let known = writes_of(&e, async {
+            emails
+                .send(&app, flow, "known@example.com", &e.client)
+                .await
+                .unwrap();
+        })
+        .await;
+        let unknown = writes_of(&e, async {
+            emails
+                .send(&app, flow, "nobody@example.com", &e.client)
+                .await
+                .unwrap();
+        })
+        .await;
+        assert_eq!(known, (1, 1), "{flow:?}");
+        assert_eq!(unknown, known, "{flow:?}: the same writes either way");
+        let report = emails.deliver_pending(&e.inbox, 100).await.unwrap();
+        assert_eq!((report.sent, report.decoys, report.failed), (1, 1, 0));
+        let mails = e.inbox.take();
+        assert_eq!(mails.len(), 1);
+        assert_eq!(mails[0].to, "known@example.com");
+        assert_eq!(e.t.store().mail().pending_mail().await.unwrap(), 0);
+    }
+    // Sign-up on an app that requires a verified email: a taken address
+    // costs the same writes as a new one (one message, one event).
+    let settings = AppSettings {
+        require_verified_email: true,
+        ..app.settings.clone()
+    };
+    let app =
+        e.t.apps()
+            .update(app.id, None, None, Some(settings))
+            .await
+            .unwrap();
+    let sign_up = |email: &'static str| {
+        let (t, app, client) = (e.t.clone(), app.clone(), e.client.clone());
+        async move {
+            let out = t
+                .passwords()
+                .sign_up(&app, email, PW, None, &client)
+                .await
+                .unwrap();
+            assert_eq!(out, SignUpOutcome::VerificationRequired);
+        }
+    };
+    let new = writes_of(&e, sign_up("new@example.com")).await;
+    let taken = writes_of(&e, sign_up("known@example.com")).await;
+    assert_eq!(new, (1, 1));
+    assert_eq!(taken, new, "a taken address writes what a new one does");
+    let report = emails.deliver_pending(&e.inbox, 100).await.unwrap();
+    assert_eq!((report.sent, report.decoys), (1, 1));
+    assert_eq!(e.inbox.take()[0].to, "new@example.com");
+    let events =
+        e.t.store()
+            .audit()
+            .list_events(&tessera_core::model::AuditQuery {
+                kind: Some("sign_up.address_taken".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].user_id, None, "no account is named");
+}
+
+/// A decoy token is bound to no account: even its own secret signs nobody
+/// in (the secret never leaves the server; this checks the binding).
+#[tokio::test]
+async fn decoy_codes_sign_nobody_in() {
+    let e = env().await;
+    let app = e.t.apps().default_app().await.unwrap();
+    e.t.emails()
+        .send_sign_in_code(&app, "nobody@example.com", &e.client)
+        .await
+        .unwrap();
+    // Every code answers invalid_credentials; none signs in.
+    for code in ["000000", "123456", "999999"] {
+        let err =
+            e.t.emails()
+                .sign_in_with_code(&app, "nobody@example.com", code, &e.client)
+                .await
+                .unwrap_err();
+        assert_eq!(err.code(), "invalid_credentials");
+    }
+}

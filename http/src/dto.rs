@@ -1,13 +1,17 @@
-//! The JSON shapes of the API: what crosses the wire, documented for OpenAPI.
+//! The wire shapes several capabilities answer: users, sessions, *Tokens*,
+//! the MFA answer of a sign-in, "accepted". A capability keeps the shapes
+//! only it uses in its own folder (`<capability>/dto.rs`).
 //!
 //! These are deliberately separate from the core's domain types, so the wire
 //! contract changes only on purpose.
 
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tessera_core::AuthSession;
-use tessera_core::model::{ApiKey, App, AppSettings, AuditEvent, Session, User};
+use tessera_core::model::{Session, User};
+use tessera_core::{AuthSession, SignInOutcome};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -139,26 +143,28 @@ pub struct MfaRequiredView {
     pub methods: Vec<String>,
 }
 
-/// The caller's session and user.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CurrentSessionView {
-    /// The user.
-    pub user: UserView,
-    /// The session.
-    pub session: SessionView,
-}
+/// The JSON answer of every sign-in route: 200 *Tokens*, or 200
+/// `{"mfa_required": true, "mfa_token", "methods"}` when a second factor is
+/// needed.
+pub struct SignInAnswer(pub SignInOutcome);
 
-/// `POST /v1/sign-up`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignUpRequest {
-    /// Email address.
-    pub email: String,
-    /// Password (8 to 256 characters).
-    pub password: String,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
+impl IntoResponse for SignInAnswer {
+    fn into_response(self) -> Response {
+        match self.0 {
+            SignInOutcome::Complete(s) => {
+                (StatusCode::OK, axum::Json(TokensView::from(*s))).into_response()
+            }
+            SignInOutcome::MfaRequired(c) => (
+                StatusCode::OK,
+                axum::Json(MfaRequiredView {
+                    mfa_required: true,
+                    mfa_token: c.mfa_token,
+                    methods: c.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+                }),
+            )
+                .into_response(),
+        }
+    }
 }
 
 /// Accepted, waiting for email verification.
@@ -166,56 +172,6 @@ pub struct SignUpRequest {
 pub struct AcceptedView {
     /// What happens next.
     pub status: String,
-}
-
-/// `POST /v1/sign-in/password`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SignInRequest {
-    /// Email address.
-    pub email: String,
-    /// Password.
-    pub password: String,
-}
-
-/// `POST /v1/token/refresh`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The refresh token.
-    pub refresh_token: String,
-}
-
-/// `POST /v1/password/change`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChangeRequest {
-    /// The current password.
-    pub current_password: String,
-    /// The new password.
-    pub new_password: String,
-}
-
-/// `PATCH /v1/me`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MePatch {
-    /// New display name (`null` clears it).
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<Option<String>>,
-}
-
-/// Distinguish an absent field (`None`) from `null` (`Some(None)`).
-pub mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    /// Deserialize a present field, `null` included, as `Some`.
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// A list of sessions.
@@ -232,240 +188,14 @@ pub struct RevokedView {
     pub revoked: u64,
 }
 
-/// An app.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AppView {
-    /// App id (OAuth `client_id`, JWT `aud`).
-    pub id: Uuid,
-    /// Pool id.
-    pub pool_id: Uuid,
-    /// Slug.
-    pub slug: String,
-    /// Name.
-    pub name: String,
-    /// Settings.
-    #[schema(value_type = Object)]
-    pub settings: AppSettings,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
+/// Distinguish an absent field (`None`) from `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
 
-impl From<App> for AppView {
-    fn from(a: App) -> Self {
-        AppView {
-            id: a.id,
-            pool_id: a.pool_id,
-            slug: a.slug,
-            name: a.name,
-            settings: a.settings,
-            created_at: a.created_at,
-            updated_at: a.updated_at,
-        }
+    /// Deserialize a present field, `null` included, as `Some`.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
-}
-
-/// A list of apps.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AppsView {
-    /// Apps, oldest first.
-    pub apps: Vec<AppView>,
-}
-
-/// `POST /v1/admin/apps`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AppCreate {
-    /// Unique slug.
-    pub slug: String,
-    /// Display name.
-    pub name: String,
-    /// Pool (default: the default pool).
-    #[serde(default)]
-    pub pool_id: Option<Uuid>,
-    /// Settings (merged over the defaults).
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub settings: Option<Value>,
-}
-
-/// `PATCH /v1/admin/apps/{app}`: a name, a slug, and/or any settings fields
-/// (given at the top level or under `settings`), merged over the current ones.
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AppPatch {
-    /// New name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// New slug.
-    #[serde(default)]
-    pub slug: Option<String>,
-    /// Settings to change.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub settings: Option<Value>,
-    /// Settings fields given at the top level, e.g. `redirect_uris`.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub rest: serde_json::Map<String, Value>,
-}
-
-/// A page of users.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct UsersPage {
-    /// Users, in id order.
-    pub users: Vec<UserView>,
-    /// Cursor for the next page, or null at the end.
-    pub next_cursor: Option<String>,
-}
-
-/// `PATCH /v1/admin/users/{id}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdminUserPatch {
-    /// New email.
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Verified flag.
-    #[serde(default)]
-    pub email_verified: Option<bool>,
-    /// Name (`null` clears).
-    #[serde(default, with = "double_option")]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<Option<String>>,
-    /// Metadata (replaces).
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Value>,
-    /// Disable (revokes sessions) or enable.
-    #[serde(default)]
-    pub disabled: Option<bool>,
-}
-
-/// An audit event.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditEventView {
-    /// Event id.
-    pub id: Uuid,
-    /// Type, e.g. `sign_in.failed`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Pool.
-    pub pool_id: Option<Uuid>,
-    /// App.
-    pub app_id: Option<Uuid>,
-    /// User.
-    pub user_id: Option<Uuid>,
-    /// Session.
-    pub session_id: Option<Uuid>,
-    /// Client IP.
-    pub ip: Option<String>,
-    /// Client user agent.
-    pub user_agent: Option<String>,
-    /// Details.
-    #[schema(value_type = Object)]
-    pub data: Value,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-impl From<AuditEvent> for AuditEventView {
-    fn from(e: AuditEvent) -> Self {
-        AuditEventView {
-            id: e.id,
-            kind: e.kind,
-            pool_id: e.pool_id,
-            app_id: e.app_id,
-            user_id: e.user_id,
-            session_id: e.session_id,
-            ip: e.ip,
-            user_agent: e.user_agent,
-            data: e.data,
-            at: e.at,
-        }
-    }
-}
-
-/// A page of audit events.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AuditPage {
-    /// Events, newest first.
-    pub events: Vec<AuditEventView>,
-    /// Cursor for the next (older) page.
-    pub next_cursor: Option<String>,
-}
-
-/// An API key (never its secret).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ApiKeyView {
-    /// Key id.
-    pub id: Uuid,
-    /// Label.
-    pub name: String,
-    /// First characters of the key.
-    pub hint: String,
-    /// Scopes.
-    pub scopes: Vec<String>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last used.
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// Expiry.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Revocation time.
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiKey> for ApiKeyView {
-    fn from(k: ApiKey) -> Self {
-        ApiKeyView {
-            id: k.id,
-            name: k.name,
-            hint: k.hint,
-            scopes: k.scopes,
-            created_at: k.created_at,
-            last_used_at: k.last_used_at,
-            expires_at: k.expires_at,
-            revoked_at: k.revoked_at,
-        }
-    }
-}
-
-/// A list of API keys.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ApiKeysView {
-    /// Keys, oldest first.
-    pub api_keys: Vec<ApiKeyView>,
-}
-
-/// `POST /v1/admin/api-keys`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ApiKeyCreate {
-    /// Label.
-    pub name: String,
-    /// Scopes (default `["admin"]`).
-    #[serde(default)]
-    pub scopes: Option<Vec<String>>,
-    /// Expiry.
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// A new API key: the secret is shown here once.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CreatedApiKeyView {
-    /// The key.
-    pub api_key: ApiKeyView,
-    /// The secret (`tsk_…`). Store it now; it is never shown again.
-    pub secret: String,
-}
-
-/// `GET /healthz`.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Health {
-    /// `ok`.
-    pub status: String,
-    /// Server version.
-    pub version: String,
 }

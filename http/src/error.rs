@@ -149,12 +149,19 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let mut res = body(status, e.code(), message, field);
-        if let ErrorKind::RateLimited { retry_after } = e.kind() {
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-        }
+        set_retry_after(&mut res, &e);
         res
+    }
+}
+
+/// Give `res` a `Retry-After` header when `e` is a rate limit: whole seconds,
+/// rounded up, at least 1. The one place this header is set, for JSON
+/// answers and hosted pages alike.
+pub(crate) fn set_retry_after(res: &mut Response, e: &Error) {
+    if let ErrorKind::RateLimited { retry_after } = e.kind() {
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
     }
 }
 

@@ -9,27 +9,34 @@
 //! storage driver, log subscriber or metrics exporter comes with it; the
 //! runner picks those (see [`HttpOptions::metrics`]).
 //!
+//! One folder per capability (`passwords`, `sessions`, `account`, `email`,
+//! `oauth`, `passkeys`, `mfa`, `admin`), each with its JSON routes
+//! (`api.rs`), its hosted pages (`pages.rs`) and its wire shapes (`dto.rs`);
+//! the hosted-page kit in `hosted`; shared plumbing in `extract`, `error`,
+//! `state`, `security`, `limits`, `metrics`, `openapi`. The layout, and the
+//! files a new capability adds, are in `docs/architecture.md`.
+//!
 //! Layers, outermost first: body limit → metrics → security headers and
 //! error envelope → request timeout → read the whole body → per-app CORS →
 //! routes.
 
+mod account;
 mod admin;
-mod admin_oauth;
-mod api;
 pub mod dto;
 mod email;
-mod email_pages;
 pub mod error;
 pub mod extract;
+mod hosted;
 pub mod limits;
 mod metrics;
 mod mfa;
-mod mfa_pages;
 mod oauth;
+mod openapi;
 mod ops;
-mod pages;
-mod passkey_pages;
 mod passkeys;
+mod passwords;
+pub mod security;
+mod sessions;
 pub mod state;
 
 use std::sync::Arc;
@@ -39,93 +46,31 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use tessera_core::Tessera;
 use tower_http::timeout::TimeoutLayer;
-use utoipa::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use metrics::MetricsRenderer;
 pub use state::{AppState, HttpOptions};
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Tessera", description = "Self-hostable user authentication: JSON API, admin API and hosted pages."),
-    tags(
-        (name = "sign-in", description = "Create accounts and sign in"),
-        (name = "sessions", description = "Sessions, refresh and sign-out"),
-        (name = "account", description = "The signed-in user"),
-        (name = "email", description = "Email verification, password reset, codes, magic links, email change"),
-        (name = "passkeys", description = "WebAuthn passkeys: registration, sign-in, second factor, management"),
-        (name = "admin", description = "Admin API (API key)"),
-        (name = "pages", description = "Hosted pages (HTML)"),
-        (name = "ops", description = "Health, metrics, keys")),
-    modifiers(&Security))]
-struct ApiDoc;
-
-struct Security;
-
-impl utoipa::Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-        components.add_security_scheme(
-            "cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(extract::SESSION_COOKIE))),
-        );
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("tsk_…")
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The router and its OpenAPI document, before state is attached.
+/// Every route and its OpenAPI document, before state is attached: one line
+/// per capability.
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(api::routes())
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(passwords::routes())
+        .merge(sessions::routes())
+        .merge(account::routes())
         .merge(email::routes())
-        .merge(email_pages::routes())
         .merge(admin::routes())
-        .merge(admin_oauth::routes())
         .merge(oauth::routes())
-        .merge(pages::routes())
+        .merge(hosted::routes())
         .merge(mfa::routes())
-        .merge(mfa_pages::routes())
         .merge(passkeys::routes())
-        .merge(passkey_pages::routes())
         .merge(ops::routes())
-        .split_for_parts();
-    (router, doc)
+        .split_for_parts()
 }
 
 /// The OpenAPI 3.1 document of every route the router serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = routes().1;
-    let mut path = utoipa::openapi::path::PathItem::new(
-        utoipa::openapi::HttpMethod::Get,
-        utoipa::openapi::path::OperationBuilder::new()
-            .summary(Some("This OpenAPI document"))
-            .tag("ops")
-            .response(
-                "200",
-                utoipa::openapi::ResponseBuilder::new().description("OpenAPI 3.1 JSON"),
-            ),
-    );
-    path.summary = None;
-    doc.paths.paths.insert("/v1/openapi.json".into(), path);
-    doc
+    openapi::complete(routes().1)
 }
 
 /// The full router with default options.
@@ -140,16 +85,9 @@ pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
         options: Arc::new(options.clone()),
         tessera,
     };
-    let doc = Arc::new(openapi());
     let (routes, _) = routes();
     routes
-        .route(
-            "/v1/openapi.json",
-            axum::routing::get(move || {
-                let doc = doc.clone();
-                async move { axum::Json(doc.as_ref().clone()) }
-            }),
-        )
+        .route(openapi::PATH, openapi::serve(openapi()))
         .fallback(|| async { error::envelope_for_status(StatusCode::NOT_FOUND) })
         .method_not_allowed_fallback(|| async {
             error::envelope_for_status(StatusCode::METHOD_NOT_ALLOWED)
@@ -172,5 +110,3 @@ pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
 }
-
-pub mod security;

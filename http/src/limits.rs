@@ -5,6 +5,7 @@
 //! instances each enforces its own share, and a restart forgets them, which
 //! is harmless. `TESSERA_RATE_LIMITS=off` disables them for load tests.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -95,5 +96,25 @@ impl RateLimits {
             self.per_account.retain_recent();
         }
         res.map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
+    }
+}
+
+impl RateLimits {
+    /// Run `call` when `action` from `ip` (and, given one, attempts on
+    /// `account`) is within its limits; `rate_limited` without running it
+    /// otherwise. The "rate limit, then call" step of the hosted pages, which
+    /// answer a refusal as they answer the call's own errors.
+    pub async fn guard<T>(
+        &self,
+        action: Action,
+        ip: Option<IpAddr>,
+        account: Option<&str>,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.check_ip(action, ip)?;
+        if let Some(account) = account {
+            self.check_account(account)?;
+        }
+        call.await
     }
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use tessera_core::Error;
 
 /// Renders the process's metrics for `/metrics`, in the Prometheus text
 /// format (`text/plain; version=0.0.4`); e.g. a Prometheus exporter handle's
@@ -55,7 +56,15 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     res
 }
 
-/// Count a sign-in outcome (`succeeded`, or the error code).
-pub(crate) fn sign_in(method: &'static str, outcome: &str) {
+/// Count a sign-in's outcome: `succeeded`, or the error code.
+pub(crate) fn sign_in<T>(method: &'static str, result: &Result<T, Error>) {
+    sign_in_outcome(
+        method,
+        result.as_ref().map_or_else(|e| e.code(), |_| "succeeded"),
+    );
+}
+
+/// Count a sign-in outcome given as its label (`succeeded`, or an error code).
+pub(crate) fn sign_in_outcome(method: &'static str, outcome: &str) {
     metrics::counter!("tessera_sign_ins_total", "method" => method, "outcome" => outcome.to_owned()).increment(1);
 }

@@ -4,20 +4,26 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-use crate::dto::Health;
 use crate::error::{ApiResult, ErrorEnvelope};
+use crate::openapi::handlers;
 use crate::state::AppState;
 
 /// Routes of this module (the OpenAPI route is added by the router, which owns the document).
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .routes(routes!(metrics))
-        .routes(routes!(jwks))
+    handlers![healthz; readyz; metrics; jwks]
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct Health {
+    /// `ok`.
+    pub(crate) status: String,
+    /// Server version.
+    pub(crate) version: String,
 }
 
 /// Liveness and version.

@@ -6,7 +6,7 @@ use tessera_http::HttpOptions;
 
 use crate::harness::*;
 
-/// The routes of DESIGN.md 4.1 this server implements (method, path).
+/// The routes of docs/contract.md section 5 this server implements (method, path).
 const STABLE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/.well-known/jwks.json"),
@@ -99,12 +99,7 @@ fn every_stable_route_is_documented() {
 #[tokio::test]
 async fn every_documented_route_is_served() {
     let s = server("memory").await;
-    let served = s
-        .client
-        .get(s.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let served = s.get("/v1/openapi.json").await;
     let served: serde_json::Value = served.json().await.unwrap();
     assert_eq!(
         served,
@@ -193,19 +188,9 @@ async fn every_error_status_carries_the_envelope_and_security_headers() {
                 .unwrap(),
         ),
     ];
-    let mut limited = None;
-    for _ in 0..40 {
-        let r = c
-            .post(s.url("/v1/sign-up"))
-            .json(&json!({"email": "bad", "password": "p"}))
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 429 {
-            limited = Some(r);
-            break;
-        }
-    }
+    let limited = s
+        .until_limited("/v1/sign-up", json!({"email": "bad", "password": "p"}), 40)
+        .await;
     cases.push((429, limited.expect("sign-up is rate limited")));
     for (expected, res) in cases.drain(..) {
         assert_eq!(res.status().as_u16(), expected);
@@ -253,22 +238,14 @@ async fn metrics_count_requests_and_sign_ins() {
             json!({"email": "metrics@example.com", "password": "nope nope nope"}),
         )
         .await;
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.text("/metrics").await;
     assert!(text.contains("tessera_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/v1/sign-up\""));
     assert!(
         text.contains("tessera_sign_ins_total") && text.contains("outcome=\"invalid_credentials\"")
     );
     assert!(text.contains("tessera_http_request_duration_seconds"));
-    let (status, ready) = read(s.client.get(s.url("/readyz")).send().await.unwrap()).await;
+    let (status, ready) = read(s.get("/readyz").await).await;
     assert_eq!(status, 200);
     assert_eq!(ready["status"], "ready");
 }
@@ -285,7 +262,7 @@ async fn metrics_without_a_renderer_answer_404() {
         },
     )
     .await;
-    let res = s.client.get(s.url("/metrics")).send().await.unwrap();
+    let res = s.get("/metrics").await;
     assert_eq!(res.status(), 404);
     assert_eq!(res.text().await.unwrap(), "metrics recorder not installed");
 }

@@ -33,16 +33,10 @@ fn error_codes() -> Value {
 
 fn check(name: &str, value: &Value) {
     let path = testdata().join(name);
-    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
-    if std::env::var_os("TESSERA_UPDATE_VECTORS").is_some() {
-        std::fs::write(&path, &text).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == text,
-        "{} is stale; regenerate with TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests error_codes",
-        path.display()
+    crate::harness::check_snapshot(
+        &path,
+        value,
+        "stale; regenerate with TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests error_codes",
     );
 }
 

@@ -10,13 +10,7 @@ async fn full_flow(backend: &str) {
     assert_eq!(signed_up["token_type"], "Bearer");
     assert_eq!(signed_up["user"]["email"], "flow@example.com");
 
-    let (status, signed_in) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({"email": "FLOW@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 200, "{signed_in}");
+    let signed_in = s.sign_in("FLOW@example.com").await;
     let access = signed_in["access_token"].as_str().unwrap().to_owned();
     let refresh = signed_in["refresh_token"].as_str().unwrap().to_owned();
     assert!(refresh.starts_with("tsr_"));
@@ -77,13 +71,9 @@ async fn full_flow(backend: &str) {
         .await;
     let access = fresh["access_token"].as_str().unwrap();
     let res = s
-        .client
-        .post(s.url("/v1/sign-out"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(reqwest::Method::POST, "/v1/sign-out", Some(access), None)
+        .await;
+    assert_eq!(res.0, 204);
     let (status, _) = s.get_auth("/v1/session", access).await;
     assert_eq!(status, 401);
 }
@@ -146,39 +136,32 @@ async fn sessions_me_and_password_change() {
     assert_eq!(list["sessions"].as_array().unwrap().len(), 2);
 
     let res = s
-        .client
-        .patch(s.url("/v1/me"))
-        .bearer_auth(token_a)
-        .json(&json!({"name": "Grace Hopper"}))
-        .send()
-        .await
-        .unwrap();
-    let (status, me) = read(res).await;
+        .send(
+            reqwest::Method::PATCH,
+            "/v1/me",
+            Some(token_a),
+            Some(json!({"name": "Grace Hopper"})),
+        )
+        .await;
+    let (status, me) = res;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["name"], "Grace Hopper");
     let (_, me) = s.get_auth("/v1/me", token_b).await;
     assert_eq!(me["name"], "Grace Hopper");
 
     // Wrong current password.
-    let res = s
-        .client
-        .post(s.url("/v1/password/change"))
-        .bearer_auth(token_a)
-        .json(&json!({"current_password": "not it at all", "new_password": "a brand new passphrase 7"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+    let res = s.send(reqwest::Method::POST, "/v1/password/change", Some(token_a), Some(json!({"current_password": "not it at all", "new_password": "a brand new passphrase 7"}))).await;
+    assert_eq!(res.0, 401);
     // Right one: other sessions are signed out, this one stays.
     let res = s
-        .client
-        .post(s.url("/v1/password/change"))
-        .bearer_auth(token_a)
-        .json(&json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 7"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(
+            reqwest::Method::POST,
+            "/v1/password/change",
+            Some(token_a),
+            Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 7"})),
+        )
+        .await;
+    assert_eq!(res.0, 204);
     assert_eq!(s.get_auth("/v1/session", token_a).await.0, 200);
     assert_eq!(s.get_auth("/v1/session", token_b).await.0, 401);
     let (status, _) = s
@@ -200,22 +183,18 @@ async fn sessions_me_and_password_change() {
     let (_, cur) = s.get_auth("/v1/session", token_c).await;
     let sid_c = cur["session"]["id"].as_str().unwrap();
     let res = s
-        .client
-        .delete(s.url(&format!("/v1/sessions/{sid_c}")))
-        .bearer_auth(token_a)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/sessions/{sid_c}"),
+            Some(token_a),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
     assert_eq!(s.get_auth("/v1/session", token_c).await.0, 401);
-    let res = s
-        .client
-        .delete(s.url("/v1/sessions"))
-        .bearer_auth(token_a)
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = read(res).await;
+    let (status, body) = s
+        .send(reqwest::Method::DELETE, "/v1/sessions", Some(token_a), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["revoked"], 1);
     assert_eq!(s.get_auth("/v1/session", token_a).await.0, 401);
@@ -226,115 +205,88 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
     let s = server("memory").await;
     let user = s.sign_up("admin-target@example.com").await;
     let uid = user["user"]["id"].as_str().unwrap();
-    let admin = |m: reqwest::Method, p: &str| s.client.request(m, s.url(p)).bearer_auth(ADMIN_KEY);
 
     // Apps: create, patch settings at the top level, get by slug, list, delete.
-    let (status, app) = read(
-        admin(reqwest::Method::POST, "/v1/admin/apps")
-            .json(&json!({"slug": "shop", "name": "Shop"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, app) = s
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/apps",
+            Some(json!({"slug": "shop", "name": "Shop"})),
+        )
+        .await;
     assert_eq!(status, 201, "{app}");
-    let (status, patched) = read(
-        admin(reqwest::Method::PATCH, "/v1/admin/apps/shop")
-            .json(&json!({"redirect_uris": ["https://shop.example/callback"], "cors_origins": ["https://shop.example"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
+    let (status, patched) = s.admin(reqwest::Method::PATCH, "/v1/admin/apps/shop", Some(json!({"redirect_uris": ["https://shop.example/callback"], "cors_origins": ["https://shop.example"]})))
     .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(
         patched["settings"]["redirect_uris"][0],
         "https://shop.example/callback"
     );
-    let (status, bad) = read(
-        admin(reqwest::Method::PATCH, "/v1/admin/apps/shop")
-            .json(&json!({"no_such_setting": 1}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, bad) = s
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/shop",
+            Some(json!({"no_such_setting": 1})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_error(&bad, "invalid_input");
-    let (_, apps) = read(
-        admin(reqwest::Method::GET, "/v1/admin/apps")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, apps) = s.admin(reqwest::Method::GET, "/v1/admin/apps", None).await;
     assert_eq!(apps["apps"].as_array().unwrap().len(), 2);
-    let res = admin(reqwest::Method::DELETE, "/v1/admin/apps/default")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    let res = s
+        .admin(reqwest::Method::DELETE, "/v1/admin/apps/default", None)
+        .await;
+    assert_eq!(res.0, 403);
 
     // Users: search, page, get, patch (disable revokes sessions), delete.
     for i in 0..5 {
         s.sign_up(&format!("page{i}@example.com")).await;
     }
-    let (_, page1) = read(
-        admin(reqwest::Method::GET, "/v1/admin/users?limit=4")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, page1) = s
+        .admin(reqwest::Method::GET, "/v1/admin/users?limit=4", None)
+        .await;
     assert_eq!(page1["users"].as_array().unwrap().len(), 4);
     let cursor = page1["next_cursor"].as_str().unwrap();
-    let (_, page2) = read(
-        admin(
+    let (_, page2) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/users?limit=4&cursor={cursor}"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(page2["users"].as_array().unwrap().len(), 2);
     assert!(page2["next_cursor"].is_null());
-    let (_, found) = read(
-        admin(reqwest::Method::GET, "/v1/admin/users?email=admin-target")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, found) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/users?email=admin-target",
+            None,
+        )
+        .await;
     assert_eq!(found["users"][0]["id"], uid);
-    let (status, _) = read(
-        admin(reqwest::Method::GET, &format!("/v1/admin/users/{uid}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = s
+        .admin(
+            reqwest::Method::GET,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
-    let (_, sessions) = read(
-        admin(
+    let (_, sessions) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/users/{uid}/sessions"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(sessions["sessions"].as_array().unwrap().len(), 1);
-    let (status, disabled) = read(
-        admin(reqwest::Method::PATCH, &format!("/v1/admin/users/{uid}"))
-            .json(&json!({"disabled": true, "metadata": {"plan": "pro"}}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, disabled) = s
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/users/{uid}"),
+            Some(json!({"disabled": true, "metadata": {"plan": "pro"}})),
+        )
+        .await;
     assert_eq!(status, 200, "{disabled}");
     assert_eq!(disabled["disabled"], true);
     assert_eq!(
@@ -351,99 +303,82 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await;
     assert_eq!(status, 403);
     assert_error(&body, "user_disabled");
-    let res = admin(
-        reqwest::Method::DELETE,
-        &format!("/v1/admin/users/{uid}/sessions"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(read(res).await.0, 200);
-    let res = admin(reqwest::Method::DELETE, &format!("/v1/admin/users/{uid}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
-    let (status, body) = read(
-        admin(reqwest::Method::GET, &format!("/v1/admin/users/{uid}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let res = s
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/users/{uid}/sessions"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 200);
+    let res = s
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
+    let (status, body) = s
+        .admin(
+            reqwest::Method::GET,
+            &format!("/v1/admin/users/{uid}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
     assert_error(&body, "not_found");
 
     // Audit: filter by type and user.
-    let (_, audit) = read(
-        admin(
+    let (_, audit) = s
+        .admin(
             reqwest::Method::GET,
             &format!("/v1/admin/audit?type=user.deleted&user={uid}"),
+            None,
         )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+        .await;
     assert_eq!(audit["events"].as_array().unwrap().len(), 1, "{audit}");
     assert_eq!(audit["events"][0]["type"], "user.deleted");
 
     // API keys: create (secret shown once), a read-only key cannot write, revoke.
-    let (status, created) = read(
-        admin(reqwest::Method::POST, "/v1/admin/api-keys")
-            .json(&json!({"name": "reader", "scopes": ["users:read"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, created) = s
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/api-keys",
+            Some(json!({"name": "reader", "scopes": ["users:read"]})),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap();
     let kid = created["api_key"]["id"].as_str().unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/users"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .send(reqwest::Method::GET, "/v1/admin/users", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 200);
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
-    let (_, keys) = read(
-        admin(reqwest::Method::GET, "/v1/admin/api-keys")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+        .send(reqwest::Method::GET, "/v1/admin/apps", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 403);
+    let (_, keys) = s
+        .admin(reqwest::Method::GET, "/v1/admin/api-keys", None)
+        .await;
     assert!(keys.to_string().contains("reader"));
     assert!(
         !keys.to_string().contains(secret),
         "secrets are never listed"
     );
-    let res = admin(
-        reqwest::Method::DELETE,
-        &format!("/v1/admin/api-keys/{kid}"),
-    )
-    .send()
-    .await
-    .unwrap();
-    assert_eq!(res.status(), 204);
     let res = s
-        .client
-        .get(s.url("/v1/admin/users"))
-        .bearer_auth(secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401, "a revoked key stops working");
-    let res = s.client.get(s.url("/v1/admin/users")).send().await.unwrap();
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/api-keys/{kid}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 204);
+    let res = s
+        .send(reqwest::Method::GET, "/v1/admin/users", Some(secret), None)
+        .await;
+    assert_eq!(res.0, 401, "a revoked key stops working");
+    let res = s.get("/v1/admin/users").await;
     assert_eq!(res.status(), 401, "no key");
 }

@@ -68,8 +68,15 @@ pub(crate) fn skip_postgres() -> bool {
 }
 
 pub(crate) async fn tessera(store: Arc<dyn Store>) -> Tessera {
+    tessera_in(store, false).await
+}
+
+/// A Tessera over `store`, in development mode if `development` (loopback
+/// OAuth provider endpoints allowed), with the admin key bootstrapped.
+pub(crate) async fn tessera_in(store: Arc<dyn Store>, development: bool) -> Tessera {
     let t = Tessera::builder()
         .store(store)
+        .development(development)
         .key_encryption_key(KeyRing::new([9; 32], []))
         .issuer("http://127.0.0.1")
         .password_params(PasswordParams::insecure_fast_for_tests())
@@ -128,7 +135,13 @@ pub(crate) async fn spawn_router(router: axum::Router) -> SocketAddr {
 
 pub(crate) async fn server_with(backend: &str, options: HttpOptions) -> Server {
     let (store, dir) = store(backend).await;
-    let tessera = tessera(store).await;
+    let mut s = serve(tessera(store).await, options).await;
+    s._dir = dir;
+    s
+}
+
+/// Serve `tessera` (built by the caller) with `options`.
+pub(crate) async fn serve(tessera: Tessera, options: HttpOptions) -> Server {
     let addr = spawn_router(tessera_http::router_with(tessera.clone(), options)).await;
     Server {
         base: format!("http://{addr}"),
@@ -137,7 +150,7 @@ pub(crate) async fn server_with(backend: &str, options: HttpOptions) -> Server {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
-        _dir: dir,
+        _dir: None,
     }
 }
 
@@ -151,25 +164,60 @@ impl Server {
     }
 
     pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(path))
-            .json(&body)
+        self.send(reqwest::Method::POST, path, None, Some(body))
+            .await
+    }
+
+    /// `GET path`, nothing else.
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The body of `GET path`.
+    pub(crate) async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// `GET path` with the `Cookie` header `cookies`.
+    pub(crate) async fn get_with_cookies(&self, path: &str, cookies: &str) -> reqwest::Response {
+        let req = self.client.get(self.url(path));
+        req.header(reqwest::header::COOKIE, cookies)
             .send()
             .await
-            .unwrap();
-        read(res).await
+            .unwrap()
     }
 
     pub(crate) async fn get_auth(&self, path: &str, token: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
+        self.send(reqwest::Method::GET, path, Some(token), None)
             .await
-            .unwrap();
-        read(res).await
+    }
+
+    /// `method path` with an optional bearer `token` and JSON `body`.
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// `method path` with the admin API key.
+    pub(crate) async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.send(method, path, Some(ADMIN_KEY), body).await
     }
 
     pub(crate) async fn sign_up(&self, email: &str) -> Value {
@@ -177,6 +225,54 @@ impl Server {
             .post("/v1/sign-up", json!({"email": email, "password": PASSWORD}))
             .await;
         assert_eq!(status, 201, "{body}");
+        body
+    }
+}
+
+impl Server {
+    /// POST `body` to `path` until the answer is 429, at most `attempts`
+    /// times: that answer, or `None` if the limit never struck.
+    pub(crate) async fn until_limited(
+        &self,
+        path: &str,
+        body: Value,
+        attempts: usize,
+    ) -> Option<reqwest::Response> {
+        for _ in 0..attempts {
+            let res = self
+                .client
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            if res.status() == 429 {
+                return Some(res);
+            }
+        }
+        None
+    }
+
+    /// Change the default app's settings with `change`.
+    pub(crate) async fn set_default_app(
+        &self,
+        change: impl FnOnce(&mut tessera_core::model::AppSettings),
+    ) {
+        let app = self.tessera.apps().default_app().await.unwrap();
+        let mut settings = app.settings.clone();
+        change(&mut settings);
+        let apps = self.tessera.apps();
+        apps.update(app.id, None, None, Some(settings))
+            .await
+            .unwrap();
+    }
+
+    /// Sign in as `email` with [`PASSWORD`] over the JSON API; the answer
+    /// (tokens, or the MFA challenge).
+    pub(crate) async fn sign_in(&self, email: &str) -> Value {
+        let body = json!({"email": email, "password": PASSWORD});
+        let (status, body) = self.post("/v1/sign-in/password", body).await;
+        assert_eq!(status, 200, "{body}");
         body
     }
 }
@@ -192,6 +288,19 @@ pub(crate) async fn read(res: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Compare `value` with the committed file `path` (pretty JSON);
+/// `TESSERA_UPDATE_VECTORS=1` rewrites the file instead. `stale` says what
+/// differs and how to regenerate.
+pub(crate) fn check_snapshot(path: &std::path::Path, value: &Value, stale: &str) {
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var_os("TESSERA_UPDATE_VECTORS").is_some() {
+        std::fs::write(path, &text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(committed == text, "{}: {stale}", path.display());
+}
+
 /// Assert `body` is the error envelope with `code`.
 pub(crate) fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "{body}");
@@ -201,4 +310,158 @@ pub(crate) fn assert_error(body: &Value, code: &str) {
             .is_some_and(|m| !m.is_empty()),
         "{body}"
     );
+}
+
+// ---- Hosted pages: cookies, CSRF, a browser's cookie jar ----
+
+/// Cookies set by a response: (name, value, the raw header).
+pub(crate) fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let raw = v.to_str().unwrap().to_owned();
+            let first = raw.split(';').next().unwrap();
+            let (n, val) = first.split_once('=').unwrap();
+            (n.to_owned(), val.to_owned(), raw)
+        })
+        .collect()
+}
+
+/// The raw `Set-Cookie` header of cookie `name`, if the response sets it.
+pub(crate) fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    set_cookies(res)
+        .into_iter()
+        .find(|c| c.0 == name)
+        .map(|c| c.2)
+}
+
+/// The hidden CSRF field of a page's form.
+pub(crate) fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("form has a csrf field") + marker.len();
+    html[start..start + 43].to_owned()
+}
+
+/// Load a form page: (the CSRF cookie's value, the form's CSRF field),
+/// checking the cookie's attributes and that the page has a form.
+pub(crate) async fn form_page(s: &Server, path: &str) -> (String, String) {
+    let res = s.client.get(s.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.0 == "tessera_csrf")
+        .expect("csrf cookie issued");
+    assert!(
+        cookie.2.contains("HttpOnly") && cookie.2.contains("SameSite=Strict"),
+        "{}",
+        cookie.2
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<form method=\"post\""));
+    (cookie.1, hidden_csrf(&html))
+}
+
+/// A browser's cookie jar, by hand.
+#[derive(Default)]
+pub(crate) struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    /// Keep the cookies `res` sets; drop the ones it clears.
+    pub(crate) fn take(&mut self, res: &reqwest::Response) {
+        for (name, value, raw) in set_cookies(res) {
+            self.0.retain(|(n, _)| *n != name);
+            if !value.is_empty() && !raw.contains("Max-Age=0") {
+                self.0.push((name, value));
+            }
+        }
+    }
+
+    /// The `Cookie` header a browser would send.
+    pub(crate) fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The value of cookie `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// GET a page with the jar's cookies: (status, HTML).
+pub(crate) async fn get_page(s: &Server, jar: &mut Jar, path: &str) -> (u16, String) {
+    let res = s
+        .client
+        .get(s.url(path))
+        .header(reqwest::header::COOKIE, jar.header())
+        .send()
+        .await
+        .unwrap();
+    jar.take(&res);
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+/// POST a form with the jar's cookies: (status, `Location`, body).
+pub(crate) async fn post_form(
+    s: &Server,
+    jar: &mut Jar,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, Option<String>, String) {
+    let res = s
+        .client
+        .post(s.url(path))
+        .header(reqwest::header::COOKIE, jar.header())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    jar.take(&res);
+    let location = res
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    (res.status().as_u16(), location, res.text().await.unwrap())
+}
+
+/// Sign in as `email` (with [`PASSWORD`]) through the hosted form, with the
+/// jar: (the page's CSRF token, the submit's status and `Location`).
+pub(crate) async fn hosted_sign_in(
+    s: &Server,
+    jar: &mut Jar,
+    email: &str,
+) -> (String, u16, Option<String>) {
+    let (status, html) = get_page(s, jar, "/sign-in").await;
+    assert_eq!(status, 200);
+    let csrf = hidden_csrf(&html);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("email", email),
+        ("password", PASSWORD),
+    ];
+    let (status, location, _) = post_form(s, jar, "/sign-in", &form).await;
+    (csrf, status, location)
+}
+
+/// POST a form with only the CSRF cookie `csrf` (the page's `tessera_csrf`).
+pub(crate) async fn submit(
+    s: &Server,
+    path: &str,
+    csrf: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    s.client
+        .post(s.url(path))
+        .header(reqwest::header::COOKIE, format!("tessera_csrf={csrf}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
 }

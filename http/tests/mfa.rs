@@ -5,9 +5,8 @@
 
 use std::collections::HashSet;
 
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use tessera_core::model::{AppSettings, MfaPolicy};
+use tessera_core::model::MfaPolicy;
 
 use crate::harness::*;
 
@@ -34,23 +33,6 @@ fn fresh_code(secret: &str, used: &mut HashSet<u64>) -> String {
 }
 
 impl Server {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        read(req.send().await.unwrap()).await
-    }
-
     async fn amr(&self, access_token: &str) -> Value {
         let (status, body) = self.get_auth("/v1/session", access_token).await;
         assert_eq!(status, 200, "{body}");
@@ -97,17 +79,6 @@ async fn with_totp(
     (at, secret, codes)
 }
 
-async fn password_sign_in(s: &Server, email: &str) -> Value {
-    let (status, body) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 #[tokio::test]
 async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     let s = server("memory").await;
@@ -137,7 +108,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     assert_error(&body, "conflict");
 
     // Sign-in now stops for the second factor.
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     assert_eq!(ch["mfa_required"], true, "{ch}");
     assert_eq!(ch["methods"], json!(["totp", "recovery_code"]));
     assert!(ch.get("access_token").is_none());
@@ -175,7 +146,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
     assert_eq!(status, 401);
     assert_error(&body, "invalid_token");
     // The same code on a new challenge: replay refused.
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     let token = ch["mfa_token"].as_str().unwrap();
     let (status, body) = s
         .post("/v1/sign-in/mfa", json!({"mfa_token": token, "code": code}))
@@ -195,7 +166,7 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
         s.amr(tokens["access_token"].as_str().unwrap()).await,
         json!(["pwd", "mfa"])
     );
-    let ch = password_sign_in(&s, "json-mfa@example.com").await;
+    let ch = s.sign_in("json-mfa@example.com").await;
     let (status, body) = s
         .post(
             "/v1/sign-in/mfa",
@@ -277,7 +248,7 @@ async fn disabling_and_regenerating_need_the_password() {
         )
         .await;
     assert_eq!(status, 204, "{body}");
-    let tokens = password_sign_in(&s, "json-off@example.com").await;
+    let tokens = s.sign_in("json-off@example.com").await;
     assert!(tokens["access_token"].is_string(), "{tokens}");
     let (status, st) = s.get_auth("/v1/mfa", &at).await;
     assert_eq!(status, 200);
@@ -290,18 +261,9 @@ async fn an_app_requiring_mfa_enrols_with_the_mfa_token() {
     let s = server("memory").await;
     let mut used = HashSet::new();
     s.sign_up("json-forced@example.com").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let settings = AppSettings {
-        mfa: MfaPolicy::Required,
-        ..app.settings.clone()
-    };
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.mfa = MfaPolicy::Required).await;
 
-    let ch = password_sign_in(&s, "json-forced@example.com").await;
+    let ch = s.sign_in("json-forced@example.com").await;
     assert_eq!(ch["methods"], json!(["totp_enroll"]), "{ch}");
     let token = ch["mfa_token"].as_str().unwrap();
     let (status, body) = s
@@ -324,94 +286,11 @@ async fn an_app_requiring_mfa_enrols_with_the_mfa_token() {
     assert_eq!(done["recovery_codes"].as_array().unwrap().len(), 10);
     let access = done["access_token"].as_str().unwrap();
     assert_eq!(s.amr(access).await, json!(["pwd", "otp", "mfa"]));
-    let ch = password_sign_in(&s, "json-forced@example.com").await;
+    let ch = s.sign_in("json-forced@example.com").await;
     assert_eq!(ch["methods"], json!(["totp", "recovery_code"]));
 }
 
 // ---- Hosted pages ----
-
-fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| {
-            let raw = v.to_str().unwrap().to_owned();
-            let first = raw.split(';').next().unwrap();
-            let (n, val) = first.split_once('=').unwrap();
-            (n.to_owned(), val.to_owned(), raw)
-        })
-        .collect()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("form has a csrf field") + marker.len();
-    html[start..start + 43].to_owned()
-}
-
-/// A browser's cookie jar, by hand.
-#[derive(Default)]
-struct Jar(Vec<(String, String)>);
-
-impl Jar {
-    fn take(&mut self, res: &reqwest::Response) {
-        for (name, value, raw) in set_cookies(res) {
-            self.0.retain(|(n, _)| *n != name);
-            if !value.is_empty() && !raw.contains("Max-Age=0") {
-                self.0.push((name, value));
-            }
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-async fn get_page(s: &Server, jar: &mut Jar, path: &str) -> (u16, String) {
-    let res = s
-        .client
-        .get(s.url(path))
-        .header(COOKIE, jar.header())
-        .send()
-        .await
-        .unwrap();
-    jar.take(&res);
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-async fn post_form(
-    s: &Server,
-    jar: &mut Jar,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, Option<String>, String) {
-    let res = s
-        .client
-        .post(s.url(path))
-        .header(COOKIE, jar.header())
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    jar.take(&res);
-    let location = res
-        .headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    (res.status().as_u16(), location, res.text().await.unwrap())
-}
 
 #[tokio::test]
 async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {
@@ -419,20 +298,7 @@ async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {
     let mut used = HashSet::new();
     let (_, secret, codes) = with_totp(&s, "page-mfa@example.com", &mut used).await;
     let mut jar = Jar::default();
-    let (status, html) = get_page(&s, &mut jar, "/sign-in").await;
-    assert_eq!(status, 200);
-    let csrf = hidden_csrf(&html);
-    let (status, location, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-mfa@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, location) = hosted_sign_in(&s, &mut jar, "page-mfa@example.com").await;
     assert_eq!(status, 303);
     assert_eq!(location.as_deref(), Some("mfa"));
     assert!(
@@ -516,19 +382,7 @@ async fn hosted_account_page_sets_up_totp_and_shows_recovery_codes_once() {
     let mut used = HashSet::new();
     s.sign_up("page-setup@example.com").await;
     let mut jar = Jar::default();
-    let (_, html) = get_page(&s, &mut jar, "/sign-in").await;
-    let csrf = hidden_csrf(&html);
-    let (status, _, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-setup@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, _) = hosted_sign_in(&s, &mut jar, "page-setup@example.com").await;
     assert_eq!(status, 303);
 
     let (status, html) = get_page(&s, &mut jar, "/account-security").await;
@@ -606,30 +460,9 @@ async fn hosted_forced_enrolment_finishes_the_sign_in() {
     let s = server("memory").await;
     let mut used = HashSet::new();
     s.sign_up("page-forced@example.com").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let settings = AppSettings {
-        mfa: MfaPolicy::Required,
-        ..app.settings.clone()
-    };
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.mfa = MfaPolicy::Required).await;
     let mut jar = Jar::default();
-    let (_, html) = get_page(&s, &mut jar, "/sign-in").await;
-    let csrf = hidden_csrf(&html);
-    let (status, location, _) = post_form(
-        &s,
-        &mut jar,
-        "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-forced@example.com"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (csrf, status, location) = hosted_sign_in(&s, &mut jar, "page-forced@example.com").await;
     assert_eq!((status, location.as_deref()), (303, Some("mfa")));
     let (status, html) = get_page(&s, &mut jar, "/mfa").await;
     assert_eq!(status, 200);

@@ -8,10 +8,8 @@
 use std::collections::HashMap;
 
 use axum::routing::get;
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, LOCATION};
 use serde_json::{Value, json};
-use tessera_core::Tessera;
-use tessera_core::crypto::{KeyRing, PasswordParams};
 use tessera_core::model::{CredentialKind, Identity};
 
 use crate::harness::*;
@@ -23,55 +21,18 @@ const APP_CB: &str = "https://app.example/oauth/done";
 /// provider endpoints allowed).
 async fn oauth_server(dev: bool) -> Server {
     let (store, dir) = store("memory").await;
-    let tessera = Tessera::builder()
-        .store(store)
-        .key_encryption_key(KeyRing::new([9; 32], []))
-        .issuer("http://127.0.0.1")
-        .password_params(PasswordParams::insecure_fast_for_tests())
-        .development(dev)
-        .build()
-        .await
-        .unwrap();
-    tessera.api_keys().bootstrap(ADMIN_KEY).await.unwrap();
-    let addr = spawn_router(tessera_http::router_with(tessera.clone(), options(false))).await;
     assert!(dir.is_none());
-    Server {
-        base: format!("http://{addr}"),
-        tessera,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        _dir: None,
-    }
-}
-
-async fn admin(
-    s: &Server,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, String) {
-    let mut req = s.client.request(method, s.url(path)).bearer_auth(ADMIN_KEY);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
-fn json_of(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or(Value::Null)
+    serve(tessera_in(store, dev).await, options(false)).await
 }
 
 async fn register_redirect(s: &Server) {
-    let (status, body) = admin(
-        s,
-        reqwest::Method::PATCH,
-        "/v1/admin/apps/default",
-        Some(json!({ "redirect_uris": [APP_CB] })),
-    )
-    .await;
+    let (status, body) = s
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/default",
+            Some(json!({ "redirect_uris": [APP_CB] })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -81,6 +42,15 @@ fn query(url: &str) -> HashMap<String, String> {
         .unwrap()
         .into_iter()
         .collect()
+}
+
+/// Configure [`dead_oauth2`] as provider `name` of the default app.
+async fn add_dead_provider(s: &Server, name: &str) {
+    let path = format!("/v1/admin/apps/default/oauth-providers/{name}");
+    let (status, body) = s
+        .admin(reqwest::Method::PUT, &path, Some(dead_oauth2()))
+        .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 /// A provider whose token endpoint refuses connections (nothing listens on
@@ -100,10 +70,10 @@ async fn admin_routes_never_return_the_client_secret() {
     let s = oauth_server(false).await;
     let path = "/v1/admin/apps/default/oauth-providers/github";
     let body = json!({ "kind": "github", "client_id": "Iv1.abc", "client_secret": SECRET, "display_name": "GitHub" });
-    let (status, text) = admin(&s, reqwest::Method::PUT, path, Some(body)).await;
+    let (status, text) = s.admin(reqwest::Method::PUT, path, Some(body)).await;
     assert_eq!(status, 200, "{text}");
-    assert!(!text.contains(SECRET), "{text}");
-    let v = json_of(&text);
+    assert!(!text.to_string().contains(SECRET), "{text}");
+    let v = text;
     assert_eq!(v["provider"], "github");
     assert_eq!(v["kind"], "github");
     assert_eq!(v["client_id"], "Iv1.abc");
@@ -114,22 +84,25 @@ async fn admin_routes_never_return_the_client_secret() {
         "http://127.0.0.1/v1/sign-in/oauth/github/callback"
     );
     for p in [path, "/v1/admin/apps/default/oauth-providers"] {
-        let (status, text) = admin(&s, reqwest::Method::GET, p, None).await;
+        let (status, text) = s.admin(reqwest::Method::GET, p, None).await;
         assert_eq!(status, 200, "{text}");
-        assert!(!text.contains(SECRET), "{text}");
-        assert!(text.contains("\"client_secret_set\":true"), "{text}");
+        assert!(!text.to_string().contains(SECRET), "{text}");
+        assert!(
+            text.to_string().contains("\"client_secret_set\":true"),
+            "{text}"
+        );
     }
     // An update without a secret keeps the stored one; the secret is sealed
     // in the store, not kept in plain text.
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        path,
-        Some(json!({ "kind": "github", "client_id": "Iv1.def" })),
-    )
-    .await;
+    let (status, text) = s
+        .admin(
+            reqwest::Method::PUT,
+            path,
+            Some(json!({ "kind": "github", "client_id": "Iv1.def" })),
+        )
+        .await;
     assert_eq!(status, 200, "{text}");
-    assert_eq!(json_of(&text)["client_secret_set"], true);
+    assert_eq!(text["client_secret_set"], true);
     let app = s.tessera.apps().default_app().await.unwrap();
     let row = s
         .tessera
@@ -143,30 +116,26 @@ async fn admin_routes_never_return_the_client_secret() {
     assert!(!sealed.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()));
     assert_eq!(row.client_id, "Iv1.def");
     // Without the API key: refused.
-    let res = s.client.get(s.url(path)).send().await.unwrap();
+    let res = s.get(path).await;
     assert_eq!(res.status(), 401);
     // Delete, then it is gone.
-    let (status, _) = admin(&s, reqwest::Method::DELETE, path, None).await;
+    let (status, _) = s.admin(reqwest::Method::DELETE, path, None).await;
     assert_eq!(status, 204);
-    let (status, text) = admin(&s, reqwest::Method::GET, path, None).await;
+    let (status, text) = s.admin(reqwest::Method::GET, path, None).await;
     assert_eq!(status, 404);
-    assert_error(&json_of(&text), "not_found");
-    let (status, _) = admin(&s, reqwest::Method::DELETE, path, None).await;
+    assert_error(&text, "not_found");
+    let (status, _) = s.admin(reqwest::Method::DELETE, path, None).await;
     assert_eq!(status, 404);
     // Every change is audited.
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::GET,
-        "/v1/admin/audit?type=oauth.provider_changed",
-        None,
-    )
-    .await;
+    let (status, text) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/audit?type=oauth.provider_changed",
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(
-        json_of(&text)["events"].as_array().unwrap().len(),
-        3,
-        "{text}"
-    );
+    assert_eq!(text["events"].as_array().unwrap().len(), 3, "{text}");
 }
 
 #[tokio::test]
@@ -175,14 +144,14 @@ async fn admin_routes_validate_kind_urls_and_fields() {
     let put = |name: &'static str, body: Value| {
         let s = &s;
         async move {
-            let (status, text) = admin(
-                s,
-                reqwest::Method::PUT,
-                &format!("/v1/admin/apps/default/oauth-providers/{name}"),
-                Some(body),
-            )
-            .await;
-            (status, json_of(&text))
+            let (status, text) = s
+                .admin(
+                    reqwest::Method::PUT,
+                    &format!("/v1/admin/apps/default/oauth-providers/{name}"),
+                    Some(body),
+                )
+                .await;
+            (status, text)
         }
     };
     let field = |v: &Value| v["error"]["field"].as_str().unwrap_or_default().to_owned();
@@ -222,24 +191,17 @@ async fn admin_routes_validate_kind_urls_and_fields() {
     assert_eq!((status, field(&v).as_str()), (422, "client_secret"), "{v}");
     let (status, _) = put("x", json!({ "kind": "google", "client_id": "c" })).await;
     assert_eq!(status, 200);
-    let (status, v) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/nope/oauth-providers/x",
-        Some(json!({ "kind": "google", "client_id": "c" })),
-    )
-    .await;
+    let (status, v) = s
+        .admin(
+            reqwest::Method::PUT,
+            "/v1/admin/apps/nope/oauth-providers/x",
+            Some(json!({ "kind": "google", "client_id": "c" })),
+        )
+        .await;
     assert_eq!(status, 404, "{v}");
     // In development mode the loopback provider is accepted.
     let dev = oauth_server(true).await;
-    let (status, text) = admin(
-        &dev,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/local",
-        Some(dead_oauth2()),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&dev, "local").await;
 }
 
 /// A discovery document (only that) on a local port, so an OIDC start can
@@ -276,16 +238,11 @@ async fn start_redirects_with_state_pkce_and_nonce() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
     let issuer = discovery().await;
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/idp",
-        Some(json!({ "kind": "oidc", "client_id": "tessera-client", "client_secret": SECRET, "issuer": issuer })),
-    )
+    let (status, text) = s.admin(reqwest::Method::PUT, "/v1/admin/apps/default/oauth-providers/idp", Some(json!({ "kind": "oidc", "client_id": "tessera-client", "client_secret": SECRET, "issuer": issuer })))
     .await;
     assert_eq!(status, 200, "{text}");
     let start = format!("/v1/sign-in/oauth/idp?redirect_uri={}", urlencode(APP_CB));
-    let res = s.client.get(s.url(&start)).send().await.unwrap();
+    let res = s.get(&start).await;
     assert_eq!(res.status(), 302);
     let loc = res.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(loc.starts_with(&format!("{issuer}/auth?")), "{loc}");
@@ -318,60 +275,41 @@ async fn start_redirects_with_state_pkce_and_nonce() {
     assert_ne!(q2["code_challenge"], q["code_challenge"]);
     // Redirect URIs must be registered; providers must exist.
     let res = s
-        .client
-        .get(s.url("/v1/sign-in/oauth/idp?redirect_uri=https%3A%2F%2Fevil.example%2F"))
-        .send()
-        .await
-        .unwrap();
+        .get("/v1/sign-in/oauth/idp?redirect_uri=https%3A%2F%2Fevil.example%2F")
+        .await;
     let (status, body) = read(res).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "redirect_uri");
-    let res = s
-        .client
-        .get(s.url("/v1/sign-in/oauth/nope"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/v1/sign-in/oauth/nope").await;
     let (status, body) = read(res).await;
     assert_eq!(status, 404, "{body}");
     // A client challenge must be S256-shaped.
     let res = s
-        .client
-        .get(s.url(&format!(
+        .get(&format!(
             "{start}&code_challenge=short&code_challenge_method=S256"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), 422);
     let res = s
-        .client
-        .get(s.url(&format!(
+        .get(&format!(
             "{start}&code_challenge={}&code_challenge_method=plain",
             "a".repeat(43)
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), 422);
     // Linking needs a signed-in caller.
-    let res = s
-        .client
-        .get(s.url(&format!("{start}&link=true")))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get(&format!("{start}&link=true")).await;
     assert_eq!(res.status(), 401);
     // An app without OAuth sign-in refuses.
-    let (status, _) = admin(
-        &s,
-        reqwest::Method::PATCH,
-        "/v1/admin/apps/default",
-        Some(json!({ "sign_in_methods": ["password"] })),
-    )
-    .await;
+    let (status, _) = s
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/default",
+            Some(json!({ "sign_in_methods": ["password"] })),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = read(s.client.get(s.url(&start)).send().await.unwrap()).await;
+    let (status, body) = read(s.get(&start).await).await;
     assert_eq!(status, 403, "{body}");
     assert_error(&body, "method_disabled");
 }
@@ -384,75 +322,50 @@ fn urlencode(s: &str) -> String {
 async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/dead",
-        Some(dead_oauth2()),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s, "dead").await;
     // Unknown or malformed state: 401 with nowhere to go back to.
     for q in [
         "",
         "?state=abc&code=x",
         &format!("?state={}&code=x", "A".repeat(43)),
     ] {
-        let res = s
-            .client
-            .get(s.url(&format!("/v1/sign-in/oauth/dead/callback{q}")))
-            .send()
-            .await
-            .unwrap();
+        let res = s.get(&format!("/v1/sign-in/oauth/dead/callback{q}")).await;
         let (status, body) = read(res).await;
         assert_eq!(status, 401, "{q}: {body}");
         assert_error(&body, "invalid_token");
     }
     let start = format!("/v1/sign-in/oauth/dead?redirect_uri={}", urlencode(APP_CB));
-    let res = s.client.get(s.url(&start)).send().await.unwrap();
+    let res = s.get(&start).await;
     assert_eq!(res.status(), 302);
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
     let cb = format!("/v1/sign-in/oauth/dead/callback?state={state}&code=the-code");
     // The token endpoint is unreachable: back to the app with the error code.
-    let res = s.client.get(s.url(&cb)).send().await.unwrap();
+    let res = s.get(&cb).await;
     assert_eq!(res.status(), 302);
     let loc = res.headers()[LOCATION].to_str().unwrap().to_owned();
     assert_eq!(loc, format!("{APP_CB}?error=provider_error"));
     // The state was spent: a replay is refused outright.
-    let (status, body) = read(s.client.get(s.url(&cb)).send().await.unwrap()).await;
+    let (status, body) = read(s.get(&cb).await).await;
     assert_eq!(status, 401, "{body}");
     assert_error(&body, "invalid_token");
     // A state started for one provider does not complete another's callback.
-    let res = s.client.get(s.url(&start)).send().await.unwrap();
+    let res = s.get(&start).await;
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/other",
-        Some(dead_oauth2()),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s, "other").await;
     let res = s
-        .client
-        .get(s.url(&format!(
+        .get(&format!(
             "/v1/sign-in/oauth/other/callback?state={state}&code=c"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), 401);
     // The provider's own error is passed back as provider_error.
-    let res = s.client.get(s.url(&start)).send().await.unwrap();
+    let res = s.get(&start).await;
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
     let res = s
-        .client
-        .get(s.url(&format!(
+        .get(&format!(
             "/v1/sign-in/oauth/dead/callback?state={state}&error=access_denied"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), 302);
     assert!(
         res.headers()[LOCATION]
@@ -461,14 +374,14 @@ async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
             .ends_with("?error=provider_error")
     );
     // Each failure is audited with its reason.
-    let (_, text) = admin(
-        &s,
-        reqwest::Method::GET,
-        "/v1/admin/audit?type=oauth.failed",
-        None,
-    )
-    .await;
-    let reasons: Vec<String> = json_of(&text)["events"]
+    let (_, text) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/audit?type=oauth.failed",
+            None,
+        )
+        .await;
+    let reasons: Vec<String> = text["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -487,29 +400,11 @@ async fn callback_state_is_spent_once_and_failures_go_back_to_the_app() {
 #[tokio::test]
 async fn hosted_flows_are_bound_to_the_starting_browser() {
     let s = oauth_server(true).await;
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/dead",
-        Some(dead_oauth2()),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
-    let res = s
-        .client
-        .get(s.url("/sign-in/oauth/dead?app=default"))
-        .send()
-        .await
-        .unwrap();
+    add_dead_provider(&s, "dead").await;
+    let res = s.get("/sign-in/oauth/dead?app=default").await;
     assert_eq!(res.status(), 302);
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
-    let cookie = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("tessera_oauth="))
-        .expect("binding cookie");
+    let cookie = set_cookie(&res, "tessera_oauth").expect("binding cookie");
     assert!(
         cookie.contains(&state) && cookie.contains("HttpOnly"),
         "{cookie}"
@@ -527,12 +422,7 @@ async fn hosted_flows_are_bound_to_the_starting_browser() {
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("another browser"));
     // With the cookie, the flow proceeds (and fails at the dead provider).
-    let res = s
-        .client
-        .get(s.url("/sign-in/oauth/dead?app=default"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/sign-in/oauth/dead?app=default").await;
     let state = query(res.headers()[LOCATION].to_str().unwrap())["state"].clone();
     let res = s
         .client
@@ -585,18 +475,6 @@ fn identity(pool: uuid::Uuid, user: uuid::Uuid, provider: &str, subject: &str) -
     }
 }
 
-async fn send(s: &Server, method: reqwest::Method, path: &str, token: &str) -> (u16, Value) {
-    read(
-        s.client
-            .request(method, s.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let s = oauth_server(false).await;
@@ -605,11 +483,15 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let user_id: uuid::Uuid = signed["user"]["id"].as_str().unwrap().parse().unwrap();
     let store = s.tessera.store();
     let user = store.users().get_user(user_id).await.unwrap();
-    let (status, body) = send(&s, reqwest::Method::GET, "/v1/identities", &token).await;
+    let (status, body) = s
+        .send(reqwest::Method::GET, "/v1/identities", Some(&token), None)
+        .await;
     assert_eq!((status, body.clone()), (200, json!({ "identities": [] })));
     let gh = identity(user.pool_id, user.id, "github", "583231");
     store.identities().insert_identity(&gh, &[]).await.unwrap();
-    let (status, body) = send(&s, reqwest::Method::GET, "/v1/identities", &token).await;
+    let (status, body) = s
+        .send(reqwest::Method::GET, "/v1/identities", Some(&token), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["identities"][0]["provider"], "github");
     assert_eq!(body["identities"][0]["subject"], "583231");
@@ -627,22 +509,26 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
         .await
         .unwrap();
     let path = format!("/v1/identities/{}", gh.id);
-    let (status, body) = send(&s, reqwest::Method::DELETE, &path, &token).await;
+    let (status, body) = s
+        .send(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_error(&body, "last_sign_in_method");
     // With a second identity, one may go; then the other is the last again.
     let google = identity(user.pool_id, user.id, "google", "1077");
-    store
-        .identities()
-        .insert_identity(&google, &[])
-        .await
-        .unwrap();
-    let (status, _) = send(&s, reqwest::Method::DELETE, &path, &token).await;
+    store.identities().insert_identity(&google, &[]).await.unwrap();
+    let (status, _) = s
+        .send(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
     assert_eq!(status, 204);
-    let (status, _) = send(&s, reqwest::Method::DELETE, &path, &token).await;
+    let (status, _) = s
+        .send(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
     assert_eq!(status, 404);
     let last = format!("/v1/identities/{}", google.id);
-    let (status, _) = send(&s, reqwest::Method::DELETE, &last, &token).await;
+    let (status, _) = s
+        .send(reqwest::Method::DELETE, &last, Some(&token), None)
+        .await;
     assert_eq!(status, 409);
     // A verified email counts when the app signs in by code or link.
     store
@@ -662,33 +548,34 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let other = s.sign_up("bob@example.com").await;
     let bob: uuid::Uuid = other["user"]["id"].as_str().unwrap().parse().unwrap();
     let theirs = identity(user.pool_id, bob, "github", "999");
-    store
-        .identities()
-        .insert_identity(&theirs, &[])
-        .await
-        .unwrap();
-    let (status, _) = send(
-        &s,
-        reqwest::Method::DELETE,
-        &format!("/v1/identities/{}", theirs.id),
-        &token,
-    )
-    .await;
+    store.identities().insert_identity(&theirs, &[]).await.unwrap();
+    let (status, _) = s
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/v1/identities/{}", theirs.id),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = send(&s, reqwest::Method::DELETE, &last, &token).await;
+    let (status, _) = s
+        .send(reqwest::Method::DELETE, &last, Some(&token), None)
+        .await;
     assert_eq!(status, 204);
-    let (status, body) = send(&s, reqwest::Method::GET, "/v1/identities", &token).await;
+    let (status, body) = s
+        .send(reqwest::Method::GET, "/v1/identities", Some(&token), None)
+        .await;
     assert_eq!((status, body), (200, json!({ "identities": [] })));
-    let (_, text) = admin(
-        &s,
-        reqwest::Method::GET,
-        "/v1/admin/audit?type=identity.unlinked",
-        None,
-    )
-    .await;
-    assert_eq!(json_of(&text)["events"].as_array().unwrap().len(), 2);
+    let (_, text) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/audit?type=identity.unlinked",
+            None,
+        )
+        .await;
+    assert_eq!(text["events"].as_array().unwrap().len(), 2);
     // Unauthenticated: 401.
-    let res = s.client.get(s.url("/v1/identities")).send().await.unwrap();
+    let res = s.get("/v1/identities").await;
     assert_eq!(res.status(), 401);
 }
 
@@ -700,24 +587,18 @@ async fn sign_in_page_links_to_enabled_providers() {
         let mut body = dead_oauth2();
         body["enabled"] = json!(enabled);
         body["display_name"] = json!(format!("Provider {name}"));
-        let (status, text) = admin(
-            &s,
-            reqwest::Method::PUT,
-            &format!("/v1/admin/apps/default/oauth-providers/{name}"),
-            Some(body),
-        )
-        .await;
+        let (status, text) = s
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/v1/admin/apps/default/oauth-providers/{name}"),
+                Some(body),
+            )
+            .await;
         assert_eq!(status, 200, "{text}");
     }
     let page = s
-        .client
-        .get(s.url(&format!("/sign-in?redirect_uri={}", urlencode(APP_CB))))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("/sign-in?redirect_uri={}", urlencode(APP_CB)))
+        .await;
     let href = format!(
         "href=\"sign-in/oauth/dead?app=default&#38;redirect_uri={}\"",
         urlencode(APP_CB)
@@ -726,12 +607,7 @@ async fn sign_in_page_links_to_enabled_providers() {
     assert!(page.contains("Continue with Provider dead"));
     assert!(!page.contains("Provider off"));
     // The disabled provider cannot be started either.
-    let res = s
-        .client
-        .get(s.url("/sign-in/oauth/off?app=default"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/sign-in/oauth/off?app=default").await;
     assert_eq!(res.status(), 404);
 }
 
@@ -739,14 +615,7 @@ async fn sign_in_page_links_to_enabled_providers() {
 async fn link_flows_need_the_signed_in_caller_and_the_starting_browser() {
     let s = oauth_server(true).await;
     register_redirect(&s).await;
-    let (status, text) = admin(
-        &s,
-        reqwest::Method::PUT,
-        "/v1/admin/apps/default/oauth-providers/dead",
-        Some(dead_oauth2()),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
+    add_dead_provider(&s, "dead").await;
     let tokens = s.sign_up("ada@example.com").await;
     let at = tokens["access_token"].as_str().unwrap();
     let start = format!(
@@ -762,40 +631,28 @@ async fn link_flows_need_the_signed_in_caller_and_the_starting_browser() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cookie = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("tessera_oauth="))
-        .expect("link flows are bound to the browser");
+    let cookie = set_cookie(&res, "tessera_oauth").expect("link flows are bound to the browser");
     let body: Value = res.json().await.unwrap();
     let state = query(body["authorization_url"].as_str().unwrap())["state"].clone();
     assert!(cookie.contains(&state));
     // The callback opened elsewhere (another browser: no cookie) is refused
     // even in the API flow: it would link someone else's provider account.
     let res = s
-        .client
-        .get(s.url(&format!(
+        .get(&format!(
             "/v1/sign-in/oauth/dead/callback?state={state}&code=c"
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()[LOCATION].to_str().unwrap(),
         format!("{APP_CB}?error=invalid_token")
     );
-    let (_, text) = admin(
-        &s,
-        reqwest::Method::GET,
-        "/v1/admin/audit?type=oauth.failed",
-        None,
-    )
-    .await;
-    assert_eq!(
-        json_of(&text)["events"][0]["data"]["reason"],
-        "browser_mismatch"
-    );
+    let (_, text) = s
+        .admin(
+            reqwest::Method::GET,
+            "/v1/admin/audit?type=oauth.failed",
+            None,
+        )
+        .await;
+    assert_eq!(text["events"][0]["data"]["reason"], "browser_mismatch");
 }

@@ -1,44 +1,7 @@
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use serde_json::json;
 
 use crate::harness::*;
-
-/// Cookies set by a response, as `name=value` pairs, plus their raw attributes.
-fn set_cookies(res: &reqwest::Response) -> Vec<(String, String, String)> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| {
-            let raw = v.to_str().unwrap().to_owned();
-            let first = raw.split(';').next().unwrap();
-            let (n, val) = first.split_once('=').unwrap();
-            (n.to_owned(), val.to_owned(), raw)
-        })
-        .collect()
-}
-
-fn hidden_csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("form has a csrf field") + marker.len();
-    html[start..start + 43].to_owned()
-}
-
-async fn form_page(s: &Server, path: &str) -> (String, String) {
-    let res = s.client.get(s.url(path)).send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = set_cookies(&res)
-        .into_iter()
-        .find(|c| c.0 == "tessera_csrf")
-        .expect("csrf cookie issued");
-    assert!(
-        cookie.2.contains("HttpOnly") && cookie.2.contains("SameSite=Strict"),
-        "{}",
-        cookie.2
-    );
-    let html = res.text().await.unwrap();
-    assert!(html.contains("<form method=\"post\""));
-    (cookie.1, hidden_csrf(&html))
-}
 
 #[tokio::test]
 async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
@@ -47,18 +10,17 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     assert_eq!(csrf_cookie, csrf_field);
 
     // Without the CSRF token: refused, nothing created.
-    let res = s
-        .client
-        .post(s.url("/sign-up"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-up",
+        &csrf_cookie,
+        &[
             ("csrf", "x".repeat(43).as_str()),
             ("email", "page@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let pool = s.tessera.apps().default_pool().await.unwrap().id;
     assert!(
@@ -84,19 +46,18 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     assert_eq!(res.status(), 403);
 
     // With it: account created, session cookies set, redirected to the account page.
-    let res = s
-        .client
-        .post(s.url("/sign-up"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-up",
+        &csrf_cookie,
+        &[
             ("csrf", csrf_field.as_str()),
             ("email", "page@example.com"),
             ("password", PASSWORD),
             ("name", "Page"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "account");
     let cookies = set_cookies(&res);
@@ -120,22 +81,10 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     let cookie_header = format!("tessera_csrf={csrf_cookie}; tessera_session={}", session.1);
 
     // The account page and the JSON API both accept the cookie.
-    let res = s
-        .client
-        .get(s.url("/account"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/account", &cookie_header).await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("page@example.com"));
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 200);
 
     // A cookie-authenticated state change from a foreign origin is refused.
@@ -148,28 +97,21 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 200, "the session survived the forged request");
 
     // Hosted sign-in with a wrong password shows the form again with an error.
-    let res = s
-        .client
-        .post(s.url("/sign-in"))
-        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in",
+        &csrf_cookie,
+        &[
             ("csrf", csrf_field.as_str()),
             ("email", "page@example.com"),
             ("password", "wrong wrong wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("role=\"alert\""));
 
@@ -197,35 +139,20 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
             .iter()
             .any(|c| c.0 == "tessera_session" && c.1.is_empty() && c.2.contains("Max-Age=0"))
     );
-    let res = s
-        .client
-        .get(s.url("/v1/session"))
-        .header(COOKIE, &cookie_header)
-        .send()
-        .await
-        .unwrap();
+    let res = s.get_with_cookies("/v1/session", &cookie_header).await;
     assert_eq!(res.status(), 401);
 }
 
 #[tokio::test]
 async fn redirect_uris_must_be_registered() {
     let s = server("memory").await;
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let mut settings = app.settings.clone();
-    settings.redirect_uris = vec!["https://app.example/after".into()];
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.redirect_uris = vec!["https://app.example/after".into()])
+        .await;
     s.sign_up("redir@example.com").await;
 
     let res = s
-        .client
-        .get(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2Fsteal"))
-        .send()
-        .await
-        .unwrap();
+        .get("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2Fsteal")
+        .await;
     assert_eq!(res.status(), 400);
     assert!(!res.text().await.unwrap().contains("<form"));
 
@@ -234,18 +161,17 @@ async fn redirect_uris_must_be_registered() {
         "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
     )
     .await;
-    let res = s
-        .client
-        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter"))
-        .header(COOKIE, format!("tessera_csrf={cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
+        &cookie,
+        &[
             ("csrf", field.as_str()),
             ("email", "redir@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()[LOCATION], "https://app.example/after");
 
@@ -257,18 +183,17 @@ async fn redirect_uris_must_be_registered() {
         .await
         .unwrap()
         .len();
-    let res = s
-        .client
-        .post(s.url("/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F"))
-        .header(COOKIE, format!("tessera_csrf={cookie}"))
-        .form(&[
+    let res = submit(
+        &s,
+        "/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F",
+        &cookie,
+        &[
             ("csrf", field.as_str()),
             ("email", "redir@example.com"),
             ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert_eq!(
         s.tessera
@@ -281,12 +206,7 @@ async fn redirect_uris_must_be_registered() {
     );
 
     // Unknown app.
-    let res = s
-        .client
-        .get(s.url("/sign-in?app=no-such-app"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/sign-in?app=no-such-app").await;
     assert_eq!(res.status(), 404);
 }
 

@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, ORIGIN};
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::prelude::{
@@ -83,44 +83,25 @@ impl Device {
     }
 }
 
-impl Server {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        read(req.send().await.unwrap()).await
-    }
-}
-
 /// Sign up and register a passkey through the API; answers (tokens, passkey).
 async fn with_passkey(s: &Server, email: &str, device: &mut Device) -> (Value, Value) {
     let tokens = s.sign_up(email).await;
     let at = tokens["access_token"].as_str().unwrap();
     let (status, start) = s
-        .call(
+        .send(
             reqwest::Method::POST,
             "/v1/passkeys/register/start",
-            at,
+            Some(at),
             None,
         )
         .await;
     assert_eq!(status, 200, "{start}");
     let credential = device.create(&start);
     let (status, pk) = s
-        .call(
+        .send(
             reqwest::Method::POST,
             "/v1/passkeys/register/finish",
-            at,
+            Some(at),
             Some(json!({ "ceremony": start["ceremony"], "credential": credential, "name": "Key" })),
         )
         .await;
@@ -165,10 +146,10 @@ async fn register_sign_in_rename_delete_over_json() {
     let tokens = s.sign_up("pk@example.com").await;
     let at = tokens["access_token"].as_str().unwrap();
     let (status, start) = s
-        .call(
+        .send(
             reqwest::Method::POST,
             "/v1/passkeys/register/start",
-            at,
+            Some(at),
             None,
         )
         .await;
@@ -191,10 +172,10 @@ async fn register_sign_in_rename_delete_over_json() {
     let credential = device.create(&start);
     let finish = json!({ "ceremony": start["ceremony"], "credential": credential });
     let (status, created) = s
-        .call(
+        .send(
             reqwest::Method::POST,
             "/v1/passkeys/register/finish",
-            at,
+            Some(at),
             Some(finish.clone()),
         )
         .await;
@@ -216,10 +197,10 @@ async fn register_sign_in_rename_delete_over_json() {
     }
     // The registration ceremony is spent.
     let (status, body) = s
-        .call(
+        .send(
             reqwest::Method::POST,
             "/v1/passkeys/register/finish",
-            at,
+            Some(at),
             Some(finish),
         )
         .await;
@@ -294,28 +275,28 @@ async fn register_sign_in_rename_delete_over_json() {
     assert!(list["passkeys"][0]["sign_count"].as_u64().unwrap() >= 2);
     let path = format!("/v1/passkeys/{}", created["id"].as_str().unwrap());
     let (status, renamed) = s
-        .call(
+        .send(
             reqwest::Method::PATCH,
             &path,
-            at,
+            Some(at),
             Some(json!({ "name": "Work laptop" })),
         )
         .await;
     assert_eq!(status, 200, "{renamed}");
     assert_eq!(renamed["name"], "Work laptop");
     let (status, body) = s
-        .call(
+        .send(
             reqwest::Method::PATCH,
             &path,
-            at,
+            Some(at),
             Some(json!({ "name": "x".repeat(80) })),
         )
         .await;
     assert_eq!(status, 422);
     assert_error(&body, "invalid_input");
-    let (status, _) = s.call(reqwest::Method::DELETE, &path, at, None).await;
+    let (status, _) = s.send(reqwest::Method::DELETE, &path, Some(at), None).await;
     assert_eq!(status, 204);
-    let (status, body) = s.call(reqwest::Method::DELETE, &path, at, None).await;
+    let (status, body) = s.send(reqwest::Method::DELETE, &path, Some(at), None).await;
     assert_eq!(status, 404);
     assert_error(&body, "not_found");
 
@@ -356,10 +337,10 @@ async fn the_last_way_to_sign_in_is_kept() {
         .await
         .unwrap();
     let (status, body) = s
-        .call(
+        .send(
             reqwest::Method::DELETE,
             &format!("/v1/passkeys/{}", pk["id"].as_str().unwrap()),
-            tokens["access_token"].as_str().unwrap(),
+            Some(tokens["access_token"].as_str().unwrap()),
             None,
         )
         .await;
@@ -372,13 +353,7 @@ async fn a_passkey_completes_the_mfa_step_of_a_password_sign_in() {
     let s = passkey_server().await;
     let mut device = Device::new();
     with_passkey(&s, "mfa@example.com", &mut device).await;
-    let (status, first) = s
-        .post(
-            "/v1/sign-in/password",
-            json!({ "email": "mfa@example.com", "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(status, 200, "{first}");
+    let first = s.sign_in("mfa@example.com").await;
     assert_eq!(first["mfa_required"], true, "{first}");
     assert!(
         first["methods"]
@@ -423,14 +398,13 @@ async fn a_passkey_completes_the_mfa_step_of_a_password_sign_in() {
 async fn apps_can_turn_passkeys_off() {
     let s = passkey_server().await;
     let res = s
-        .client
-        .patch(s.url("/v1/admin/apps/default"))
-        .bearer_auth(ADMIN_KEY)
-        .json(&json!({ "sign_in_methods": ["password"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .admin(
+            reqwest::Method::PATCH,
+            "/v1/admin/apps/default",
+            Some(json!({ "sign_in_methods": ["password"] })),
+        )
+        .await;
+    assert_eq!(res.0, 200);
     let (status, body) = s.post("/v1/sign-in/passkey/start", json!({})).await;
     assert_eq!(status, 403);
     assert_error(&body, "method_disabled");
@@ -439,34 +413,24 @@ async fn apps_can_turn_passkeys_off() {
         json!({ "webauthn_rp_id": "https://example.com" }),
         json!({ "webauthn_origins": ["https://example.com/login"] }),
     ] {
-        let res = s
-            .client
-            .patch(s.url("/v1/admin/apps/default"))
-            .bearer_auth(ADMIN_KEY)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = read(res).await;
+        let (status, body) = s
+            .admin(
+                reqwest::Method::PATCH,
+                "/v1/admin/apps/default",
+                Some(bad.clone()),
+            )
+            .await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert_error(&body, "invalid_input");
     }
-    let html = s
-        .client
-        .get(s.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.text("/sign-in").await;
     assert!(!html.contains("passkey-sign-in"));
 }
 
 #[tokio::test]
 async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let s = passkey_server().await;
-    let res = s.client.get(s.url("/sign-in")).send().await.unwrap();
+    let res = s.get("/sign-in").await;
     assert_eq!(res.status(), 200);
     let csp = res.headers()["content-security-policy"]
         .to_str()
@@ -476,14 +440,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
-    let csrf = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("tessera_csrf="))
-        .unwrap()[13..56]
-        .to_owned();
+    let csrf = set_cookie(&res, "tessera_csrf").unwrap()[13..56].to_owned();
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"passkey-sign-in\""), "{html}");
     assert!(!html.contains("<script>"), "no inline script");
@@ -491,12 +448,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let src = &html[src_at..src_at + html[src_at..].find('"').unwrap()];
     assert!(src.starts_with("assets/passkeys.js?v="), "{src}");
 
-    let res = s
-        .client
-        .get(s.url(&format!("/{src}")))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get(&format!("/{src}")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.headers()[CONTENT_TYPE],
@@ -543,13 +495,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let session = res
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("tessera_session="))
-        .expect("session cookie set");
+    let session = set_cookie(&res, "tessera_session").expect("session cookie set");
     let session = session.split(';').next().unwrap().to_owned();
     let (_, next) = read(res).await;
     assert_eq!(next["redirect"], "account");
@@ -557,24 +503,16 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     // The management page, and cookie-authenticated JSON calls: allowed from
     // this origin, refused from another.
     let page = s
-        .client
-        .get(s.url("/passkeys"))
-        .header(COOKIE, &session)
-        .send()
+        .get_with_cookies("/passkeys", &session)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(page.contains("id=\"passkey-register\"") && page.contains("page@example.com"));
     assert!(page.contains("class=\"passkey-row\""));
     let account = s
-        .client
-        .get(s.url("/account"))
-        .header(COOKIE, &session)
-        .send()
+        .get_with_cookies("/account", &session)
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -592,12 +530,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
         assert_eq!(res.status().as_u16(), expected, "{origin}");
     }
     // Not signed in: the page sends you to sign in.
-    let res = s
-        .client
-        .get(s.url("/passkeys?app=default"))
-        .send()
-        .await
-        .unwrap();
+    let res = s.get("/passkeys?app=default").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "sign-in?app=default");
 }

@@ -7,14 +7,8 @@ use serde_json::json;
 use crate::harness::*;
 
 async fn with_cors_origin(s: &Server, origin: &str) {
-    let app = s.tessera.apps().default_app().await.unwrap();
-    let mut settings = app.settings.clone();
-    settings.cors_origins = vec![origin.into()];
-    s.tessera
-        .apps()
-        .update(app.id, None, None, Some(settings))
-        .await
-        .unwrap();
+    s.set_default_app(|a| a.cors_origins = vec![origin.into()])
+        .await;
 }
 
 #[tokio::test]
@@ -115,36 +109,38 @@ async fn oversized_and_malformed_bodies_get_the_envelope() {
     assert_eq!(status, 400);
     assert_error(&body, "bad_request");
 
-    let (status, body) = s
-        .post(
+    s.sign_up("dup@example.com").await;
+    let refused = [
+        (
             "/v1/sign-up",
             json!({"email": "not-an-email", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert_error(&body, "invalid_email");
-    let (status, body) = s
-        .post(
+            422,
+            "invalid_email",
+        ),
+        (
             "/v1/sign-up",
             json!({"email": "weak@example.com", "password": "password"}),
-        )
-        .await;
-    assert_eq!(status, 422);
-    assert_error(&body, "weak_password");
-    s.sign_up("dup@example.com").await;
-    let (status, body) = s
-        .post(
+            422,
+            "weak_password",
+        ),
+        (
             "/v1/sign-up",
             json!({"email": "DUP@example.com", "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 409);
-    assert_error(&body, "email_taken");
-    let (status, body) = s
-        .post("/v1/token/refresh", json!({"refresh_token": "tsr_garbage"}))
-        .await;
-    assert_eq!(status, 401);
-    assert_error(&body, "invalid_token");
+            409,
+            "email_taken",
+        ),
+        (
+            "/v1/token/refresh",
+            json!({"refresh_token": "tsr_garbage"}),
+            401,
+            "invalid_token",
+        ),
+    ];
+    for (path, request, expected, code) in refused {
+        let (status, body) = s.post(path, request).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert_error(&body, code);
+    }
 }
 
 #[tokio::test]
@@ -167,21 +163,11 @@ async fn unknown_app_is_404() {
 async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
     let s = server_with("memory", options(true)).await;
     s.sign_up("limited@example.com").await;
-    let mut last = None;
-    for _ in 0..25 {
-        let res = s
-            .client
-            .post(s.url("/v1/sign-in/password"))
-            .json(&json!({"email": "limited@example.com", "password": "wrong wrong wrong"}))
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 429 {
-            last = Some(res);
-            break;
-        }
-    }
-    let res = last.expect("rate limited within 25 attempts");
+    let wrong = json!({"email": "limited@example.com", "password": "wrong wrong wrong"});
+    let res = s
+        .until_limited("/v1/sign-in/password", wrong, 25)
+        .await
+        .expect("rate limited within 25 attempts");
     let retry: u64 = res.headers()[RETRY_AFTER]
         .to_str()
         .unwrap()
@@ -195,17 +181,18 @@ async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
 #[tokio::test]
 async fn admin_api_requires_a_live_key() {
     let s = server("memory").await;
-    let (status, body) = read(s.client.get(s.url("/v1/admin/apps")).send().await.unwrap()).await;
+    let (status, body) = read(s.get("/v1/admin/apps").await).await;
     assert_eq!(status, 401);
     assert_error(&body, "unauthenticated");
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth("tsk_not_a_real_key")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some("tsk_not_a_real_key"),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
     let created = s
         .tessera
         .api_keys()
@@ -213,32 +200,35 @@ async fn admin_api_requires_a_live_key() {
         .await
         .unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(&created.secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(&created.secret),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 200);
     s.tessera.api_keys().revoke(created.key.id).await.unwrap();
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(&created.secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(&created.secret),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
     // A user's access token is not an admin credential.
     let user = s.sign_up("not-admin@example.com").await;
     let res = s
-        .client
-        .get(s.url("/v1/admin/apps"))
-        .bearer_auth(user["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
+        .send(
+            reqwest::Method::GET,
+            "/v1/admin/apps",
+            Some(user["access_token"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(res.0, 401);
 }
 
 #[tokio::test]

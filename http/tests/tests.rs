@@ -27,3 +27,9 @@ mod mfa;
 
 /// External OAuth/OIDC sign-in: provider admin, start, callback state, identities.
 mod oauth;
+
+/// The OpenAPI document, pinned to `tests/openapi.json`.
+mod openapi;
+
+/// The layout of `http/src`: no import cycles between files or modules.
+mod layout;

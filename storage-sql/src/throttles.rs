@@ -65,6 +65,7 @@ impl SqlStore {
              ON CONFLICT (throttle_key) DO UPDATE SET \
              failures = {count}, last_failure_at = $2, next_attempt_at = {next} \
              WHERE throttles.last_failure_at < $3 OR throttles.next_attempt_at IS NULL \
+             OR throttles.next_attempt_at <= throttles.last_failure_at \
              OR throttles.next_attempt_at <= $2 \
              RETURNING {cols}",
             next = d.plus_micros("$2", &wait),

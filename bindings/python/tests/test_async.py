@@ -54,13 +54,20 @@ def test_async_flow(url: str):
 def test_gather_20_sign_ins(url: str):
     async def main():
         t = await open_async(url)
-        e = email()
-        await t.sign_up(e, PASSWORD)
-        sessions = await asyncio.gather(*(t.sign_in_password(e, PASSWORD) for _ in range(20)))
+        # Four accounts, five sign-ins each: at most five attempts per account
+        # may be in flight at once (the sign-in backoff reserves each attempt
+        # before the password is checked, so parallel guesses cannot skip it).
+        emails = [email() for _ in range(4)]
+        for e in emails:
+            await t.sign_up(e, PASSWORD)
+        sessions = await asyncio.gather(
+            *(t.sign_in_password(e, PASSWORD) for e in emails for _ in range(5))
+        )
         assert len({s.session.id for s in sessions}) == 20
         checked = await asyncio.gather(*(t.validate_session(s.session_token) for s in sessions))
         assert [c.session.id for c in checked] == [s.session.id for s in sessions]
-        assert len(await t.list_sessions(sessions[0].user.id)) == 21
+        for i in range(4):
+            assert len(await t.list_sessions(sessions[5 * i].user.id)) == 6
 
     run(main())
 

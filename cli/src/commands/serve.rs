@@ -6,6 +6,7 @@ use crate::server;
 /// Validate the configuration, start logging and serve until a signal.
 pub(crate) async fn run(raw: RawConfig) -> tessera_core::Result<()> {
     let config = raw.validate()?;
+    config.check_serving()?;
     server::init_logs(config.log_format);
     server::serve(config).await
 }

@@ -140,6 +140,7 @@ macro_rules! conformance_tests {
             record_failure_counts_and_resets,
             reserve_attempt_counts_waits_and_resets,
             reserve_attempt_waits_as_the_backoff_says,
+            free_attempts_ignore_clock_order,
             hit_counts_in_fixed_windows,
             concurrent_wrong_passwords_past_the_threshold_check_one,
             api_keys_round_trip_revoke_and_touch,
@@ -174,6 +175,7 @@ macro_rules! conformance_tests {
             api_key_lifecycle,
             key_rotation_keeps_old_tokens_verifiable,
             deleted_user_can_sign_up_again,
+            stored_emails_are_normalised,
         );
     };
 }

@@ -28,6 +28,38 @@ pub struct WebauthnDefaults {
     pub origins: Vec<String>,
 }
 
+impl WebauthnDefaults {
+    /// Check that these defaults and `issuer` make a relying party that can
+    /// run ceremonies for an app without WebAuthn settings of its own, and
+    /// answer its id and origins. Faces call this at start-up, so a
+    /// configuration under which every passkey ceremony would fail (an IP
+    /// address as the relying-party id, origins outside it) is refused before
+    /// serving instead of answering `config_error` per request.
+    ///
+    /// Errors: `config_error` saying what does not fit.
+    pub fn check(&self, issuer: &str) -> Result<(String, Vec<String>)> {
+        let now = chrono::Utc::now();
+        let app = App {
+            id: uuid::Uuid::nil(),
+            pool_id: uuid::Uuid::nil(),
+            slug: crate::model::DEFAULT_SLUG.into(),
+            name: "Tessera".into(),
+            settings: crate::model::AppSettings::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let (rp_id, origins) = resolve(&app, self, issuer)?;
+        webauthn(&app, self, issuer)?;
+        Ok((
+            rp_id,
+            origins
+                .iter()
+                .map(|o| o.origin().ascii_serialization())
+                .collect(),
+        ))
+    }
+}
+
 /// The origin (`scheme://host[:port]`) of an http(s) URL.
 fn origin_of(url: &str) -> Result<Url> {
     let parsed = Url::parse(url)
@@ -155,6 +187,35 @@ mod tests {
         .unwrap();
         assert_eq!(id, "shop.test");
         assert_eq!(origins.len(), 2);
+    }
+
+    #[test]
+    fn install_defaults_are_checked_without_an_app() {
+        let (id, origins) = WebauthnDefaults::default()
+            .check("http://localhost:8080")
+            .unwrap();
+        assert_eq!(
+            (id.as_str(), origins[0].as_str()),
+            ("localhost", "http://localhost:8080")
+        );
+        // An IP address cannot be a relying-party id (issue 15, item 7).
+        let e = WebauthnDefaults::default()
+            .check("http://127.0.0.1:8080")
+            .unwrap_err();
+        assert_eq!(e.code(), "config_error");
+        let e = WebauthnDefaults {
+            rp_id: Some("example.com".into()),
+            origins: vec![],
+        }
+        .check("https://auth.other.test")
+        .unwrap_err();
+        assert_eq!(e.code(), "config_error");
+        WebauthnDefaults {
+            rp_id: Some("example.com".into()),
+            origins: vec!["https://auth.example.com".into()],
+        }
+        .check("http://127.0.0.1:8080")
+        .unwrap();
     }
 
     #[test]

@@ -1,6 +1,6 @@
 /**
  * The verified claims of a Tessera access token: a typed view over the JWT
- * payload (RFC 9068, DESIGN.md section 5); the full payload stays in `raw`.
+ * payload (RFC 9068, docs/contract.md section 3); the full payload stays in `raw`.
  */
 
 import type { JWTPayload } from "jose";

@@ -1,7 +1,7 @@
 /**
  * Express (and Connect-style) middleware: `app.use(tesseraAuth(verifier))`.
  *
- * Reads the token as DESIGN.md prescribes (bearer header, then the
+ * Reads the token as docs/contract.md prescribes (bearer header, then the
  * `tessera_at` cookie), puts the verified claims on `req.tessera` (and
  * `res.locals.tessera`), and answers with Tessera's error envelope: 401 (with
  * `WWW-Authenticate: Bearer`) when not authenticated, 403 when a required role

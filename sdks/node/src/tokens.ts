@@ -1,5 +1,5 @@
 /**
- * Finding the access token in a request (DESIGN.md section 5):
+ * Finding the access token in a request (docs/contract.md sections 3 and 4):
  * `Authorization: Bearer …` first, then the `tessera_at` cookie.
  */
 

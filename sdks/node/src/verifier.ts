@@ -1,6 +1,6 @@
 /**
- * Access-token verification against an install's JWKS (DESIGN.md sections 5
- * and 6): the algorithm comes from the key (EdDSA, ES256 or RS256; the header
+ * Access-token verification against an install's JWKS (docs/contract.md section
+ * 3): the algorithm comes from the key (EdDSA, ES256 or RS256; the header
  * `alg` must equal the JWK's), `typ` is `at+jwt`, `iss` is the base URL, `aud`
  * the app id, and `exp`/`nbf` are checked with a clock-skew leeway. `jose`
  * checks the signature and the claims; the clock is injectable so the shared

@@ -4,7 +4,7 @@
  * loopback port with a throwaway SQLite database, signs a user up, verifies the
  * access token, rotates the signing key with `$TESSERA_BIN keys rotate`, signs
  * in again and verifies the new token (a JWKS refetch on the new kid), then
- * uses the server API with the bootstrap API key. Routes: DESIGN.md 4.1.
+ * uses the server API with the bootstrap API key. Routes: docs/contract.md section 5.
  */
 
 import assert from "node:assert/strict";

@@ -4,7 +4,7 @@ Starts ``$TESSERA_BIN serve`` on a free loopback port with a throwaway SQLite
 database, signs a user up, verifies the access token with the SDK, rotates the
 signing key with ``$TESSERA_BIN keys rotate``, signs in again and verifies the
 new token (a JWKS refetch on the new ``kid``), then uses the server API with the
-bootstrap API key. Routes are the fixed contract of DESIGN.md section 4.1.
+bootstrap API key. Routes are the fixed contract of docs/contract.md section 5.
 """
 
 from __future__ import annotations

@@ -351,6 +351,71 @@ pub async fn unknown_email_and_wrong_password_look_the_same(store: Arc<dyn Store
     assert_eq!(unknown.message(), wrong.message());
 }
 
+/// The store keeps and compares the one normalised form of an address
+/// (docs/contract.md, "Email addresses"; issue 15, item 5): an
+/// internationalised domain in its ASCII form, the local part lower-cased
+/// and NFC; invisible characters are refused before anything is written.
+pub async fn stored_emails_are_normalised(store: Arc<dyn Store>) {
+    let (t, _clock) = super::super::tessera(store.clone()).await;
+    let app = t.apps().default_app().await.unwrap();
+    let first = sign_up(
+        &t,
+        &app,
+        "  \u{C9}lodie@B\u{DC}CHER.Example ",
+        STRONG_PASSWORD,
+    )
+    .await;
+    let canonical = "\u{E9}lodie@xn--bcher-kva.example";
+    assert_eq!(first.user.email, canonical);
+    let stored = store
+        .users()
+        .find_user_by_email(app.pool_id, canonical)
+        .await
+        .unwrap()
+        .expect("stored under the normalised address");
+    assert_eq!(stored.email, canonical);
+    // Every spelling of the same mailbox finds the same account.
+    for spelling in [
+        "e\u{301}lodie@xn--bcher-kva.example",
+        "\u{C9}LODIE@bu\u{308}cher.EXAMPLE",
+    ] {
+        let s = sign_in(&t, &app, spelling, STRONG_PASSWORD).await;
+        assert_eq!(s.user.id, first.user.id, "{spelling:?}");
+        let err = t
+            .passwords()
+            .sign_up(&app, spelling, STRONG_PASSWORD, None, &client())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "email_taken", "{spelling:?}");
+    }
+    // A visually identical twin with an invisible character is refused,
+    // and nothing is written.
+    for twin in [
+        "\u{E9}lodie\u{200B}@xn--bcher-kva.example",
+        "\u{E9}lodie\u{202E}@bücher.example",
+    ] {
+        let err = t
+            .passwords()
+            .sign_up(&app, twin, STRONG_PASSWORD, None, &client())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_email", "{twin:?}");
+    }
+    let all = store
+        .users()
+        .list_users(
+            app.pool_id,
+            &crate::model::UserQuery {
+                email_contains: None,
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+}
+
 /// Repeated failures are `rate_limited` with a `retry_after`; once the wait is
 /// over the right password signs in and clears the count.
 pub async fn repeated_failures_are_rate_limited_until_success(store: Arc<dyn Store>) {

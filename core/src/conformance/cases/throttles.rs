@@ -368,3 +368,30 @@ pub async fn concurrent_wrong_passwords_past_the_threshold_check_one(store: Arc<
         .await
         .unwrap();
 }
+
+/// A free attempt sets no wait, even for a caller whose clock reading is a
+/// moment older than the latest free attempt's (concurrent sign-ins read
+/// `now` before they reach the store, in any order); once the free attempts
+/// are used, the wait holds for such a caller too.
+pub async fn free_attempts_ignore_clock_order(store: Arc<dyn Store>) {
+    let th = store.throttles();
+    let key = format!("sign_in:{}:order", new_id(stamp()));
+    let b = &SMALL_BACKOFF;
+    let (t0, t1) = (at(0), at(0) + micro());
+    assert_eq!(
+        th.reserve_attempt(&key, t1, b).await.unwrap(),
+        granted(1, t1, Duration::zero())
+    );
+    assert_eq!(
+        th.reserve_attempt(&key, t0, b).await.unwrap(),
+        granted(2, t0, Duration::seconds(1)),
+        "an earlier reading after a free attempt proceeds"
+    );
+    assert_eq!(
+        th.reserve_attempt(&key, t0 - micro(), b).await.unwrap(),
+        Reservation::Refused {
+            until: t0 + Duration::seconds(1)
+        },
+        "past the free attempts an earlier reading waits too"
+    );
+}

@@ -1,7 +1,7 @@
 """The verified claims of a Tessera access token.
 
-A small typed view over the JWT payload (RFC 9068 access token, see DESIGN.md
-section 5) so handlers read ``claims.sub`` rather than dictionary keys; the
+A small typed view over the JWT payload (RFC 9068 access token, see docs/contract.md
+section 3) so handlers read ``claims.sub`` rather than dictionary keys; the
 full payload stays available as ``claims.raw``.
 """
 

@@ -1,6 +1,6 @@
 """FastAPI dependency: ``Depends(TesseraAuth(verifier))`` yields verified :class:`Claims`.
 
-Reads the token as DESIGN.md prescribes (bearer header, then the ``tessera_at``
+Reads the token as docs/contract.md prescribes (bearer header, then the ``tessera_at``
 cookie), verifies it without blocking the event loop, and answers 401 (with
 ``WWW-Authenticate: Bearer``) when the caller is not authenticated, 403 when a
 required role is missing, 503 when the JWKS cannot be fetched.

@@ -1,6 +1,6 @@
 """Flask decorator: ``@require_auth(verifier)`` puts verified :class:`Claims` in ``flask.g``.
 
-Reads the token as DESIGN.md prescribes (bearer header, then the ``tessera_at``
+Reads the token as docs/contract.md prescribes (bearer header, then the ``tessera_at``
 cookie) and answers with the Tessera error envelope — 401 (with
 ``WWW-Authenticate: Bearer``) when not authenticated, 403 when a required role is
 missing, 503 when the JWKS cannot be fetched.

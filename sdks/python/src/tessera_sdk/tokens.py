@@ -1,6 +1,6 @@
 """Finding the access token in a request.
 
-DESIGN.md section 5: ``Authorization: Bearer …`` first, then the ``tessera_at``
+The wire contract (docs/contract.md, sections 3 and 4): ``Authorization: Bearer …`` first, then the ``tessera_at``
 cookie (set for server-rendered apps). Works with any header mapping: a plain
 ``dict`` (any key case), Starlette's ``Headers``, Werkzeug's ``Headers``, or a
 list of ``(name, value)`` pairs.

@@ -1,6 +1,6 @@
 """Access-token verification against an install's JWKS.
 
-The checks follow DESIGN.md sections 5 and 6: the algorithm comes from the key
+The checks follow docs/contract.md section 3: the algorithm comes from the key
 (only EdDSA, ES256 and RS256; the header ``alg`` must equal the JWK's ``alg``),
 ``typ`` is ``at+jwt`` (RFC 9068), ``iss`` is the base URL, ``aud`` the app id,
 ``exp``/``nbf`` are checked with a clock-skew leeway. PyJWT does the signature

@@ -1,0 +1,42 @@
+//! The OpenAPI document is pinned: `tessera_http::openapi()` in canonical
+//! form (object keys sorted, two-space indent) must equal the checked-in
+//! `http/tests/openapi.json`, so a route, a status or a schema cannot change
+//! by accident (a restructure of the handlers must leave it as it is).
+//!
+//! Regenerate after a deliberate change with
+//! `TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests openapi`.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+/// `v` with every object's keys in sorted order (whatever map the build of
+/// `serde_json` uses).
+fn canonical(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect::<Map<_, _>>(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(canonical).collect()),
+        other => other,
+    }
+}
+
+#[test]
+fn the_openapi_document_equals_the_snapshot() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi.json");
+    let doc = canonical(serde_json::to_value(tessera_http::openapi()).unwrap());
+    crate::harness::check_snapshot(
+        &path,
+        &doc,
+        "differs from tessera_http::openapi(); if the change is deliberate, regenerate with \
+         TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests openapi",
+    );
+}
