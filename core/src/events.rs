@@ -149,6 +149,7 @@ impl EventKind {
             K::TotpEnabled => &[T::MfaEnabled],
             K::TotpDisabled => &[T::MfaDisabled],
             K::SignInFailed
+            | K::SignUpAddressTaken
             | K::SessionRefreshed
             | K::RefreshTokenReused
             | K::SessionsRevoked
@@ -319,7 +320,6 @@ pub(crate) fn webhook_events(
 }
 
 /// A `webhook.test` event for `endpoint`.
-#[allow(dead_code)] // the webhooks API (stage 3) uses it
 pub(crate) fn test_event(endpoint: &WebhookEndpoint, at: DateTime<Utc>) -> WebhookEvent {
     let data = json!({
         "endpoint_id": endpoint.id,
@@ -339,7 +339,6 @@ pub(crate) fn test_event(endpoint: &WebhookEndpoint, at: DateTime<Utc>) -> Webho
 /// Check an endpoint's event filters: each is `*`, a type of the catalogue
 /// (one emitted or reserved), or `prefix.*` for a prefix of one. Answers
 /// them trimmed; an empty list means `*`.
-#[allow(dead_code)] // the webhooks API (stage 3) uses it
 pub(crate) fn check_filters(filters: &[String]) -> crate::Result<Vec<String>> {
     if filters.len() > 64 {
         return Err(crate::Error::invalid("events", "at most 64 event filters"));

@@ -516,7 +516,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     assert_error(&body, "last_sign_in_method");
     // With a second identity, one may go; then the other is the last again.
     let google = identity(user.pool_id, user.id, "google", "1077");
-    store.identities().insert_identity(&google, &[]).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&google, &[])
+        .await
+        .unwrap();
     let (status, _) = s
         .send(reqwest::Method::DELETE, &path, Some(&token), None)
         .await;
@@ -548,7 +552,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let other = s.sign_up("bob@example.com").await;
     let bob: uuid::Uuid = other["user"]["id"].as_str().unwrap().parse().unwrap();
     let theirs = identity(user.pool_id, bob, "github", "999");
-    store.identities().insert_identity(&theirs, &[]).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&theirs, &[])
+        .await
+        .unwrap();
     let (status, _) = s
         .send(
             reqwest::Method::DELETE,

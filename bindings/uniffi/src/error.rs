@@ -326,6 +326,7 @@ impl From<Error> for TesseraError {
             // Listed, not a wildcard: a new kind must be placed here on purpose.
             ErrorKind::BadRequest
             | ErrorKind::IdentityTaken
+            | ErrorKind::InvalidWebhookUrl
             | ErrorKind::TooLarge
             | ErrorKind::Storage
             | ErrorKind::Config

@@ -21,7 +21,7 @@
 mod apple;
 mod config;
 mod flow;
-mod http;
+pub(crate) mod http;
 mod linking;
 mod profile;
 #[cfg(test)]

@@ -309,7 +309,8 @@ pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
             tokens: 3,
             throttles: 3,
             limits: 1,
-            keys: 1
+            keys: 1,
+            webhook_deliveries: 0
         }
     );
     assert_eq!(
