@@ -129,7 +129,12 @@ pub fn verify_v1a(
         .filter_map(|b64| STANDARD.decode(b64).ok())
         .filter_map(|b| ed25519_dalek::Signature::from_slice(&b).ok())
         .any(|sig| key.verify_strict(&content, &sig).is_ok());
-    if matches {
+    matched(matches)
+}
+
+/// `Ok` when a signature matched, `invalid_token` otherwise.
+fn matched(any: bool) -> Result<()> {
+    if any {
         Ok(())
     } else {
         Err(Error::with_message(
@@ -171,14 +176,7 @@ pub fn verify(
         .split(' ')
         .filter(|s| s.starts_with("v1,"))
         .any(|s| ct_eq(s.as_bytes(), expected.as_bytes()));
-    if matches {
-        Ok(())
-    } else {
-        Err(Error::with_message(
-            ErrorKind::InvalidToken,
-            "no webhook signature matches",
-        ))
-    }
+    matched(matches)
 }
 
 #[cfg(test)]

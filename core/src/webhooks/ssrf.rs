@@ -15,6 +15,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
+use crate::validate::{in_network, parse_cidr};
 use crate::{Error, ErrorKind, Result};
 
 /// Longest endpoint URL accepted.
@@ -43,16 +44,10 @@ impl AllowHosts {
                     "TESSERA_WEBHOOK_ALLOW_HOSTS: {entry:?} is not a host name, an address or a CIDR block"
                 ))
             };
-            if let Some((addr, bits)) = entry.split_once('/') {
-                let ip: IpAddr = addr.parse().map_err(|_| bad())?;
-                let bits: u8 = bits.parse().map_err(|_| bad())?;
-                let max = if ip.is_ipv4() { 32 } else { 128 };
-                if bits > max {
-                    return Err(bad());
-                }
-                out.nets.push((ip, bits));
-            } else if let Ok(ip) = entry.trim_matches(['[', ']']).parse::<IpAddr>() {
-                out.nets.push((ip, if ip.is_ipv4() { 32 } else { 128 }));
+            if let Some(net) = parse_cidr(entry) {
+                out.nets.push(net);
+            } else if entry.contains('/') {
+                return Err(bad());
             } else if entry
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
@@ -80,7 +75,7 @@ impl AllowHosts {
         let ip = canonical(ip);
         self.nets
             .iter()
-            .any(|&(net, bits)| in_net(ip, canonical(net), bits))
+            .any(|&(net, bits)| in_network(ip, canonical(net), bits))
     }
 }
 
@@ -92,28 +87,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
             .map(IpAddr::V4)
             .unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
-    }
-}
-
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
     }
 }
 
