@@ -167,12 +167,12 @@ async fn cli_rotates_keys_and_creates_api_keys() {
     assert!(run(&["admin", "list-apps"]).contains("shop"));
 }
 
+/// A request's headers (lower-cased names) and body.
+type Request = (Vec<(String, String)>, Vec<u8>);
+
 /// A one-request HTTP receiver on loopback: answers 204 and hands back the
-/// request's headers (lower-cased names) and body.
-fn one_request_receiver() -> (
-    u16,
-    std::thread::JoinHandle<(Vec<(String, String)>, Vec<u8>)>,
-) {
+/// request.
+fn one_request_receiver() -> (u16, std::thread::JoinHandle<Request>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -285,6 +285,43 @@ pub fn check_new_password(password: &str, min_score: u8, context: &[&str]) -> Re
     Ok(())
 }
 
+/// Parse `1.2.3.4`, `10.0.0.0/8` or `::1/128` into (network, prefix bits);
+/// `None` if it is not an address or a block.
+pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (ip, bits) = match s.trim().split_once('/') {
+        Some((ip, bits)) => (
+            ip.parse::<std::net::IpAddr>().ok()?,
+            bits.parse::<u8>().ok()?,
+        ),
+        None => {
+            let ip = s
+                .trim()
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+/// Whether `ip` is in the block `net`/`bits` (of the same family).
+pub fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr;
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,42 +523,5 @@ mod tests {
         assert!(check_metadata(&serde_json::json!({"k\u{0}": 1})).is_err());
         let big = serde_json::json!({"x": "y".repeat(17 * 1024)});
         assert_eq!(check_metadata(&big).unwrap_err().code(), "too_large");
-    }
-}
-
-/// Parse `1.2.3.4`, `10.0.0.0/8` or `::1/128` into (network, prefix bits);
-/// `None` if it is not an address or a block.
-pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
-    let (ip, bits) = match s.trim().split_once('/') {
-        Some((ip, bits)) => (
-            ip.parse::<std::net::IpAddr>().ok()?,
-            bits.parse::<u8>().ok()?,
-        ),
-        None => {
-            let ip = s
-                .trim()
-                .trim_matches(['[', ']'])
-                .parse::<std::net::IpAddr>()
-                .ok()?;
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
-}
-
-/// Whether `ip` is in the block `net`/`bits` (of the same family).
-pub fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
-    use std::net::IpAddr;
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
     }
 }

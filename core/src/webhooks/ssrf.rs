@@ -68,7 +68,7 @@ impl AllowHosts {
 
     fn allows_name(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.names.iter().any(|n| *n == host)
+        self.names.contains(&host)
     }
 
     fn allows_ip(&self, ip: IpAddr) -> bool {
