@@ -247,6 +247,16 @@ impl Tessera {
         Limits::new(&self.inner)
     }
 
+    /// The MAC binding a hosted page's CSRF token to a browser's
+    /// pre-session id: HMAC-SHA256 under a key derived from the
+    /// key-encryption key (`tessera/csrf/v1`), so only this deployment can
+    /// make a token that matches an id (issue 15, item 3). The HTTP face
+    /// sends it base64url-encoded and compares it in constant time.
+    pub fn csrf_mac(&self, pre_session: &str) -> [u8; 32] {
+        let key = self.inner.keyring.derive("tessera/csrf/v1");
+        crate::crypto::hmac_sha256(&key, pre_session.as_bytes())
+    }
+
     /// A background mail worker for embedders: delivers queued mail like
     /// [`Emails::run_worker`] while any handle to this Tessera is alive, and
     /// ends (releasing the store's connections) within `poll` of the last one

@@ -9,7 +9,10 @@ the server recovers by itself and nothing it acknowledged is lost.
 
 Two instances: a revocation on one is seen at once on the other, a signing key
 rotated with `tessera keys rotate` is trusted at once by an instance that had
-just loaded its keys, and mail queued through both arrives once each.
+just loaded its keys, and mail queued through both arrives once each. Rate
+limits hold for the deployment, not per instance (issue 14, item 4): sign-ups
+from one address alternating between the two instances are refused after
+the tenth, on both.
 """
 
 from __future__ import annotations
@@ -131,6 +134,28 @@ def test_two_instances_on_one_postgres(tmp_path, pg_url, mail):
         time.sleep(5)  # two worker polls on each instance: a duplicate would show now
         for address in addresses:
             assert mail.inbox.to(address) == [], f"{address} got a second copy"
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_two_instances_share_rate_limits(tmp_path, pg_url):
+    on = {"TESSERA_RATE_LIMITS": "on"}
+    a = Tessera(tmp_path, pg_url, name="a", env=on)
+    b = Tessera(tmp_path, pg_url, name="b", env={**on, "TESSERA_BASE_URL": a.base})
+    a.start()
+    b.start()
+    try:
+        answers = []
+        for i in range(14):
+            r = (a if i % 2 else b).sign_up(f"limited{i}@example.com")
+            answers.append(r.status_code)
+            if r.status_code == 429:
+                assert error_code(r) == "rate_limited", r.text
+                assert int(r.headers["retry-after"]) > 0
+        # Ten sign-ups per address and minute in all (per-process limits
+        # allowed ten on each instance: twenty).
+        assert answers == [201] * 10 + [429] * 4, answers
     finally:
         a.stop()
         b.stop()

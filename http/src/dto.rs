@@ -118,6 +118,11 @@ pub struct TokensView {
     pub refresh_token: String,
     /// The user.
     pub user: UserView,
+    /// A device token (`tsd_…`, password sign-in only): present it at this
+    /// device's next sign-in (`device_token` field or `tessera_device`
+    /// cookie) so guesses from other devices never lock it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 impl From<AuthSession> for TokensView {
@@ -128,6 +133,7 @@ impl From<AuthSession> for TokensView {
             expires_in: s.expires_in,
             refresh_token: s.refresh_token,
             user: s.user.into(),
+            device_token: None,
         }
     }
 }
@@ -141,6 +147,9 @@ pub struct MfaRequiredView {
     pub mfa_token: String,
     /// Available factors.
     pub methods: Vec<String>,
+    /// A device token (`tsd_…`, password sign-in only), as in *Tokens*.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// The JSON answer of every sign-in route: 200 *Tokens*, or 200
@@ -150,20 +159,29 @@ pub struct SignInAnswer(pub SignInOutcome);
 
 impl IntoResponse for SignInAnswer {
     fn into_response(self) -> Response {
-        match self.0 {
-            SignInOutcome::Complete(s) => {
-                (StatusCode::OK, axum::Json(TokensView::from(*s))).into_response()
-            }
-            SignInOutcome::MfaRequired(c) => (
-                StatusCode::OK,
-                axum::Json(MfaRequiredView {
-                    mfa_required: true,
-                    mfa_token: c.mfa_token,
-                    methods: c.methods.iter().map(|m| m.as_str().to_owned()).collect(),
-                }),
-            )
-                .into_response(),
+        sign_in_response(self.0, None)
+    }
+}
+
+/// The JSON answer of a sign-in, with the device token of a password
+/// sign-in when there is one.
+pub fn sign_in_response(outcome: SignInOutcome, device_token: Option<String>) -> Response {
+    match outcome {
+        SignInOutcome::Complete(s) => {
+            let mut view = TokensView::from(*s);
+            view.device_token = device_token;
+            (StatusCode::OK, axum::Json(view)).into_response()
         }
+        SignInOutcome::MfaRequired(c) => (
+            StatusCode::OK,
+            axum::Json(MfaRequiredView {
+                mfa_required: true,
+                mfa_token: c.mfa_token,
+                methods: c.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+                device_token,
+            }),
+        )
+            .into_response(),
     }
 }
 

@@ -19,8 +19,14 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "tessera_session";
 /// Name of the access-token cookie for server-rendered apps (a stable contract).
 pub const ACCESS_COOKIE: &str = "tessera_at";
-/// Name of the CSRF cookie of hosted pages.
+/// Name of the device-token cookie a password sign-in sets (a stable
+/// contract; see `docs/contract.md`).
+pub const DEVICE_COOKIE: &str = "tessera_device";
+/// Name of the CSRF pre-session cookie of hosted pages in development or
+/// on plain-HTTP localhost.
 pub const CSRF_COOKIE: &str = "tessera_csrf";
+/// Name of the CSRF pre-session cookie whenever cookies are `Secure`.
+pub const HOST_CSRF_COOKIE: &str = "__Host-tessera_csrf";
 /// Header choosing the app (id or slug).
 pub const APP_HEADER: &str = "x-tessera-app";
 
@@ -31,8 +37,36 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
-        Ok(Json(v))
+        // Every body of the API is a JSON object: read it as a value first,
+        // since serde would also build a struct from an array
+        // (`["a@b.c", "pw"]`; issue 15, item 6).
+        let axum::Json(v) = axum::Json::<serde_json::Value>::from_request(req, state).await?;
+        if !v.is_object() {
+            return Err(ApiError(Error::invalid(
+                "body",
+                "The body must be a JSON object.",
+            )));
+        }
+        serde_json::from_value(v).map(Json).map_err(|e| {
+            ApiError(Error::with_message(
+                ErrorKind::InvalidInput { field: "body" },
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            ))
+        })
+    }
+}
+
+/// A path parameter whose rejections use the error envelope (404: a path
+/// with a malformed id names nothing).
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(v) =
+            axum::extract::Path::<T>::from_request_parts(parts, state).await?;
+        Ok(Path(v))
     }
 }
 
@@ -150,6 +184,14 @@ pub struct Caller {
     pub via: Via,
 }
 
+impl Caller {
+    /// The app of the caller's session (routes that act on "my account"
+    /// take the app from the session, never from a header).
+    pub async fn app(&self, state: &AppState) -> Result<App, Error> {
+        state.tessera.apps().get(self.session.app_id).await
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers
         .get(axum::http::header::AUTHORIZATION)?
@@ -174,9 +216,18 @@ impl FromRequestParts<AppState> for Caller {
             }
             _ => ApiError(Error::new(ErrorKind::Unauthenticated)),
         };
-        if let Some(token) = bearer(&parts.headers) {
+        if let Some(token) = bearer(&parts.headers).map(str::to_owned) {
+            // A request naming its app (`X-Tessera-App`) accepts only that
+            // app's tokens (`aud`); without the header any app's token of
+            // this server is accepted, as before.
+            let audience = if parts.headers.contains_key(APP_HEADER) {
+                let CurrentApp(app) = CurrentApp::from_request_parts(parts, state).await?;
+                Some(app.id.to_string())
+            } else {
+                None
+            };
             let (session, user, _) = sessions
-                .validate_access_token(token, None)
+                .validate_access_token(&token, audience.as_deref())
                 .await
                 .map_err(unauth)?;
             return Ok(Caller {

@@ -105,7 +105,10 @@ pub fn router_with(tessera: Tessera, options: HttpOptions) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             options.request_timeout,
         ))
-        .layer(axum::middleware::from_fn(security::harden))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::harden,
+        ))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)

@@ -1,43 +1,55 @@
-//! Rate limits per client IP and per account, in front of the core's own
-//! per-account backoff.
+//! Rate limits of the HTTP face: the deployment-wide limits of the core for
+//! sign-in, sign-up and mail, and one in-process limit for refreshes.
 //!
-//! Buckets live in this instance's memory (GCRA via `governor`): with several
-//! instances each enforces its own share, and a restart forgets them, which
-//! is harmless. `TESSERA_RATE_LIMITS=off` disables them for load tests.
+//! Sign-in (per IP and per account), sign-up and mail-send limits are the
+//! core's [`tessera_core::limits`]: one atomic row per key in the store, so
+//! every instance on one store shares them and N instances allow the
+//! documented count in total, not N times it (issue 14, item 4). Those
+//! requests write anyway, so the shared counter costs no new kind of work.
+//!
+//! The per-account sign-in limit is counted with the device token the
+//! client presents (`tessera_device` cookie or the `device_token` field; see
+//! `docs/contract.md`): a device that signed in before keeps its own budget,
+//! so an attacker guessing from unknown devices cannot lock its owner out
+//! (issue 15, item 1).
+//!
+//! Refreshes and other token exchanges keep a per-process limiter (GCRA via
+//! `governor`): they are high-volume, mostly read, and a limit per instance
+//! is good enough for them (with N instances it allows N times as many; a
+//! restart forgets it, which is harmless). `TESSERA_RATE_LIMITS=off`
+//! disables every limit here (load tests).
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tessera_core::{Error, ErrorKind};
+use tessera_core::model::{App, ClientInfo};
+use tessera_core::{Error, ErrorKind, Tessera};
 
 /// What is being limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Password sign-in attempts.
+    /// Sign-in attempts of any kind (shared: 20 per IP and minute).
     SignIn,
-    /// Sign-ups.
+    /// Sign-ups (shared: 10 per IP and minute).
     SignUp,
-    /// Refreshes and other token exchanges.
+    /// Refreshes and other token exchanges (this instance: 120 per IP and
+    /// minute, many users can share one NAT).
     Refresh,
-    /// Requests that send mail (reset, code, magic link, verification).
+    /// Requests that send mail: reset, code, magic link, verification
+    /// (shared: 10 per IP and minute).
     MailSend,
 }
 
-/// Past this many tracked keys, idle buckets are dropped.
+/// Past this many tracked keys, idle refresh buckets are dropped.
 const MAX_KEYS: usize = 100_000;
 
-/// The limiters.
+/// The limits: whether they apply, and the in-process refresh limiter.
 pub struct RateLimits {
     enabled: bool,
-    sign_in: DefaultKeyedRateLimiter<IpAddr>,
-    sign_up: DefaultKeyedRateLimiter<IpAddr>,
     refresh: DefaultKeyedRateLimiter<IpAddr>,
-    mail_send: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
 }
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
@@ -46,75 +58,83 @@ fn quota(per_minute: u32, burst: u32) -> Quota {
 }
 
 impl RateLimits {
-    /// Limits, enabled or not. Per IP and minute: 20 sign-ins, 10 sign-ups,
-    /// 120 refreshes (many users can share one NAT), 10 mail sends; per account and minute:
-    /// 10 sign-in attempts, from anywhere.
+    /// Limits, enabled or not.
     pub fn new(enabled: bool) -> Self {
         RateLimits {
             enabled,
-            sign_in: RateLimiter::keyed(quota(20, 20)),
-            sign_up: RateLimiter::keyed(quota(10, 10)),
             refresh: RateLimiter::keyed(quota(120, 60)),
-            mail_send: RateLimiter::keyed(quota(10, 10)),
-            per_account: RateLimiter::keyed(quota(10, 10)),
         }
     }
 
-    fn refuse(wait: Duration) -> Error {
-        Error::new(ErrorKind::RateLimited {
-            retry_after: wait.max(Duration::from_secs(1)),
+    fn refresh(&self, ip: Option<IpAddr>) -> Result<(), Error> {
+        let Some(ip) = ip else {
+            return Ok(());
+        };
+        let now = DefaultClock::default().now();
+        let res = self.refresh.check_key(&ip);
+        if self.refresh.len() > MAX_KEYS {
+            self.refresh.retain_recent();
+        }
+        res.map_err(|not_until| {
+            Error::new(ErrorKind::RateLimited {
+                retry_after: not_until.wait_time_from(now).max(Duration::from_secs(1)),
+            })
         })
     }
 
-    /// Count an `action` from `ip`; `rate_limited` with a retry delay when over.
-    pub fn check_ip(&self, action: Action, ip: Option<IpAddr>) -> Result<(), Error> {
-        let Some(ip) = ip.filter(|_| self.enabled) else {
-            return Ok(());
-        };
-        let now = DefaultClock::default().now();
-        let limiter = match action {
-            Action::SignIn => &self.sign_in,
-            Action::SignUp => &self.sign_up,
-            Action::Refresh => &self.refresh,
-            Action::MailSend => &self.mail_send,
-        };
-        let res = limiter.check_key(&ip);
-        if limiter.len() > MAX_KEYS {
-            limiter.retain_recent();
-        }
-        res.map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
-    }
-
-    /// Count an attempt against an account (a normalised email).
-    pub fn check_account(&self, account: &str) -> Result<(), Error> {
+    /// Count an `action` from `client`; `rate_limited` with a retry delay
+    /// when over.
+    pub async fn check_ip(
+        &self,
+        tessera: &Tessera,
+        action: Action,
+        client: &ClientInfo,
+    ) -> Result<(), Error> {
         if !self.enabled {
             return Ok(());
         }
-        let now = DefaultClock::default().now();
-        let res = self.per_account.check_key(&account.trim().to_lowercase());
-        if self.per_account.len() > MAX_KEYS {
-            self.per_account.retain_recent();
+        let limits = tessera.limits();
+        match action {
+            Action::SignIn => limits.sign_in_ip(client).await,
+            Action::SignUp => limits.sign_up_ip(client).await,
+            Action::MailSend => limits.mail_send_ip(client).await,
+            Action::Refresh => self.refresh(client.ip()),
         }
-        res.map_err(|not_until| Self::refuse(not_until.wait_time_from(now)))
     }
-}
 
-impl RateLimits {
-    /// Run `call` when `action` from `ip` (and, given one, attempts on
-    /// `account`) is within its limits; `rate_limited` without running it
-    /// otherwise. The "rate limit, then call" step of the hosted pages, which
-    /// answer a refusal as they answer the call's own errors.
-    pub async fn guard<T>(
+    /// Count a sign-in attempt against the account `email` on `app`, on the
+    /// budget of the device presenting `device_token` when it is valid for
+    /// the account.
+    pub async fn check_account(
         &self,
-        action: Action,
-        ip: Option<IpAddr>,
-        account: Option<&str>,
-        call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        self.check_ip(action, ip)?;
-        if let Some(account) = account {
-            self.check_account(account)?;
+        tessera: &Tessera,
+        app: &App,
+        email: &str,
+        device_token: Option<&str>,
+    ) -> Result<(), Error> {
+        if !self.enabled {
+            return Ok(());
         }
-        call.await
+        tessera
+            .limits()
+            .sign_in_account(app, email, device_token)
+            .await
+    }
+
+    /// Count `action` from `client` and, given one, a sign-in attempt on
+    /// `account` (app, email, device token): the "rate limit" step every
+    /// limited route takes before its call.
+    pub async fn check(
+        &self,
+        tessera: &Tessera,
+        action: Action,
+        client: &ClientInfo,
+        account: Option<(&App, &str, Option<&str>)>,
+    ) -> Result<(), Error> {
+        self.check_ip(tessera, action, client).await?;
+        if let Some((app, email, device)) = account {
+            self.check_account(tessera, app, email, device).await?;
+        }
+        Ok(())
     }
 }

@@ -87,7 +87,101 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
     );
     path.summary = None;
     doc.paths.paths.insert(PATH.into(), path);
+    for (route, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            add_common_responses(route, op);
+        }
+    }
     doc
+}
+
+/// Add to `op` (at `route`) the error answers every operation of its kind
+/// can give, unless it documents them itself (issue 15, item 8): done once
+/// here, so a new route cannot forget them.
+///
+/// - JSON API (`/v1/…`): 400 (malformed request, two `Authorization`
+///   headers) and 503 (store unavailable); with a body, 413 and 422; with a
+///   path parameter or `X-Tessera-App`, 404; with a security requirement,
+///   401 (and 403 for admin keys without the scope). All with the envelope.
+/// - Hosted pages: a form POST also answers 403 (CSRF or cross-site), 415
+///   and 422 (form unreadable) as HTML pages, and 413 with the envelope.
+fn add_common_responses(route: &str, op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let envelope = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    let page = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content("text/html", ContentBuilder::new().build())
+                .build(),
+        )
+    };
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has_path_param = params
+        .iter()
+        .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path));
+    let names_app = params.iter().any(|p| p.name == "X-Tessera-App");
+    let has_body = op.request_body.is_some();
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let admin = route.starts_with("/v1/admin/");
+    let responses = &mut op.responses.responses;
+    let mut add = |code: &str, response: RefOr<utoipa::openapi::Response>| {
+        responses.entry(code.to_owned()).or_insert(response);
+    };
+    if route.starts_with("/v1/") && route != PATH {
+        add("400", envelope("Malformed request"));
+        add("503", envelope("The store is unavailable"));
+        if has_body {
+            add("413", envelope("Body too large"));
+            add("422", envelope("Invalid input"));
+        }
+        if has_path_param || names_app {
+            add("404", envelope("Not found (or unknown app)"));
+        }
+        if secured || admin {
+            add("401", envelope("Not signed in, or an invalid key or token"));
+        }
+        if admin {
+            add("403", envelope("The key lacks the scope"));
+        }
+    } else if json_body {
+        // A hosted page's script calling its server: answers are JSON.
+        add("400", envelope("Malformed request"));
+        add(
+            "403",
+            envelope("Page expired (CSRF) or sent from another site"),
+        );
+        add("413", envelope("Body too large"));
+        add("422", envelope("Invalid input"));
+    } else if has_body {
+        add("403", page("Form expired (CSRF) or sent from another site"));
+        add("413", envelope("Body too large"));
+        add("415", page("Not a form"));
+        add("422", page("The form could not be read"));
+    }
 }
 
 /// Where the document is served.

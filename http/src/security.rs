@@ -1,8 +1,10 @@
 //! Response hardening, request bodies and CORS.
 //!
 //! Every answer carries security headers (CSP, `frame-ancestors 'none'`,
-//! `nosniff`, `Referrer-Policy`); error answers produced by middleware get
-//! the JSON envelope. Request bodies are read in full before any handler runs
+//! `nosniff`, `Referrer-Policy`, and HSTS when the base URL is https); a
+//! JSON answer that sets no `Cache-Control` of its own gets `no-store`, since
+//! JSON answers carry tokens or personal data (RFC 6749 §5.1; issue 15,
+//! item 4); error answers produced by middleware get the JSON envelope. Request bodies are read in full before any handler runs
 //! (see [`read_body`]). CORS is per app: a preflight is allowed when some app
 //! lists the origin, and an actual request only when the addressed app does.
 
@@ -18,9 +20,18 @@ use crate::state::AppState;
 /// Content-Security-Policy of every answer.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
 
+/// `Strict-Transport-Security` of answers served under an https base URL.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 /// Add security headers, and turn bare error answers into the envelope.
-pub async fn harden(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+pub async fn harden(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Two `Authorization` headers: which one counts is ambiguous (proxies
+    // and the server could disagree), so the request is refused.
+    let res = if req.headers().get_all(header::AUTHORIZATION).iter().count() > 1 {
+        envelope_for_status(StatusCode::BAD_REQUEST)
+    } else {
+        next.run(req).await
+    };
     let status = res.status();
     let bare_error = (status.is_client_error() || status.is_server_error())
         && !res.headers().contains_key(header::CONTENT_TYPE);
@@ -50,6 +61,19 @@ pub async fn harden(req: Request, next: Next) -> Response {
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
+    let json = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.options.https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     res
 }
 
@@ -61,6 +85,16 @@ pub async fn harden(req: Request, next: Next) -> Response {
 /// disconnected" on its next request (issue 14). A body over the limit is
 /// answered 413 at once.
 pub async fn read_body(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // A declared length over the limit is refused before waiting for a
+    // byte of it (issue 15, item 6: not a 408 after the request timeout).
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.options.body_limit as u64) {
+        return envelope_for_status(StatusCode::PAYLOAD_TOO_LARGE);
+    }
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, state.options.body_limit).await {
         Ok(bytes) => {

@@ -142,6 +142,7 @@ async fn every_error_status_carries_the_envelope_and_security_headers() {
     let s = server_with("memory", options(true)).await;
     s.sign_up("env@example.com").await;
     let c = &s.client;
+    let sign_up = |body: serde_json::Value| c.post(s.url("/v1/sign-up")).json(&body).send();
     let mut cases: Vec<(u16, reqwest::Response)> = vec![
         (
             400,
@@ -165,25 +166,19 @@ async fn every_error_status_carries_the_envelope_and_security_headers() {
         (405, c.put(s.url("/healthz")).send().await.unwrap()),
         (
             409,
-            c.post(s.url("/v1/sign-up"))
-                .json(&json!({"email": "env@example.com", "password": PASSWORD}))
-                .send()
+            sign_up(json!({"email": "env@example.com", "password": PASSWORD}))
                 .await
                 .unwrap(),
         ),
         (
             413,
-            c.post(s.url("/v1/sign-up"))
-                .json(&json!({"email": "x", "password": "y".repeat(70_000)}))
-                .send()
+            sign_up(json!({"email": "x", "password": "y".repeat(70_000)}))
                 .await
                 .unwrap(),
         ),
         (
             422,
-            c.post(s.url("/v1/sign-up"))
-                .json(&json!({"email": "x", "password": PASSWORD}))
-                .send()
+            sign_up(json!({"email": "x", "password": PASSWORD}))
                 .await
                 .unwrap(),
         ),

@@ -303,22 +303,13 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
         .await;
     assert_eq!(status, 403);
     assert_error(&body, "user_disabled");
-    let res = s
-        .admin(
-            reqwest::Method::DELETE,
-            &format!("/v1/admin/users/{uid}/sessions"),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 200);
-    let res = s
-        .admin(
-            reqwest::Method::DELETE,
-            &format!("/v1/admin/users/{uid}"),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 204);
+    for (path, expected) in [
+        (format!("/v1/admin/users/{uid}/sessions"), 200),
+        (format!("/v1/admin/users/{uid}"), 204),
+    ] {
+        let (status, body) = s.admin(reqwest::Method::DELETE, &path, None).await;
+        assert_eq!(status, expected, "DELETE {path}: {body}");
+    }
     let (status, body) = s
         .admin(
             reqwest::Method::GET,
@@ -351,14 +342,10 @@ async fn admin_api_manages_apps_users_audit_and_keys() {
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap();
     let kid = created["api_key"]["id"].as_str().unwrap();
-    let res = s
-        .send(reqwest::Method::GET, "/v1/admin/users", Some(secret), None)
-        .await;
-    assert_eq!(res.0, 200);
-    let res = s
-        .send(reqwest::Method::GET, "/v1/admin/apps", Some(secret), None)
-        .await;
-    assert_eq!(res.0, 403);
+    for (path, expected) in [("/v1/admin/users", 200), ("/v1/admin/apps", 403)] {
+        let (status, body) = s.send(reqwest::Method::GET, path, Some(secret), None).await;
+        assert_eq!(status, expected, "GET {path} with a read-only key: {body}");
+    }
     let (_, keys) = s
         .admin(reqwest::Method::GET, "/v1/admin/api-keys", None)
         .await;

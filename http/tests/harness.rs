@@ -441,13 +441,14 @@ pub(crate) async fn hosted_sign_in(
     let (status, html) = get_page(s, jar, "/sign-in").await;
     assert_eq!(status, 200);
     let csrf = hidden_csrf(&html);
-    let form = [
-        ("csrf", csrf.as_str()),
-        ("email", email),
-        ("password", PASSWORD),
-    ];
-    let (status, location, _) = post_form(s, jar, "/sign-in", &form).await;
+    let (status, location, _) = post_form(s, jar, "/sign-in", &credentials(&csrf, email)).await;
     (csrf, status, location)
+}
+
+/// The fields of the sign-in (and sign-up) form: the `csrf` token, `email`
+/// and [`PASSWORD`].
+pub(crate) fn credentials<'a>(csrf: &'a str, email: &'a str) -> [(&'static str, &'a str); 3] {
+    [("csrf", csrf), ("email", email), ("password", PASSWORD)]
 }
 
 /// POST a form with only the CSRF cookie `csrf` (the page's `tessera_csrf`).

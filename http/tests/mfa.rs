@@ -202,15 +202,36 @@ async fn json_enrol_confirm_and_sign_in_with_totp_or_a_recovery_code() {
 
 #[tokio::test]
 async fn disabling_and_regenerating_need_the_password() {
+    use reqwest::Method;
     let s = server("memory").await;
     let mut used = HashSet::new();
     let (at, _secret, codes) = with_totp(&s, "json-off@example.com", &mut used).await;
 
-    let (status, body) = s
-        .send(reqwest::Method::POST, "/v1/recovery-codes", Some(&at), None)
-        .await;
-    assert_eq!(status, 401);
-    assert_error(&body, "reauthentication_required");
+    // Without the password, or with a wrong one: refused, nothing changes.
+    for (method, path, body, code) in [
+        (
+            Method::POST,
+            "/v1/recovery-codes",
+            None,
+            "reauthentication_required",
+        ),
+        (
+            Method::DELETE,
+            "/v1/totp",
+            None,
+            "reauthentication_required",
+        ),
+        (
+            Method::DELETE,
+            "/v1/totp",
+            Some(json!({"password": "not the password"})),
+            "invalid_credentials",
+        ),
+    ] {
+        let (status, body) = s.send(method.clone(), path, Some(&at), body).await;
+        assert_eq!(status, 401, "{method} {path}: {body}");
+        assert_error(&body, code);
+    }
     let (status, body) = s
         .send(
             reqwest::Method::POST,
@@ -224,21 +245,6 @@ async fn disabling_and_regenerating_need_the_password() {
     assert_eq!(fresh.len(), 10);
     assert!(fresh.iter().all(|c| !codes.contains(c)));
 
-    let (status, body) = s
-        .send(reqwest::Method::DELETE, "/v1/totp", Some(&at), None)
-        .await;
-    assert_eq!(status, 401);
-    assert_error(&body, "reauthentication_required");
-    let (status, body) = s
-        .send(
-            reqwest::Method::DELETE,
-            "/v1/totp",
-            Some(&at),
-            Some(json!({"password": "not the password"})),
-        )
-        .await;
-    assert_eq!(status, 401);
-    assert_error(&body, "invalid_credentials");
     let (status, body) = s
         .send(
             reqwest::Method::DELETE,
@@ -358,11 +364,7 @@ async fn hosted_sign_in_goes_through_the_mfa_page_with_csrf() {
         &s,
         &mut jar,
         "/sign-in",
-        &[
-            ("csrf", &csrf),
-            ("email", "page-mfa@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(&csrf, "page-mfa@example.com"),
     )
     .await;
     let (status, location, _) = post_form(

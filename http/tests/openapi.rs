@@ -40,3 +40,36 @@ fn the_openapi_document_equals_the_snapshot() {
          TESSERA_UPDATE_VECTORS=1 cargo test -p tessera-http --test tests openapi",
     );
 }
+
+#[test]
+fn every_operation_documents_the_errors_of_its_kind() {
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            let has = |code: &str| responses.get(code).is_some();
+            let at = format!("{method} {path}");
+            if path.starts_with("/v1/") && path != "/v1/openapi.json" {
+                assert!(has("400") && has("503"), "{at}");
+                if op.get("requestBody").is_some() {
+                    assert!(has("413") && has("422"), "{at}");
+                }
+                if path.starts_with("/v1/admin/") {
+                    assert!(has("401") && has("403"), "{at}");
+                }
+                if op.get("security").is_some() {
+                    assert!(has("401"), "{at}");
+                }
+                checked += 1;
+            } else if op.get("requestBody").is_some() {
+                assert!(has("403") && has("413") && has("422"), "{at}");
+            }
+        }
+    }
+    assert!(checked > 60, "{checked}");
+    // The hosted sign-up's form error is an HTML page.
+    let sign_up = &paths["/sign-up"]["post"]["responses"]["422"]["content"];
+    assert!(sign_up.get("text/html").is_some(), "{sign_up}");
+}

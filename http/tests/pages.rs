@@ -7,18 +7,15 @@ use crate::harness::*;
 async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     let s = server("memory").await;
     let (csrf_cookie, csrf_field) = form_page(&s, "/sign-up").await;
-    assert_eq!(csrf_cookie, csrf_field);
+    // The token is the server's MAC of the cookie's pre-session id.
+    assert_ne!(csrf_cookie, csrf_field);
 
     // Without the CSRF token: refused, nothing created.
     let res = submit(
         &s,
         "/sign-up",
         &csrf_cookie,
-        &[
-            ("csrf", "x".repeat(43).as_str()),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials("x".repeat(43).as_str(), "page@example.com"),
     )
     .await;
     assert_eq!(res.status(), 403);
@@ -35,11 +32,7 @@ async fn hosted_sign_up_sign_in_account_and_sign_out_with_csrf() {
     let res = s
         .client
         .post(s.url("/sign-up"))
-        .form(&[
-            ("csrf", csrf_field.as_str()),
-            ("email", "page@example.com"),
-            ("password", PASSWORD),
-        ])
+        .form(&credentials(csrf_field.as_str(), "page@example.com"))
         .send()
         .await
         .unwrap();
@@ -165,11 +158,7 @@ async fn redirect_uris_must_be_registered() {
         &s,
         "/sign-in?redirect_uri=https%3A%2F%2Fapp.example%2Fafter",
         &cookie,
-        &[
-            ("csrf", field.as_str()),
-            ("email", "redir@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(field.as_str(), "redir@example.com"),
     )
     .await;
     assert_eq!(res.status(), 303);
@@ -187,11 +176,7 @@ async fn redirect_uris_must_be_registered() {
         &s,
         "/sign-in?redirect_uri=https%3A%2F%2Fevil.example%2F",
         &cookie,
-        &[
-            ("csrf", field.as_str()),
-            ("email", "redir@example.com"),
-            ("password", PASSWORD),
-        ],
+        &credentials(field.as_str(), "redir@example.com"),
     )
     .await;
     assert_eq!(res.status(), 400);
@@ -265,4 +250,78 @@ async fn router_nests_under_a_prefix() {
             .status(),
         200
     );
+}
+
+/// POST the sign-in form with `cookie` (the pre-session cookie's value),
+/// the `csrf` field and extra headers: the status.
+async fn sign_in_with(s: &Server, cookie: &str, csrf: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut req = s
+        .client
+        .post(s.url("/sign-in"))
+        .header(reqwest::header::COOKIE, format!("tessera_csrf={cookie}"))
+        .form(&credentials(csrf, "bound@example.com"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn csrf_tokens_are_bound_to_the_server_and_cross_site_posts_refused() {
+    let s = server("memory").await;
+    s.sign_up("bound@example.com").await;
+    let (cookie, field) = form_page(&s, "/sign-in").await;
+    // An attacker-chosen pair (double submit of any value) is refused.
+    let chosen = "T".repeat(43);
+    assert_eq!(sign_in_with(&s, &chosen, &chosen, &[]).await, 403);
+    // A forged token for the real pre-session, and the real token under
+    // another pre-session, are refused.
+    assert_eq!(sign_in_with(&s, &cookie, &"A".repeat(43), &[]).await, 403);
+    assert_eq!(sign_in_with(&s, &chosen, &field, &[]).await, 403);
+    // Cross-site requests are refused even with a valid pair.
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+        &[("sec-fetch-site", "cross-site")][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://127.0.0.1"),
+        ][..],
+    ] {
+        assert_eq!(
+            sign_in_with(&s, &cookie, &field, headers).await,
+            403,
+            "{headers:?}"
+        );
+    }
+    // Same origin, same site, and no header at all pass.
+    for headers in [
+        &[("origin", "http://127.0.0.1")][..],
+        &[("sec-fetch-site", "same-origin")][..],
+        &[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "http://app.127.0.0.1"),
+        ][..],
+        &[][..],
+    ] {
+        assert_eq!(
+            sign_in_with(&s, &cookie, &field, headers).await,
+            303,
+            "{headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_csrf_cookie_is_host_prefixed_when_cookies_are_secure() {
+    let mut opts = options(false);
+    opts.base_url = "https://auth.example".into();
+    let s = serve(server("memory").await.tessera, opts).await;
+    let res = s.get("/sign-in").await;
+    let raw = set_cookie(&res, "__Host-tessera_csrf").expect("__Host- cookie");
+    for attr in ["Secure", "Path=/", "HttpOnly", "SameSite=Strict"] {
+        assert!(raw.contains(attr), "{raw}");
+    }
+    assert!(!raw.contains("Domain"), "{raw}");
+    assert!(set_cookie(&res, "tessera_csrf").is_none());
 }

@@ -83,10 +83,9 @@ impl Device {
     }
 }
 
-/// Sign up and register a passkey through the API; answers (tokens, passkey).
-async fn with_passkey(s: &Server, email: &str, device: &mut Device) -> (Value, Value) {
-    let tokens = s.sign_up(email).await;
-    let at = tokens["access_token"].as_str().unwrap();
+/// `POST /v1/passkeys/register/start` as the holder of `at`: the options
+/// (asserted 200).
+async fn register_start(s: &Server, at: &str) -> Value {
     let (status, start) = s
         .send(
             reqwest::Method::POST,
@@ -96,15 +95,32 @@ async fn with_passkey(s: &Server, email: &str, device: &mut Device) -> (Value, V
         )
         .await;
     assert_eq!(status, 200, "{start}");
+    start
+}
+
+/// `POST /v1/passkeys/register/finish` with `body` as the holder of `at`.
+async fn register_finish(s: &Server, at: &str, body: Value) -> (u16, Value) {
+    s.send(
+        reqwest::Method::POST,
+        "/v1/passkeys/register/finish",
+        Some(at),
+        Some(body),
+    )
+    .await
+}
+
+/// Sign up and register a passkey through the API; answers (tokens, passkey).
+async fn with_passkey(s: &Server, email: &str, device: &mut Device) -> (Value, Value) {
+    let tokens = s.sign_up(email).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let start = register_start(s, at).await;
     let credential = device.create(&start);
-    let (status, pk) = s
-        .send(
-            reqwest::Method::POST,
-            "/v1/passkeys/register/finish",
-            Some(at),
-            Some(json!({ "ceremony": start["ceremony"], "credential": credential, "name": "Key" })),
-        )
-        .await;
+    let (status, pk) = register_finish(
+        s,
+        at,
+        json!({ "ceremony": start["ceremony"], "credential": credential, "name": "Key" }),
+    )
+    .await;
     assert_eq!(status, 201, "{pk}");
     (tokens, pk)
 }
@@ -145,15 +161,7 @@ async fn register_sign_in_rename_delete_over_json() {
     let mut device = Device::new();
     let tokens = s.sign_up("pk@example.com").await;
     let at = tokens["access_token"].as_str().unwrap();
-    let (status, start) = s
-        .send(
-            reqwest::Method::POST,
-            "/v1/passkeys/register/start",
-            Some(at),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{start}");
+    let start = register_start(&s, at).await;
     assert!(start["ceremony"].as_str().unwrap().starts_with("tsw_"));
     let pk = &start["publicKey"];
     assert_eq!(pk["rp"]["id"], "localhost");
@@ -171,14 +179,7 @@ async fn register_sign_in_rename_delete_over_json() {
 
     let credential = device.create(&start);
     let finish = json!({ "ceremony": start["ceremony"], "credential": credential });
-    let (status, created) = s
-        .send(
-            reqwest::Method::POST,
-            "/v1/passkeys/register/finish",
-            Some(at),
-            Some(finish.clone()),
-        )
-        .await;
+    let (status, created) = register_finish(&s, at, finish.clone()).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["name"], "Passkey");
     assert_eq!(
@@ -196,14 +197,7 @@ async fn register_sign_in_rename_delete_over_json() {
         assert!(created.get(field).is_some(), "{field} in {created}");
     }
     // The registration ceremony is spent.
-    let (status, body) = s
-        .send(
-            reqwest::Method::POST,
-            "/v1/passkeys/register/finish",
-            Some(at),
-            Some(finish),
-        )
-        .await;
+    let (status, body) = register_finish(&s, at, finish).await;
     assert_eq!(status, 401);
     assert_error(&body, "invalid_token");
 
@@ -440,8 +434,9 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
         "{csp}"
     );
-    let csrf = set_cookie(&res, "tessera_csrf").unwrap()[13..56].to_owned();
+    let csrf_cookie = set_cookie(&res, "tessera_csrf").unwrap()[13..56].to_owned();
     let html = res.text().await.unwrap();
+    let csrf = hidden_csrf(&html);
     assert!(html.contains("id=\"passkey-sign-in\""), "{html}");
     assert!(!html.contains("<script>"), "no inline script");
     let src_at = html.find("<script src=\"").unwrap() + "<script src=\"".len();
@@ -471,7 +466,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let (status, body) = read(
         s.client
             .post(s.url("/sign-in/passkey"))
-            .header(COOKIE, format!("tessera_csrf={csrf}"))
+            .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
             .json(&json!({ "csrf": "A".repeat(43), "ceremony": "tsw_x", "credential": {} }))
             .send()
             .await
@@ -489,7 +484,7 @@ async fn hosted_pages_offer_passkeys_with_a_same_origin_script() {
     let res = s
         .client
         .post(s.url("/sign-in/passkey"))
-        .header(COOKIE, format!("tessera_csrf={csrf}"))
+        .header(COOKIE, format!("tessera_csrf={csrf_cookie}"))
         .json(&json!({ "csrf": csrf, "ceremony": start["ceremony"], "credential": assertion }))
         .send()
         .await

@@ -178,57 +178,36 @@ async fn sign_in_is_rate_limited_per_ip_and_account_with_retry_after() {
     assert_error(&body, "rate_limited");
 }
 
+/// `GET /v1/admin/apps` with `key` as the bearer credential: the status.
+async fn list_apps_with(s: &Server, key: &str) -> u16 {
+    let (status, _) = s
+        .send(reqwest::Method::GET, "/v1/admin/apps", Some(key), None)
+        .await;
+    status
+}
+
 #[tokio::test]
 async fn admin_api_requires_a_live_key() {
     let s = server("memory").await;
     let (status, body) = read(s.get("/v1/admin/apps").await).await;
     assert_eq!(status, 401);
     assert_error(&body, "unauthenticated");
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some("tsk_not_a_real_key"),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(list_apps_with(&s, "tsk_not_a_real_key").await, 401);
     let created = s
         .tessera
         .api_keys()
         .create("temp", &["admin".into()], None)
         .await
         .unwrap();
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(&created.secret),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 200);
+    assert_eq!(list_apps_with(&s, &created.secret).await, 200);
     s.tessera.api_keys().revoke(created.key.id).await.unwrap();
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(&created.secret),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(list_apps_with(&s, &created.secret).await, 401);
     // A user's access token is not an admin credential.
     let user = s.sign_up("not-admin@example.com").await;
-    let res = s
-        .send(
-            reqwest::Method::GET,
-            "/v1/admin/apps",
-            Some(user["access_token"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    assert_eq!(res.0, 401);
+    assert_eq!(
+        list_apps_with(&s, user["access_token"].as_str().unwrap()).await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -385,4 +364,295 @@ async fn an_early_error_answer_keeps_the_connection_usable() {
     let (status, body) = response(&mut stream).await;
     assert!(status.contains(" 200 "), "{status}");
     assert!(body.contains("\"ok\""), "{body}");
+}
+
+#[tokio::test]
+async fn json_answers_are_never_cached_and_https_answers_carry_hsts() {
+    let s = server("memory").await;
+    let signed_up = s.sign_up("nocache@example.com").await;
+    let access = signed_up["access_token"].as_str().unwrap();
+    let refresh = signed_up["refresh_token"].as_str().unwrap();
+    let password = json!({"email": "nocache@example.com", "password": PASSWORD});
+    let wrong = json!({"email": "nocache@example.com", "password": "wrong wrong"});
+    // (method, path, body, bearer): every answer carrying tokens or
+    // personal data, successes and errors alike.
+    let table: Vec<(
+        reqwest::Method,
+        &str,
+        Option<serde_json::Value>,
+        Option<&str>,
+    )> = vec![
+        (
+            reqwest::Method::POST,
+            "/v1/sign-up",
+            Some(json!({"email": "nocache2@example.com", "password": PASSWORD})),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/sign-in/password",
+            Some(password),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/sign-in/password",
+            Some(wrong),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/token/refresh",
+            Some(json!({"refresh_token": refresh})),
+            None,
+        ),
+        (reqwest::Method::GET, "/v1/session", None, Some(access)),
+        (reqwest::Method::GET, "/v1/me", None, Some(access)),
+        (reqwest::Method::GET, "/v1/sessions", None, Some(access)),
+        (reqwest::Method::GET, "/v1/mfa", None, Some(access)),
+        (
+            reqwest::Method::POST,
+            "/v1/sign-in/oauth/exchange",
+            Some(json!({"code": "tso_nothing"})),
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            "/v1/admin/users",
+            None,
+            Some(ADMIN_KEY),
+        ),
+    ];
+    for (method, path, body, bearer) in table {
+        let mut req = s.client.request(method.clone(), s.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(t) = bearer {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get(reqwest::header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{method} {path} answered {}",
+            res.status()
+        );
+        assert!(!res.headers().contains_key("strict-transport-security"));
+    }
+    // Public documents keep their own caching.
+    let jwks = s.get("/.well-known/jwks.json").await;
+    assert_ne!(jwks.headers()[reqwest::header::CACHE_CONTROL], "no-store");
+
+    let mut https = options(false);
+    https.base_url = "https://auth.example".into();
+    let s = serve(s.tessera.clone(), https).await;
+    for path in ["/healthz", "/v1/me", "/sign-in"] {
+        let res = s.get(path).await;
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000; includeSubDomains",
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn access_tokens_are_checked_against_the_named_app() {
+    let s = server("memory").await;
+    let user = s.sign_up("aud@example.com").await;
+    let token = user["access_token"].as_str().unwrap();
+    let (_, app) = s
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/apps",
+            Some(json!({"name": "Other", "slug": "other"})),
+        )
+        .await;
+    assert!(app["id"].is_string(), "{app}");
+    let me = |app: &'static str| {
+        s.client
+            .get(s.url("/v1/me"))
+            .bearer_auth(token)
+            .header("x-tessera-app", app)
+            .send()
+    };
+    // The token's own app (by slug of the default app) and no header pass.
+    let default = s.tessera.apps().resolve_or_default(None).await.unwrap();
+    let res = s
+        .client
+        .get(s.url("/v1/me"))
+        .bearer_auth(token)
+        .header("x-tessera-app", default.id.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(s.get_auth("/v1/me", token).await.0, 200);
+    // Another app's header: the token is not for it.
+    let (status, body) = read(me("other").await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert_error(&body, "unauthenticated");
+    // An unknown app: 404 as everywhere.
+    assert_eq!(me("nope").await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let s = server("memory").await;
+    let user = s.sign_up("twoauth@example.com").await;
+    let token = user["access_token"].as_str().unwrap();
+    for path in ["/v1/me", "/v1/admin/apps"] {
+        let res = s
+            .client
+            .get(s.url(path))
+            .header("authorization", format!("Bearer {token}"))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = read(res).await;
+        assert_eq!(status, 400, "{path}");
+        assert_error(&body, "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn an_admin_key_cannot_revoke_itself() {
+    let s = server("memory").await;
+    let (_, keys) = s
+        .admin(reqwest::Method::GET, "/v1/admin/api-keys", None)
+        .await;
+    let own = keys["api_keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{keys}"))
+        .iter()
+        .find(|k| k["name"].as_str().unwrap().starts_with("bootstrap"))
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("{keys}"));
+    let path = format!("/v1/admin/api-keys/{own}");
+    let (status, body) = s.admin(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_error(&body, "conflict");
+    // Still works.
+    assert_eq!(
+        s.admin(reqwest::Method::GET, "/v1/admin/apps", None)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_do_not_slow_down_sign_in() {
+    let s = server_with("memory", options(true)).await;
+    let user = s.sign_up("change@example.com").await;
+    let token = user["access_token"].as_str().unwrap();
+    for _ in 0..12 {
+        let (status, _) = s
+            .send(
+                reqwest::Method::POST,
+                "/v1/password/change",
+                Some(token),
+                Some(json!({"current_password": "not it at all", "new_password": "another long password 1"})),
+            )
+            .await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    s.sign_in("change@example.com").await;
+}
+
+#[tokio::test]
+async fn malformed_paths_arrays_and_declared_sizes_get_the_envelope() {
+    let s = server("memory").await;
+    let user = s.sign_up("paths@example.com").await;
+    let token = user["access_token"].as_str().unwrap();
+    // Malformed path parameters: the envelope, never text/plain.
+    for (path, bearer) in [
+        ("/v1/admin/users/not-a-uuid", ADMIN_KEY),
+        ("/v1/sessions/%ff%fe", token),
+        ("/v1/admin/apps/not-a-uuid", ADMIN_KEY),
+    ] {
+        let res = s
+            .client
+            .delete(s.url(path))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()[CONTENT_TYPE], "application/json", "{path}");
+        let (status, body) = read(res).await;
+        assert!(status == 400 || status == 404, "{path}: {status}");
+        assert!(body["error"]["code"].is_string(), "{path}: {body}");
+    }
+    // JSON arrays where objects are expected.
+    let res = s
+        .client
+        .post(s.url("/v1/sign-in/password"))
+        .json(&json!(["paths@example.com", PASSWORD]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error(&body, "invalid_input");
+    let res = s
+        .client
+        .patch(s.url("/v1/me"))
+        .bearer_auth(token)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(res).await;
+    assert_eq!(status, 422, "{body}");
+    // A declared length far over the limit is refused at once, body unsent.
+    let mut stream = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(
+            b"POST /v1/sign-up HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 104857600\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut head = vec![0u8; 512];
+    let n = stream.read(&mut head).await.unwrap();
+    let head = String::from_utf8_lossy(&head[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("application/json"), "{head}");
+}
+
+#[tokio::test]
+async fn hosted_form_parse_errors_are_html_pages() {
+    let s = server("memory").await;
+    let mut jar = Jar::default();
+    get_page(&s, &mut jar, "/sign-in").await;
+    // A form missing its fields, and a body that is not a form.
+    for (content_type, body) in [
+        ("application/x-www-form-urlencoded", "csrf=x"),
+        ("text/plain", "hello"),
+    ] {
+        let res = s
+            .client
+            .post(s.url("/sign-in"))
+            .header(CONTENT_TYPE, content_type)
+            .header(reqwest::header::COOKIE, jar.header())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        assert!(status == 415 || status == 422, "{content_type}: {status}");
+        assert!(
+            res.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{content_type}"
+        );
+    }
 }

@@ -13,6 +13,9 @@ mod pages;
 /// Protection: CORS, body limits, rate limits, malformed input, admin auth.
 mod protection;
 
+/// Rate limits shared by instances; device tokens.
+mod limits;
+
 /// The stable contract: routes vs OpenAPI, cookie names, envelopes, headers, metrics.
 mod contract;
 

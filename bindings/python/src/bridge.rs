@@ -13,7 +13,7 @@
 //! cancellation this way); its result is dropped.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard};
 use std::task::{Context, Poll, Waker};
 
 use pyo3::prelude::*;
@@ -86,6 +86,13 @@ where
     let handle = future.clone().unbind();
     runtime().spawn(async move {
         let result = fut.await;
+        let Some(_entered) = PythonGate::enter() else {
+            // The interpreter is exiting: nobody will read the answer, and
+            // taking the GIL now would end this thread inside Rust frames.
+            // The Python objects are released without it (pyo3 queues the
+            // decrements).
+            return;
+        };
         Python::attach(move |py| {
             let (ok, value) = outcome(py, result);
             let delivered = complete_fn(py).and_then(|complete| {
@@ -98,6 +105,47 @@ where
         })
     });
     Ok(future)
+}
+
+/// Whether runtime threads may still enter Python: open until the
+/// interpreter starts exiting.
+///
+/// Why: a thread that takes the GIL while the interpreter finalizes is ended
+/// by CPython with `pthread_exit`, which unwinds through the Rust frames of a
+/// runtime worker and aborts the process (issue 14, item 7: `AsyncTessera`
+/// under `asyncio.run` ended with SIGABRT in a fifth to half of the runs
+/// under load). A runtime thread enters Python only holding a read guard of
+/// an open gate; [`_close_python_gate`], registered with `atexit` when the
+/// module loads (atexit handlers run before finalization begins), closes it
+/// and, detached, waits for the guards held (their threads finish their
+/// Python work meanwhile).
+struct PythonGate;
+
+static PYTHON_GATE: RwLock<bool> = RwLock::new(true);
+
+impl PythonGate {
+    /// A guard to enter Python under, or `None` once the gate is closed.
+    fn enter() -> Option<RwLockReadGuard<'static, bool>> {
+        let open = PYTHON_GATE.read().unwrap_or_else(PoisonError::into_inner);
+        (*open).then_some(open)
+    }
+}
+
+/// Close the gate (an `atexit` handler): from now on no runtime thread
+/// enters Python; returns once those inside have left.
+#[pyfunction]
+#[pyo3(name = "_close_python_gate")]
+pub(crate) fn _close_python_gate(py: Python<'_>) {
+    py.detach(|| *PYTHON_GATE.write().unwrap_or_else(PoisonError::into_inner) = false);
+}
+
+/// Register [`_close_python_gate`] with `atexit` (at module load).
+pub(crate) fn close_python_gate_at_exit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let close = wrap_pyfunction!(_close_python_gate, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (close,))?;
+    Ok(())
 }
 
 /// `(true, result)` or `(false, exception)` for a finished core future.
@@ -134,4 +182,53 @@ pub(crate) fn _complete(
         future.call_method1("set_exception", (value,))?;
     }
     Ok(())
+}
+
+/// Declare methods of both handles from one list, each entry giving its doc,
+/// Python signature and call once: `fn name(arg: Type, …) [pyo3 signature]
+/// |core| future;` — the future (usually a `tessera_bindings_common` call)
+/// borrows the core and the arguments, and answers a core `Result` of a
+/// [`ToPy`] value. On `Tessera` the method blocks ([`block_on`]); on
+/// `AsyncTessera` it returns an awaitable ([`spawn`]). Each capability file
+/// has one such list (pyo3's `multiple-pymethods`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! methods {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($sig:tt)*]
+            |$core:ident| $call:expr;
+    )*) => {
+        #[pyo3::pymethods]
+        impl Tessera {
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = ($($sig)*))]
+                #[allow(clippy::too_many_arguments)]
+                fn $name(&self, py: pyo3::Python<'_>, $($arg: $ty),*) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
+                    let $core = self.core.clone();
+                    $crate::bridge::block_on(py, async move {
+                        let $core = &$core;
+                        $call.await
+                    })
+                }
+            )*
+        }
+
+        #[pyo3::pymethods]
+        impl AsyncTessera {
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = ($($sig)*))]
+                #[allow(clippy::too_many_arguments)]
+                fn $name<'py>(&self, py: pyo3::Python<'py>, $($arg: $ty),*) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                    let $core = self.core.clone();
+                    $crate::bridge::spawn(py, async move {
+                        let $core = &$core;
+                        $call.await
+                    })
+                }
+            )*
+        }
+    };
 }

@@ -9,7 +9,9 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use pyo3::{Borrowed, IntoPyObjectExt};
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use tessera_core::model::ClientInfo;
 use uuid::Uuid;
 
 use crate::errors::invalid;
@@ -226,4 +228,160 @@ pub(crate) fn repr_str(s: &str) -> String {
 /// `repr` of an optional string (`None` or the quoted string).
 pub(crate) fn repr_opt(s: Option<&str>) -> String {
     s.map_or_else(|| "None".to_owned(), repr_str)
+}
+
+/// The core's client of the `ip=` and `user_agent=` arguments.
+pub(crate) fn client(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
+    ClientInfo::parse(ip.as_deref(), user_agent.as_deref())
+}
+
+/// A value as JSON-compatible Python objects (the HTTP API's shape), for `to_dict()`.
+pub(crate) fn to_dict<'py, T: Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    json_to_py(py, &json)
+}
+
+/// A field of a core value as a Python object: what a [`record!`](crate::record)
+/// getter answers. Ids become `str`, times aware `datetime`s, JSON documents
+/// fresh dicts and lists.
+pub(crate) trait Field {
+    /// Convert (a fresh object on each read).
+    fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>>;
+}
+
+macro_rules! field_by_value {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                self.clone().into_py_any(py)
+            }
+        }
+    )*};
+}
+field_by_value!(
+    bool,
+    i64,
+    u32,
+    String,
+    Vec<String>,
+    chrono::DateTime<chrono::Utc>
+);
+
+impl Field for Uuid {
+    fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.to_string().into_py_any(py)
+    }
+}
+
+impl Field for Value {
+    fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(json_to_py(py, self)?.unbind())
+    }
+}
+
+impl<T: Field> Field for Option<T> {
+    fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Some(v) => v.field(py),
+            None => Ok(py.None()),
+        }
+    }
+}
+
+/// A field given to Python as its JSON form (a structure of the core, such
+/// as an app's settings).
+pub(crate) struct AsJson<'a, T>(pub(crate) &'a T);
+
+impl<T: Serialize> Field for AsJson<'_, T> {
+    fn field(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(to_dict(py, self.0)?.unbind())
+    }
+}
+
+/// `Name(a=…, b=…)` from the Python `repr` of each named value.
+pub(crate) fn repr_of(
+    py: Python<'_>,
+    name: &str,
+    fields: &[(&str, Py<PyAny>)],
+) -> PyResult<String> {
+    let mut out = format!("{name}(");
+    for (i, (label, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(label.trim_start_matches("r#"));
+        out.push('=');
+        out.push_str(&value.bind(py).repr()?.to_string());
+    }
+    out.push(')');
+    Ok(out)
+}
+
+/// Declare a frozen class over a core value from its field list: a getter
+/// per field (`name` reads the core value's `name`, `name = other` its
+/// `other`, `name as json` its JSON form), converted on each read by
+/// [`Field`] (so a call that returns a user and a session builds no
+/// `datetime` nobody reads); `to_dict()` (the HTTP API's JSON shape);
+/// equality; a `repr` of the fields listed in `repr(…)` (never a secret);
+/// and the core value's [`ToPy`]. Getters computed otherwise go in a
+/// `#[pymethods]` block of their own beside it.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! record {
+    (
+        $(#[doc = $doc:literal])*
+        pub(crate) struct $name:ident($core:ty) repr($($repr:ident),*) {
+            $(
+                $(#[doc = $fdoc:literal])*
+                $field:ident $(= $src:ident)? $(as $json:ident)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[pyo3::pyclass(frozen, eq, module = "tessera")]
+        #[derive(PartialEq)]
+        pub(crate) struct $name {
+            pub(crate) inner: $core,
+        }
+
+        #[pyo3::pymethods]
+        impl $name {
+            $(
+                $(#[doc = $fdoc])*
+                #[getter]
+                fn $field(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
+                    $crate::record!(@read self.inner, py, $field $(= $src)? $(as $json)?)
+                }
+            )*
+
+            /// As JSON-compatible values (the HTTP API's shape).
+            pub(crate) fn to_dict<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                $crate::convert::to_dict(py, &self.inner)
+            }
+
+            pub(crate) fn __repr__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<String> {
+                $crate::convert::repr_of(py, stringify!($name), &[
+                    $((stringify!($repr), self.$repr(py)?)),*
+                ])
+            }
+        }
+
+        impl $crate::convert::ToPy for $core {
+            fn to_py(self, py: pyo3::Python<'_>) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
+                Ok(pyo3::Py::new(py, $name { inner: self })?.into_any())
+            }
+        }
+    };
+    (@read $v:expr, $py:ident, $field:ident) => {
+        $crate::convert::Field::field(&$v.$field, $py)
+    };
+    (@read $v:expr, $py:ident, $field:ident = $src:ident) => {
+        $crate::convert::Field::field(&$v.$src, $py)
+    };
+    (@read $v:expr, $py:ident, $field:ident as json) => {
+        $crate::convert::Field::field(&$crate::convert::AsJson(&$v.$field), $py)
+    };
 }

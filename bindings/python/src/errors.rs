@@ -46,12 +46,19 @@ pub(crate) fn invalid(py: Python<'_>, field: &'static str, message: impl Into<St
 }
 
 /// `MfaRequired`, carrying the challenge to finish the sign-in with.
-pub(crate) fn mfa_required(py: Python<'_>, mfa_token: String, methods: Vec<String>) -> PyErr {
+/// `device_token` is a password sign-in's (the password was right).
+pub(crate) fn mfa_required(
+    py: Python<'_>,
+    mfa_token: String,
+    methods: Vec<String>,
+    device_token: Option<String>,
+) -> PyErr {
     let kind = ErrorKind::MfaRequired;
     let made = from_core(py).and_then(|f| {
         let kwargs = pyo3::types::PyDict::new(py);
         kwargs.set_item("mfa_token", mfa_token)?;
         kwargs.set_item("methods", methods)?;
+        kwargs.set_item("device_token", device_token)?;
         f.call(
             py,
             (kind.code(), kind.default_message(), py.None(), py.None()),

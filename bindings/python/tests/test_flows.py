@@ -429,3 +429,37 @@ def test_errors_pickle_with_their_code():
     unknown = tessera.errors._from_core("brand_new_code", "New.")
     assert type(unknown) is tessera.TesseraError and unknown.code == "brand_new_code"
     assert tessera.error_class("email_taken") is tessera.EmailTaken
+
+
+def test_a_device_token_keeps_its_owner_signing_in_while_throttled(t: tessera.Tessera):
+    e = email()
+    t.sign_up(e, PASSWORD)
+    first = t.sign_in_password(e, PASSWORD)
+    device = first.device_token
+    assert device.startswith("tsd_") and device not in repr(first)
+    # Five failures from devices without a token throttle the account...
+    for _ in range(5):
+        with pytest.raises(tessera.InvalidCredentials):
+            t.sign_in_password(e, "not the password at all")
+    with pytest.raises(tessera.RateLimited) as throttled:
+        t.sign_in_password(e, PASSWORD)
+    assert throttled.value.retry_after > 0
+    # ...but not the device that signed in before: it gets in, with a fresh token.
+    owner = t.sign_in_password(e, PASSWORD, device_token=device)
+    assert owner.user.id == first.user.id
+    assert owner.device_token.startswith("tsd_") and owner.device_token != device
+    # Other sign-ins and refreshes carry none.
+    assert t.refresh(owner.refresh_token).device_token is None
+
+
+def test_mfa_required_carries_the_device_token(t: tessera.Tessera):
+    import pyotp
+
+    e = email()
+    user = t.sign_up(e, PASSWORD).user
+    enrollment = t.enroll_totp(user.id)
+    t.confirm_totp(user.id, pyotp.TOTP(enrollment.secret).now())
+    with pytest.raises(tessera.MfaRequired) as needed:
+        t.sign_in_password(e, PASSWORD)
+    assert needed.value.device_token.startswith("tsd_")
+    assert needed.value.device_token not in repr(needed.value)

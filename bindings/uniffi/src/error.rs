@@ -11,7 +11,7 @@
 
 use tessera_core::{Error, ErrorKind};
 
-use crate::records::MfaChallenge;
+use crate::mfa::MfaChallenge;
 
 /// A Tessera failure, by code family. `code` is always
 /// [`tessera_core::ErrorKind::code`] (`invalid_credentials`, …), also for
@@ -264,13 +264,25 @@ impl TesseraError {
 }
 
 impl TesseraError {
-    /// `MfaRequired` carrying the challenge of a first-factor sign-in.
-    pub(crate) fn mfa_required(challenge: tessera_core::MfaChallenge) -> Self {
+    /// `MfaRequired` carrying the challenge of a first-factor sign-in (and,
+    /// for a password sign-in, the device token it earned).
+    pub(crate) fn mfa_required(
+        challenge: tessera_core::MfaChallenge,
+        device_token: Option<String>,
+    ) -> Self {
         let kind = ErrorKind::MfaRequired;
         TesseraError::MfaRequired {
             code: kind.code().to_owned(),
             detail: kind.default_message().to_owned(),
-            challenge: challenge.into(),
+            challenge: MfaChallenge {
+                mfa_token: challenge.mfa_token,
+                methods: challenge
+                    .methods
+                    .iter()
+                    .map(|m| m.as_str().to_owned())
+                    .collect(),
+                device_token,
+            },
         }
     }
 }
@@ -314,6 +326,7 @@ impl From<Error> for TesseraError {
                 challenge: MfaChallenge {
                     mfa_token: String::new(),
                     methods: Vec::new(),
+                    device_token: None,
                 },
             },
             ErrorKind::MethodDisabled => TesseraError::MethodDisabled { code, detail },

@@ -466,10 +466,13 @@ impl<'a> Passkeys<'a> {
                     .users()
                     .find_user_by_email(app.pool_id, &normalized)
                     .await?;
-                let real = match &user {
-                    Some(u) => self.stored(u.id).await?,
-                    None => Vec::new(),
-                };
+                // The same store work whether or not the address has an
+                // account (the part `timing` measured 1.14× for known ones):
+                // an unknown address lists the passkeys of the nil id, which
+                // no user has.
+                let real = self
+                    .stored(user.as_ref().map_or(Uuid::nil(), |u| u.id))
+                    .await?;
                 let (ids, user_id) = if real.is_empty() {
                     (self.fake_credential_ids(app, &normalized)?, None)
                 } else {

@@ -1,6 +1,6 @@
 //! `/v1/admin/api-keys…`: API keys (the secret is shown once, at creation).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{AdminKey, Json};
+use crate::extract::{AdminKey, Json, Path};
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -126,12 +126,22 @@ async fn create_api_key(
 /// Revoke an API key.
 #[utoipa::path(delete, path = "/v1/admin/api-keys/{id}", tag = "admin", security(("api_key" = [])),
     params(("id" = Uuid, Path, description = "Key id")),
-    responses((status = 204), (status = 404, body = ErrorEnvelope)))]
+    responses((status = 204), (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "A key cannot revoke itself", body = ErrorEnvelope)))]
 async fn revoke_api_key(
     State(state): State<AppState>,
-    _key: AdminKey,
+    AdminKey(key): AdminKey,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
+    // Revoking the key of the request would lock the operator out (the
+    // bootstrap key most of all: nothing else may exist yet).
+    if key.id == id {
+        return Err(tessera_core::Error::with_message(
+            tessera_core::ErrorKind::Conflict,
+            "A key cannot revoke itself: revoke it with another admin key.",
+        )
+        .into());
+    }
     state.tessera.api_keys().revoke(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! `/v1/admin/apps…`: apps and their settings (redirect URIs, CORS origins,
 //! sign-in methods, …).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{AdminKey, Json};
+use crate::extract::{AdminKey, Json, Path};
 use crate::openapi::handlers;
 use crate::state::AppState;
 

@@ -3,7 +3,7 @@
 //! `apps:read` / `apps:write`). Answers never carry the client secret, only
 //! `client_secret_set`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use tessera_core::{ProviderInput, ProviderView};
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{AdminKey, Json};
+use crate::extract::{AdminKey, Json, Path};
 use crate::openapi::handlers;
 use crate::state::AppState;
 

@@ -1,6 +1,6 @@
 //! `/v1/admin/users…`: users, paged and searched, and their sessions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::dto::{RevokedView, SessionView, SessionsView, UserView};
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{AdminKey, Json, Query};
+use crate::extract::{AdminKey, Json, Path, Query};
 use crate::openapi::handlers;
 use crate::state::AppState;
 

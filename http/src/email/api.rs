@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
 use tessera_core::SendFlow;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -14,8 +15,8 @@ use crate::email::dto::{
 use crate::email::send::send_after_answer;
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::hosted::device_token;
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -48,7 +49,7 @@ async fn reset_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client)?;
+    send_after_answer(&state, &app, SendFlow::PasswordReset, &req.email, &client).await?;
     Ok(accepted())
 }
 
@@ -62,7 +63,7 @@ async fn reset(
     client: Client,
     Json(req): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state
         .tessera
         .emails()
@@ -79,8 +80,10 @@ async fn verify_send(
     caller: Caller,
     client: Client,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, client.0.ip())?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    state
+        .check_limits(Action::MailSend, &client.0, None)
+        .await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()
@@ -97,7 +100,7 @@ async fn verify(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     state.tessera.emails().verify_email(&req.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,8 +115,10 @@ async fn change(
     client: Client,
     Json(req): Json<ChangeRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    state.limits.check_ip(Action::MailSend, client.0.ip())?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    state
+        .check_limits(Action::MailSend, &client.0, None)
+        .await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .emails()
@@ -130,7 +135,7 @@ async fn change_confirm(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<axum::Json<UserView>> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let user = state
         .tessera
         .emails()
@@ -149,7 +154,7 @@ async fn code_send(
     client: Client,
     Json(req): Json<EmailRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<AcceptedView>)> {
-    send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client)?;
+    send_after_answer(&state, &app, SendFlow::SignInCode, &req.email, &client).await?;
     Ok(accepted())
 }
 
@@ -161,17 +166,16 @@ async fn code_sign_in(
     State(state): State<AppState>,
     CurrentApp(app): CurrentApp,
     client: Client,
+    jar: CookieJar,
     Json(req): Json<CodeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    state.limits.check_account(&req.email)?;
+    let account = Some((&app, req.email.as_str(), device_token(None, &jar)));
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_code(&app, &req.email, &req.code, &client.0);
     let outcome = state
-        .tessera
-        .emails()
-        .sign_in_with_code(&app, &req.email, &req.code, &client.0)
-        .await;
-    metrics::sign_in("email_code", &outcome);
-    Ok(SignInAnswer(outcome?))
+        .sign_in("email_code", &client.0, account, call)
+        .await?;
+    Ok(SignInAnswer(outcome))
 }
 
 /// Send a magic sign-in link (if the address has an account).
@@ -193,7 +197,8 @@ async fn magic_send(
         },
         &req.email,
         &client,
-    )?;
+    )
+    .await?;
     Ok(accepted())
 }
 
@@ -205,12 +210,8 @@ async fn magic_sign_in(
     client: Client,
     Json(req): Json<TokenRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    let done = state
-        .tessera
-        .emails()
-        .sign_in_with_magic_link(&req.token, &client.0)
-        .await;
-    metrics::sign_in("magic_link", &done);
-    Ok(SignInAnswer(done?.outcome))
+    let emails = state.tessera.emails();
+    let call = emails.sign_in_with_magic_link(&req.token, &client.0);
+    let done = state.sign_in("magic_link", &client.0, None, call).await?;
+    Ok(SignInAnswer(done.outcome))
 }

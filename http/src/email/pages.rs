@@ -19,8 +19,8 @@ use crate::email::send::send_after_answer;
 use crate::error::status_of;
 use crate::extract::Client;
 use crate::hosted::{
-    Field, FormPage, Link, Page, PageForm, PageParams, PageQuery, csrf_forms, error_message,
-    finish_sign_in, message, with_retry_after,
+    Field, FormPage, Link, Page, PageForm, PageParams, PageQuery, csrf_forms, device_token,
+    error_message, finish_sign_in, message, with_retry_after,
 };
 use crate::limits::Action;
 use crate::openapi::handlers;
@@ -159,14 +159,14 @@ fn ask_page(page: Page, ask: &Ask) -> Response {
 
 /// Start `flow` for the submitted address and answer with `sent`; the form
 /// again with the error if it cannot start.
-fn send(
+async fn send(
     state: &AppState,
     client: &Client,
     PageForm { page, form }: &PageForm<EmailForm>,
     (ask, flow): (&Ask, SendFlow),
     sent: impl FnOnce() -> Response,
 ) -> Response {
-    match send_after_answer(state, &page.app, flow, &form.email, client) {
+    match send_after_answer(state, &page.app, flow, &form.email, client).await {
         Ok(()) => sent(),
         Err(e) => email_form(page, ask, &form.email, Some(e.message().to_owned())),
     }
@@ -192,6 +192,7 @@ async fn forgot_submit(
     send(&state, &client, &submitted, flow, || {
         check_your_email(&submitted.page.app)
     })
+    .await
 }
 
 fn reset_form<Q>(
@@ -340,6 +341,7 @@ async fn code_send(
     send(&state, &client, &submitted, flow, || {
         code_form(&submitted.page, StatusCode::OK, &submitted.form.email, None)
     })
+    .await
 }
 
 /// Sign in with the code.
@@ -352,11 +354,10 @@ async fn code_verify(
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
     let result = state
-        .limits
         .guard(
             Action::SignIn,
-            client.0.ip(),
-            Some(&form.email),
+            &client.0,
+            Some((&page.app, &form.email, device_token(None, &page.jar))),
             state
                 .tessera
                 .emails()
@@ -393,6 +394,7 @@ async fn magic_request_submit(
     send(&state, &client, &submitted, flow, || {
         check_your_email(&submitted.page.app)
     })
+    .await
 }
 
 /// A page that only asks for a click, posting the link's token to `path`.
@@ -439,10 +441,9 @@ async fn magic_submit(
     PageForm { page, form }: PageForm<TokenForm>,
 ) -> Response {
     let done = state
-        .limits
         .guard(
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera

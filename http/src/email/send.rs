@@ -13,14 +13,16 @@ use crate::state::AppState;
 /// account: the per-IP limit and the account-independent checks
 /// ([`Emails::check_send`]) run now and may fail; the rest runs after the
 /// caller has its answer, and a failure there is only logged.
-pub(super) fn send_after_answer(
+pub(super) async fn send_after_answer(
     state: &AppState,
     app: &App,
     flow: SendFlow,
     email: &str,
     client: &Client,
 ) -> tessera_core::Result<()> {
-    state.limits.check_ip(Action::MailSend, client.0.ip())?;
+    state
+        .check_limits(Action::MailSend, &client.0, None)
+        .await?;
     let email = Emails::check_send(app, &flow, email)?;
     let (tessera, app, client) = (state.tessera.clone(), app.clone(), client.0.clone());
     tokio::spawn(async move {

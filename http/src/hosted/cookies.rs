@@ -8,7 +8,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use cookie::CookieBuilder;
 use tessera_core::AuthSession;
 
-use crate::extract::{ACCESS_COOKIE, SESSION_COOKIE};
+use crate::extract::{ACCESS_COOKIE, DEVICE_COOKIE, SESSION_COOKIE};
 use crate::state::AppState;
 
 /// The cookie carrying a hosted sign-in's `mfa_token` to the MFA step.
@@ -63,6 +63,23 @@ pub(crate) fn with_session_cookies(state: &AppState, jar: CookieJar, s: &AuthSes
         s.access_token.clone(),
         s.expires_in,
     ))
+}
+
+/// The `tessera_device` cookie carrying a password sign-in's device token
+/// (HttpOnly, `Secure` unless in development, `SameSite=Lax`, `Path=/`, for
+/// the token's 90 days; no `Domain`: it is this server's alone).
+pub(crate) fn device_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    let max_age = tessera_core::devices::DEVICE_TOKEN_TTL.num_seconds();
+    cookie(state, DEVICE_COOKIE, token)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build()
+}
+
+/// The device token a request presents: `explicit` (a JSON body's field)
+/// first, else the `tessera_device` cookie.
+pub(crate) fn device_token<'a>(explicit: Option<&'a str>, jar: &'a CookieJar) -> Option<&'a str> {
+    explicit.or_else(|| jar.get(DEVICE_COOKIE).map(|c| c.value()))
 }
 
 /// Expire the session cookies (on sign-out, hosted or JSON).

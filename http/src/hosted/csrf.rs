@@ -1,8 +1,19 @@
-//! CSRF protection of hosted forms (double submit): a random
-//! `tessera_csrf` cookie (SameSite=Strict) issued with the page, echoed in
-//! the form's `csrf` field, compared in constant time.
+//! CSRF protection of hosted forms, bound to the server (issue 15, item 3).
+//!
+//! A page gives the browser a random *pre-session id* in a cookie
+//! (SameSite=Strict; `__Host-tessera_csrf` whenever cookies are `Secure`,
+//! which also forbids a `Domain` and requires `Path=/`; plain `tessera_csrf`
+//! only in development or on plain-HTTP localhost, where `__Host-` cookies
+//! cannot be set) and puts the token `base64url(HMAC(pre-session id))` in the
+//! form's `csrf` field, the MAC keyed by the core under the key-encryption
+//! key ([`tessera_core::Tessera::csrf_mac`]). A submission passes when the
+//! field is the MAC of the cookie's id (constant-time compare): a cookie and
+//! token pair of the attacker's choosing no longer works, since only the
+//! server can compute the token of an id. On top, every hosted form POST is
+//! refused when the browser says it comes from another site
+//! (`Sec-Fetch-Site: cross-site`, or an `Origin` of another site).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::SameSite;
@@ -11,7 +22,7 @@ use tessera_core::model::App;
 use tessera_core::{Error, ErrorKind};
 
 use crate::error::ApiError;
-use crate::extract::CSRF_COOKIE;
+use crate::extract::{CSRF_COOKIE, HOST_CSRF_COOKIE};
 use crate::hosted::cookies::cookie;
 use crate::hosted::render::message;
 use crate::state::AppState;
@@ -35,27 +46,80 @@ macro_rules! csrf_forms {
 }
 pub(crate) use csrf_forms;
 
-fn token(jar: &CookieJar) -> Option<String> {
-    jar.get(CSRF_COOKIE)
+/// The name of the pre-session cookie under `state`'s options.
+pub(crate) fn cookie_name(state: &AppState) -> &'static str {
+    if state.options.secure_cookies() {
+        HOST_CSRF_COOKIE
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+fn pre_session(state: &AppState, jar: &CookieJar) -> Option<String> {
+    jar.get(cookie_name(state))
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 43)
 }
 
-/// The CSRF token of this browser, issuing a cookie if it has none.
+fn token_of(state: &AppState, pre_session: &str) -> String {
+    b64url(&state.tessera.csrf_mac(pre_session))
+}
+
+/// The CSRF token of this browser's pre-session, issuing the pre-session
+/// cookie if it has none.
 pub(super) fn ensure(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(t) = token(&jar) {
-        return (jar, t);
+    if let Some(id) = pre_session(state, &jar) {
+        let token = token_of(state, &id);
+        return (jar, token);
     }
-    let token = b64url(&random_bytes::<32>());
-    let cookie = cookie(state, CSRF_COOKIE, token.clone())
+    let id = b64url(&random_bytes::<32>());
+    let token = token_of(state, &id);
+    let cookie = cookie(state, cookie_name(state), id)
         .same_site(SameSite::Strict)
         .build();
     (jar.add(cookie), token)
 }
 
-/// Whether `submitted` is this browser's token.
-pub(super) fn matches(jar: &CookieJar, submitted: &str) -> bool {
-    token(jar).is_some_and(|t| ct_eq(t.as_bytes(), submitted.as_bytes()))
+/// Whether `submitted` is the token of this browser's pre-session.
+pub(super) fn matches(state: &AppState, jar: &CookieJar, submitted: &str) -> bool {
+    pre_session(state, jar)
+        .is_some_and(|id| ct_eq(token_of(state, &id).as_bytes(), submitted.as_bytes()))
+}
+
+/// Whether the browser says the request comes from another site:
+/// `Sec-Fetch-Site: cross-site`, or (from browsers that do not send it) an
+/// `Origin` whose site differs from the base URL's. Same-origin and
+/// same-site requests pass, and so do requests that send neither header.
+/// "Site" is approximated as scheme and the host's last two labels.
+pub(super) fn cross_site(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site.as_bytes().eq_ignore_ascii_case(b"cross-site");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let origin = origin.to_str().unwrap_or("null");
+    site_of(origin).is_none_or(|o| Some(o) != site_of(&state.options.base_url))
+}
+
+/// `(scheme, last two host labels)` of a URL or origin, lowercased.
+fn site_of(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let site = if host.parse::<std::net::IpAddr>().is_ok() || labels.len() < 2 {
+        host.to_owned()
+    } else {
+        labels[labels.len() - 2..].join(".")
+    };
+    Some((scheme.to_ascii_lowercase(), site.to_ascii_lowercase()))
 }
 
 /// The answer to a form that failed the check: a page to go back from.

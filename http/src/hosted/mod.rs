@@ -33,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::openapi::handlers;
 use crate::state::AppState;
 
-pub(crate) use cookies::{MFA_COOKIE, clear_session_cookies, cookie};
+pub(crate) use cookies::{MFA_COOKIE, clear_session_cookies, cookie, device_cookie, device_token};
 pub(crate) use csrf::{CsrfField, csrf_forms};
 pub(crate) use finish::{finish_sign_in, next_location, signed_in_jar};
 pub(crate) use form::{Field, FormPage, Link};

@@ -150,14 +150,15 @@ where
     let (mut parts, rest) = req.into_parts();
     let query = query::<Q>(&mut parts, state).await?;
     let jar = CookieJar::from_headers(&parts.headers);
+    let cross_site = csrf::cross_site(state, &parts.headers);
+    let params = query.params();
+    let app = resolve(state, &params).await?;
     let form = body(
         B::from_request(Request::from_parts(parts, rest), state)
             .await
-            .map_err(IntoResponse::into_response)?,
+            .map_err(|r| unreadable_form(&app, r.into_response()))?,
     );
-    let params = query.params();
-    let app = resolve(state, &params).await?;
-    if !csrf::matches(&jar, form.csrf()) {
+    if cross_site || !csrf::matches(state, &jar, form.csrf()) {
         return Err(refuse(&app));
     }
     let csrf = form.csrf().to_owned();
@@ -169,6 +170,28 @@ where
         csrf,
     };
     Ok((page, form))
+}
+
+/// The answer to a body that could not be read: a body rejected in plain
+/// text (a form that does not parse, a wrong content type) becomes an HTML
+/// page with the same status, as browsers submitting forms expect (issue
+/// 15, item 6); answers that are already the envelope or a page stay.
+fn unreadable_form(app: &App, rejected: Response) -> Response {
+    let plain = rejected
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !plain {
+        return rejected;
+    }
+    message(
+        rejected.status(),
+        &app.name,
+        "This form could not be read",
+        "Go back, reload the page and submit the form again.",
+        None,
+    )
 }
 
 /// A submitted form (`application/x-www-form-urlencoded`) of a page, its

@@ -74,7 +74,7 @@ async fn totp_enroll(
     let req: TotpEnrollRequest = optional_json(&body)?;
     let enrollment = match (req.mfa_token, caller) {
         (Some(token), _) => {
-            state.limits.check_ip(Action::SignIn, client.0.ip())?;
+            state.check_limits(Action::SignIn, &client.0, None).await?;
             state
                 .tessera
                 .mfa()
@@ -82,7 +82,7 @@ async fn totp_enroll(
                 .await?
         }
         (None, Ok(caller)) => {
-            let app = state.tessera.apps().get(caller.session.app_id).await?;
+            let app = caller.app(&state).await?;
             state
                 .tessera
                 .totp()
@@ -113,7 +113,7 @@ async fn totp_confirm(
     client: Client,
     Json(req): Json<TotpConfirmRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     match (req.mfa_token, caller) {
         (Some(token), _) => {
             let done = state
@@ -135,7 +135,7 @@ async fn totp_confirm(
             .into_response())
         }
         (None, Ok(caller)) => {
-            let app = state.tessera.apps().get(caller.session.app_id).await?;
+            let app = caller.app(&state).await?;
             let recovery_codes = state
                 .tessera
                 .totp()
@@ -145,6 +145,42 @@ async fn totp_confirm(
         }
         (None, Err(e)) => Err(e),
     }
+}
+
+/// What a re-authenticated change of the caller's TOTP does.
+enum Reauthed {
+    /// Turn TOTP off.
+    Disable,
+    /// Replace the recovery codes.
+    Regenerate,
+}
+
+/// The one body of the re-authenticated routes: the optional
+/// [`ReauthRequest`], the rate limit (as a sign-in: a password or code is
+/// checked), then the change on the caller's account; the new recovery
+/// codes when it made some.
+async fn reauthenticated(
+    state: &AppState,
+    caller: &Caller,
+    client: &Client,
+    body: &Bytes,
+    change: Reauthed,
+) -> ApiResult<Vec<String>> {
+    let req: ReauthRequest = optional_json(body)?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
+    let app = caller.app(state).await?;
+    let (totp, id, c) = (state.tessera.totp(), caller.user.id, &client.0);
+    let (password, code) = (req.password.as_deref(), req.code.as_deref());
+    Ok(match change {
+        Reauthed::Disable => {
+            totp.disable(&app, id, password, code, c).await?;
+            Vec::new()
+        }
+        Reauthed::Regenerate => {
+            totp.regenerate_recovery_codes(&app, id, password, code, c)
+                .await?
+        }
+    })
 }
 
 /// Disable TOTP (and delete the recovery codes). Needs re-authentication:
@@ -163,20 +199,7 @@ async fn totp_disable(
     client: Client,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
-    state
-        .tessera
-        .totp()
-        .disable(
-            &app,
-            caller.user.id,
-            req.password.as_deref(),
-            req.code.as_deref(),
-            &client.0,
-        )
-        .await?;
+    reauthenticated(&state, &caller, &client, &body, Reauthed::Disable).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -195,20 +218,8 @@ async fn recovery_codes(
     client: Client,
     body: Bytes,
 ) -> ApiResult<axum::Json<RecoveryCodesView>> {
-    let req: ReauthRequest = optional_json(&body)?;
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
-    let recovery_codes = state
-        .tessera
-        .totp()
-        .regenerate_recovery_codes(
-            &app,
-            caller.user.id,
-            req.password.as_deref(),
-            req.code.as_deref(),
-            &client.0,
-        )
-        .await?;
+    let recovery_codes =
+        reauthenticated(&state, &caller, &client, &body, Reauthed::Regenerate).await?;
     Ok(axum::Json(RecoveryCodesView { recovery_codes }))
 }
 
@@ -219,7 +230,7 @@ async fn mfa_status(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<MfaStatusView>> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let status = state.tessera.totp().status(&app, caller.user.id).await?;
     Ok(axum::Json(status.into()))
 }
@@ -239,19 +250,20 @@ async fn sign_in_mfa(
     client: Client,
     Json(req): Json<MfaSignInRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
     let mfa = state.tessera.mfa();
-    let result = match (&req.code, &req.recovery_code) {
-        (Some(code), None) => mfa.verify_totp(&app, &req.mfa_token, code, &client.0).await,
-        (None, Some(rc)) => {
-            mfa.verify_recovery_code(&app, &req.mfa_token, rc, &client.0)
-                .await
+    let verify = async {
+        match (&req.code, &req.recovery_code) {
+            (Some(code), None) => mfa.verify_totp(&app, &req.mfa_token, code, &client.0).await,
+            (None, Some(rc)) => {
+                mfa.verify_recovery_code(&app, &req.mfa_token, rc, &client.0)
+                    .await
+            }
+            _ => Err(Error::invalid(
+                "code",
+                "Give either `code` (TOTP) or `recovery_code`.",
+            )),
         }
-        _ => Err(Error::invalid(
-            "code",
-            "Give either `code` (TOTP) or `recovery_code`.",
-        )),
     };
-    metrics::sign_in("mfa", &result);
-    Ok(axum::Json(TokensView::from(result?)).into_response())
+    let session = state.sign_in("mfa", &client.0, None, verify).await?;
+    Ok(axum::Json(TokensView::from(session)).into_response())
 }

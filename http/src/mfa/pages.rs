@@ -283,10 +283,7 @@ async fn mfa_submit(
             (None, None) => Err(Error::invalid("code", "Enter a code.")),
         }
     };
-    let result = state
-        .limits
-        .guard(Action::SignIn, client.0.ip(), None, verify)
-        .await;
+    let result = state.guard(Action::SignIn, &client.0, None, verify).await;
     metrics::sign_in("mfa", &result);
     match result {
         Ok(s) => finish_sign_in(
@@ -344,10 +341,9 @@ async fn mfa_confirm(
         return restart(&page);
     };
     let result = state
-        .limits
         .guard(
             Action::SignIn,
-            client.0.ip(),
+            &client.0,
             None,
             state
                 .tessera
@@ -434,6 +430,63 @@ async fn security_page(State(state): State<AppState>, page: Page) -> Response {
     }
 }
 
+/// A change of the signed-in user's TOTP settings, from one of the forms.
+enum Change {
+    /// Start setting up an authenticator app.
+    Enroll,
+    /// Confirm the app with a first code.
+    Confirm(String),
+    /// Turn the app off (re-authenticated).
+    Disable(ReauthForm),
+    /// Replace the recovery codes (re-authenticated).
+    Regenerate(ReauthForm),
+}
+
+/// The one body of the settings forms: the signed-in user (or to the
+/// sign-in page), the change (rate limited as a sign-in when it checks a
+/// code or password), then the settings again, or the recovery codes once
+/// when the change made new ones; a failure shows the settings with the
+/// error.
+async fn change_settings(state: AppState, client: Client, page: Page, change: Change) -> Response {
+    let user = match signed_in_user(&state, &page).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let (totp, app, id, c) = (state.tessera.totp(), &page.app, user.id, &client.0);
+    let (password, code) = match &change {
+        Change::Disable(f) | Change::Regenerate(f) => (f.password.as_deref(), f.code.as_deref()),
+        Change::Enroll | Change::Confirm(_) => (None, None),
+    };
+    // Enrolling checks nothing; the others check a code or password.
+    let result = if matches!(change, Change::Enroll) {
+        Ok(())
+    } else {
+        state.check_limits(Action::SignIn, c, None).await
+    };
+    let result = match (result, &change) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Change::Enroll) => totp.enroll(app, id, c).await.map(|_| None),
+        (Ok(()), Change::Confirm(code)) => totp
+            .confirm(app, id, code, c)
+            .await
+            .map(|codes| Some(("Your authenticator app is on", codes))),
+        (Ok(()), Change::Disable(_)) => totp
+            .disable(app, id, password, code, c)
+            .await
+            .map(|()| None),
+        (Ok(()), Change::Regenerate(_)) => totp
+            .regenerate_recovery_codes(app, id, password, code, c)
+            .await
+            .map(|codes| Some(("New recovery codes", codes))),
+    };
+    let settings = page.params.href("account-security");
+    match result {
+        Ok(None) => Redirect::to(&settings).into_response(),
+        Ok(Some((heading, codes))) => codes_page(&page.app, heading, codes, settings),
+        Err(e) => settings_failed(&state, page, &user, e).await,
+    }
+}
+
 /// Start setting up an authenticator app.
 #[utoipa::path(post, path = "/totp-enroll", tag = "pages", params(PageParams),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
@@ -444,19 +497,7 @@ async fn totp_enroll(
     client: Client,
     PageForm { page, .. }: PageForm<CsrfForm>,
 ) -> Response {
-    let user = match signed_in_user(&state, &page).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    match state
-        .tessera
-        .totp()
-        .enroll(&page.app, user.id, &client.0)
-        .await
-    {
-        Ok(_) => Redirect::to(&page.params.href("account-security")).into_response(),
-        Err(e) => settings_failed(&state, page, &user, e).await,
-    }
+    change_settings(state, client, page, Change::Enroll).await
 }
 
 /// Confirm the authenticator app with a first code; shows the recovery codes once.
@@ -470,29 +511,7 @@ async fn totp_confirm(
     client: Client,
     PageForm { page, form }: PageForm<CodeForm>,
 ) -> Response {
-    let user = match signed_in_user(&state, &page).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    match state
-        .limits
-        .guard(
-            Action::SignIn,
-            client.0.ip(),
-            None,
-            state
-                .tessera
-                .totp()
-                .confirm(&page.app, user.id, &form.code, &client.0),
-        )
-        .await
-    {
-        Ok(codes) => {
-            let settings = page.params.href("account-security");
-            codes_page(&page.app, "Your authenticator app is on", codes, settings)
-        }
-        Err(e) => settings_failed(&state, page, &user, e).await,
-    }
+    change_settings(state, client, page, Change::Confirm(form.code)).await
 }
 
 /// Turn the authenticator app off (re-authenticated).
@@ -506,27 +525,7 @@ async fn totp_disable(
     client: Client,
     PageForm { page, form }: PageForm<ReauthForm>,
 ) -> Response {
-    let user = match signed_in_user(&state, &page).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let (password, code) = (form.password.as_deref(), form.code.as_deref());
-    match state
-        .limits
-        .guard(
-            Action::SignIn,
-            client.0.ip(),
-            None,
-            state
-                .tessera
-                .totp()
-                .disable(&page.app, user.id, password, code, &client.0),
-        )
-        .await
-    {
-        Ok(()) => Redirect::to(&page.params.href("account-security")).into_response(),
-        Err(e) => settings_failed(&state, page, &user, e).await,
-    }
+    change_settings(state, client, page, Change::Disable(form)).await
 }
 
 /// Replace the recovery codes (re-authenticated); shows the new ones once.
@@ -540,28 +539,5 @@ async fn recovery_codes(
     client: Client,
     PageForm { page, form }: PageForm<ReauthForm>,
 ) -> Response {
-    let user = match signed_in_user(&state, &page).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let (password, code) = (form.password.as_deref(), form.code.as_deref());
-    match state
-        .limits
-        .guard(
-            Action::SignIn,
-            client.0.ip(),
-            None,
-            state
-                .tessera
-                .totp()
-                .regenerate_recovery_codes(&page.app, user.id, password, code, &client.0),
-        )
-        .await
-    {
-        Ok(codes) => {
-            let settings = page.params.href("account-security");
-            codes_page(&page.app, "New recovery codes", codes, settings)
-        }
-        Err(e) => settings_failed(&state, page, &user, e).await,
-    }
+    change_settings(state, client, page, Change::Regenerate(form)).await
 }

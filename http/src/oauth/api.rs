@@ -3,7 +3,7 @@
 //! /v1/identities…`.
 
 use axum::Form;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum_extra::extract::CookieJar;
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::dto::{SignInAnswer, TokensView};
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, Json, Query};
+use crate::extract::{Caller, Client, Json, Path, Query};
 use crate::limits::Action;
 use crate::oauth::dto::{
     AuthorizationView, CallbackQuery, ExchangeRequest, IdentitiesView, StartQuery,
@@ -100,7 +100,7 @@ async fn exchange(
     client: Client,
     Json(req): Json<ExchangeRequest>,
 ) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let (_, outcome) = state
         .tessera
         .oauth()
@@ -135,7 +135,7 @@ async fn unlink_identity(
     client: Client,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .oauth()

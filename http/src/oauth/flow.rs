@@ -80,7 +80,7 @@ pub(super) async fn do_start(
     let client = Client::from_request_parts(&mut parts, state)
         .await
         .map_err(|e| e.0)?;
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     if q.code_challenge_method
         .as_deref()
         .is_some_and(|m| m != "S256")
@@ -177,7 +177,11 @@ pub(super) async fn do_callback(
             ApiError(e).into_response()
         }
     };
-    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
+    if let Err(e) = state
+        .limits
+        .check_ip(&state.tessera, Action::SignIn, &client.0)
+        .await
+    {
         return fail_early(e);
     }
     let jar_had_binding = jar.get(OAUTH_COOKIE).is_some();

@@ -8,7 +8,7 @@
 //! `{"ceremony", "credential": credential.toJSON()}`. Ceremony state is in
 //! the store, so any instance can finish what another started.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,9 +16,8 @@ use uuid::Uuid;
 
 use crate::dto::TokensView;
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::extract::{Caller, Client, CurrentApp, Json, Path};
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::passkeys::dto::{
     AssertionFinishRequest, CeremonyView, MfaFinishRequest, MfaStartRequest, PasskeyPatch,
@@ -46,7 +45,7 @@ async fn register_start(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -69,7 +68,7 @@ async fn register_finish(
     client: Client,
     Json(req): Json<RegisterFinishRequest>,
 ) -> ApiResult<Response> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     let info = state
         .tessera
         .passkeys()
@@ -99,7 +98,7 @@ async fn sign_in_start(
     client: Client,
     Json(req): Json<SignInStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -125,14 +124,10 @@ async fn sign_in_finish(
     client: Client,
     Json(req): Json<AssertionFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_sign_in(&app, &req.ceremony, &req.credential, &client.0)
-        .await;
-    metrics::sign_in("passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_sign_in(&app, &req.ceremony, &req.credential, &client.0);
+    let session = state.sign_in("passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// Begin completing an MFA challenge with one of the user's passkeys.
@@ -150,7 +145,7 @@ async fn mfa_start(
     client: Client,
     Json(req): Json<MfaStartRequest>,
 ) -> ApiResult<axum::Json<CeremonyView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
+    state.check_limits(Action::SignIn, &client.0, None).await?;
     let challenge = state
         .tessera
         .passkeys()
@@ -174,20 +169,16 @@ async fn mfa_finish(
     client: Client,
     Json(req): Json<MfaFinishRequest>,
 ) -> ApiResult<axum::Json<TokensView>> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    let result = state
-        .tessera
-        .passkeys()
-        .finish_mfa(
-            &app,
-            &req.mfa_token,
-            &req.ceremony,
-            &req.credential,
-            &client.0,
-        )
-        .await;
-    metrics::sign_in("mfa_passkey", &result);
-    Ok(axum::Json(TokensView::from(result?)))
+    let passkeys = state.tessera.passkeys();
+    let call = passkeys.finish_mfa(
+        &app,
+        &req.mfa_token,
+        &req.ceremony,
+        &req.credential,
+        &client.0,
+    );
+    let session = state.sign_in("mfa_passkey", &client.0, None, call).await?;
+    Ok(axum::Json(TokensView::from(session)))
 }
 
 /// The caller's passkeys.

@@ -34,8 +34,6 @@ use crate::hosted::{
     Page, PageJson, PageParams, csrf_forms, html, next_location, server_error, signed_in_jar,
     signed_in_user,
 };
-use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::state::AppState;
 
@@ -231,12 +229,7 @@ async fn finished(
     method: &'static str,
     call: impl Future<Output = Result<AuthSession, Error>>,
 ) -> Response {
-    if let Err(e) = state.limits.check_ip(Action::SignIn, client.0.ip()) {
-        return ApiError(e).into_response();
-    }
-    let result = call.await;
-    metrics::sign_in(method, &result);
-    match result {
+    match state.sign_in(method, &client.0, None, call).await {
         Ok(session) => {
             let jar = signed_in_jar(state, jar, &session);
             let next = NextView {

@@ -11,11 +11,13 @@ use axum::response::{IntoResponse, Response};
 use tessera_core::SignUpOutcome;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::dto::{AcceptedView, SignInAnswer, TokensView};
+use axum_extra::extract::CookieJar;
+
+use crate::dto::{AcceptedView, TokensView, sign_in_response};
 use crate::error::{ApiResult, ErrorEnvelope};
 use crate::extract::{Caller, Client, CurrentApp, Json};
+use crate::hosted::{device_cookie, device_token};
 use crate::limits::Action;
-use crate::metrics;
 use crate::openapi::handlers;
 use crate::passwords::dto::{PasswordChangeRequest, SignInRequest, SignUpRequest};
 use crate::state::AppState;
@@ -40,7 +42,7 @@ async fn sign_up(
     client: Client,
     Json(req): Json<SignUpRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::SignUp, client.0.ip())?;
+    state.check_limits(Action::SignUp, &client.0, None).await?;
     let outcome = state
         .tessera
         .passwords()
@@ -77,17 +79,17 @@ async fn sign_in_password(
     State(state): State<AppState>,
     CurrentApp(app): CurrentApp,
     client: Client,
+    jar: CookieJar,
     Json(req): Json<SignInRequest>,
-) -> ApiResult<SignInAnswer> {
-    state.limits.check_ip(Action::SignIn, client.0.ip())?;
-    state.limits.check_account(&req.email)?;
-    let result = state
-        .tessera
-        .passwords()
-        .sign_in(&app, &req.email, &req.password, &client.0)
-        .await;
-    metrics::sign_in("password", &result);
-    Ok(SignInAnswer(result?))
+) -> ApiResult<Response> {
+    let device = device_token(req.device_token.as_deref(), &jar);
+    let account = Some((&app, req.email.as_str(), device));
+    let passwords = state.tessera.passwords();
+    let call = passwords.sign_in_with_device(&app, &req.email, &req.password, device, &client.0);
+    let done = state.sign_in("password", &client.0, account, call).await?;
+    let cookie = device_cookie(&state, done.device_token.clone());
+    let answer = sign_in_response(done.outcome, Some(done.device_token));
+    Ok((jar.add(cookie), answer).into_response())
 }
 
 /// Change the password (signs out the user's other sessions).
@@ -100,7 +102,7 @@ async fn change_password(
     client: Client,
     Json(req): Json<PasswordChangeRequest>,
 ) -> ApiResult<StatusCode> {
-    let app = state.tessera.apps().get(caller.session.app_id).await?;
+    let app = caller.app(&state).await?;
     state
         .tessera
         .passwords()

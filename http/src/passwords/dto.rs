@@ -24,6 +24,10 @@ pub(crate) struct SignInRequest {
     pub(crate) email: String,
     /// Password.
     pub(crate) password: String,
+    /// The device token (`tsd_…`) this device got at its last sign-in to
+    /// this account, if any (else the `tessera_device` cookie is used).
+    #[serde(default)]
+    pub(crate) device_token: Option<String>,
 }
 
 /// `POST /v1/password/change`.

@@ -13,7 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::status_of;
 use crate::extract::Client;
 use crate::hosted::{
-    Page, PageForm, PageParams, csrf_forms, finish_sign_in, html, message, with_retry_after,
+    Page, PageForm, PageParams, csrf_forms, device_cookie, device_token, finish_sign_in, html,
+    message, with_retry_after,
 };
 use crate::limits::Action;
 use crate::metrics;
@@ -142,21 +143,27 @@ async fn sign_in_submit(
     client: Client,
     PageForm { page, form }: PageForm<SignInForm>,
 ) -> Response {
+    let device = device_token(None, &page.jar).map(str::to_owned);
     let result = state
-        .limits
         .guard(
             Action::SignIn,
-            client.0.ip(),
-            Some(&form.email),
-            state
-                .tessera
-                .passwords()
-                .sign_in(&page.app, &form.email, &form.password, &client.0),
+            &client.0,
+            Some((&page.app, &form.email, device.as_deref())),
+            state.tessera.passwords().sign_in_with_device(
+                &page.app,
+                &form.email,
+                &form.password,
+                device.as_deref(),
+                &client.0,
+            ),
         )
         .await;
     metrics::sign_in("password", &result);
     match result {
-        Ok(outcome) => finish_sign_in(&state, page.jar, &page.params, outcome),
+        Ok(done) => {
+            let jar = page.jar.add(device_cookie(&state, done.device_token));
+            finish_sign_in(&state, jar, &page.params, done.outcome)
+        }
         Err(e) => {
             let res = sign_in_form(
                 &state,
@@ -192,10 +199,9 @@ async fn sign_up_submit(
 ) -> Response {
     let name = form.name.as_deref();
     let result = state
-        .limits
         .guard(
             Action::SignUp,
-            client.0.ip(),
+            &client.0,
             None,
             state.tessera.passwords().sign_up(
                 &page.app,

@@ -2,7 +2,7 @@
 //! /v1/session`, `GET`/`DELETE /v1/sessions`, `DELETE /v1/sessions/{id}`,
 //! `POST /v1/sign-out`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::dto::{RevokedView, SessionView, SessionsView, TokensView};
 use crate::error::{ApiResult, ErrorEnvelope};
-use crate::extract::{Caller, Client, Json, Via};
+use crate::extract::{Caller, Client, Json, Path, Via};
 use crate::hosted::clear_session_cookies;
 use crate::limits::Action;
 use crate::openapi::handlers;
@@ -34,7 +34,7 @@ async fn refresh(
     client: Client,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Response> {
-    state.limits.check_ip(Action::Refresh, client.0.ip())?;
+    state.check_limits(Action::Refresh, &client.0, None).await?;
     let s = state
         .tessera
         .sessions()

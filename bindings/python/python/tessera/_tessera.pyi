@@ -90,6 +90,10 @@ class AuthSession:
     @property
     def session_token(self) -> Optional[str]:
         """Issued at sign-in (for a cookie); ``None`` after a refresh."""
+    @property
+    def device_token(self) -> Optional[str]:
+        """A password sign-in's device token: pass it to this device's next
+        ``sign_in_password(device_token=...)``; ``None`` for other sign-ins."""
     def to_dict(self) -> _Json: ...
 
 @final
@@ -412,6 +416,7 @@ class Tessera:
         email: str,
         password: str,
         *,
+        device_token: Optional[str] = None,
         app: Optional[str] = None,
         ip: Optional[str] = None,
         user_agent: Optional[str] = None,
@@ -424,9 +429,11 @@ class Tessera:
     def verify_access_token(self, access_token: str, *, app: Optional[str] = None) -> AccessClaims: ...
     def sign_out(self, token: str) -> None: ...
     def list_sessions(self, user_id: _Id) -> List[Session]: ...
-    def revoke_session(self, user_id: _Id, session_id: _Id, *, reason: str = "sign_out") -> None: ...
+    # `reason` defaults to "sign_out" (pyo3 shows computed defaults as `...`).
+    def revoke_session(self, user_id: _Id, session_id: _Id, *, reason: str = ...) -> None: ...
+    # `reason` defaults to "sign_out_everywhere".
     def revoke_all_sessions(
-        self, user_id: _Id, *, except_session: Optional[_Id] = None, reason: str = "sign_out_everywhere"
+        self, user_id: _Id, *, except_session: Optional[_Id] = None, reason: str = ...
     ) -> int: ...
     def change_password(
         self,
@@ -577,6 +584,7 @@ class AsyncTessera:
         email: str,
         password: str,
         *,
+        device_token: Optional[str] = None,
         app: Optional[str] = None,
         ip: Optional[str] = None,
         user_agent: Optional[str] = None,
@@ -591,9 +599,11 @@ class AsyncTessera:
     def verify_access_token(self, access_token: str, *, app: Optional[str] = None) -> Awaitable[AccessClaims]: ...
     def sign_out(self, token: str) -> Awaitable[None]: ...
     def list_sessions(self, user_id: _Id) -> Awaitable[List[Session]]: ...
-    def revoke_session(self, user_id: _Id, session_id: _Id, *, reason: str = "sign_out") -> Awaitable[None]: ...
+    # `reason` defaults to "sign_out" (pyo3 shows computed defaults as `...`).
+    def revoke_session(self, user_id: _Id, session_id: _Id, *, reason: str = ...) -> Awaitable[None]: ...
+    # `reason` defaults to "sign_out_everywhere".
     def revoke_all_sessions(
-        self, user_id: _Id, *, except_session: Optional[_Id] = None, reason: str = "sign_out_everywhere"
+        self, user_id: _Id, *, except_session: Optional[_Id] = None, reason: str = ...
     ) -> Awaitable[int]: ...
     def change_password(
         self,

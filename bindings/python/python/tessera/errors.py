@@ -201,6 +201,8 @@ class MfaRequired(Unauthenticated):
 
     ``mfa_token`` is presented with the second factor; ``methods`` lists the
     factors the user can use (``totp``, ``recovery_code``, ``passkey``).
+    ``device_token`` is the device token a password sign-in issued (the
+    password was right): keep it for this device's next sign-in.
     """
 
     default_code = "mfa_required"
@@ -212,10 +214,12 @@ class MfaRequired(Unauthenticated):
         code: Optional[str] = None,
         mfa_token: str = "",
         methods: Optional[List[str]] = None,
+        device_token: Optional[str] = None,
     ) -> None:
         super().__init__(message, code=code)
         self.mfa_token: str = mfa_token
         self.methods: List[str] = list(methods or [])
+        self.device_token: Optional[str] = device_token
 
     def __repr__(self) -> str:  # never the token
         return f"MfaRequired(methods={self.methods!r})"

@@ -145,6 +145,28 @@ class TesseraTest {
         assertEquals("config_error", badUrl.code)
     }
 
+    @Test
+    fun `a device token keeps its owner signing in while the account is throttled`() = withTessera("memory") { t ->
+        t.signUp("ada@example.com", password)
+        val first = t.signInPassword("ada@example.com", password)
+        val device = first.deviceToken!!
+        assertTrue(device.startsWith("tsd_"))
+        assertFalse(first.toString().contains(device))
+        // Five failures from devices without a token throttle the account...
+        repeat(5) {
+            assertFailsWith<TesseraException.InvalidCredentials> { t.signInPassword("ada@example.com", "not the password at all") }
+        }
+        val throttled = assertFailsWith<TesseraException.RateLimited> { t.signInPassword("ada@example.com", password) }
+        assertEquals("rate_limited", throttled.code)
+        // ...but not the device that signed in before: it gets in, with a fresh token.
+        val owner = t.signInPassword("ada@example.com", password, deviceToken = device)
+        assertEquals(first.user.id, owner.user.id)
+        assertNotEquals(device, owner.deviceToken)
+        assertTrue(owner.deviceToken!!.startsWith("tsd_"))
+        // A refresh issues none.
+        assertNull(t.refresh(owner.refreshToken).deviceToken)
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = ["memory", "sqlite"])
     fun `twenty concurrent sign-ins`(store: String) = withTessera(store) { t ->
