@@ -13,9 +13,9 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use tessera_core::crypto::{KeyRing, check_token_format, prefix};
 use tessera_core::model::SigningAlg;
+use tessera_core::validate::parse_cidr;
 use tessera_core::{Error, Result, WebauthnDefaults};
 use tessera_http::HttpOptions;
-use tessera_http::state::parse_cidr;
 use tessera_storage::{DEFAULT_MAIL_FROM, MailSettings};
 
 /// Settings shared by every command; each flag has a TESSERA_* variable.

@@ -327,6 +327,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cidrs_parse_and_match() {
+        let (n, b) = parse_cidr("10.0.0.0/8").unwrap();
+        assert!(in_network("10.1.2.3".parse().unwrap(), n, b));
+        assert!(!in_network("11.0.0.1".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("::1").unwrap();
+        assert!(in_network("::1".parse().unwrap(), n, b));
+        assert!(!in_network("127.0.0.1".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("0.0.0.0/0").unwrap();
+        assert!(in_network("203.0.113.9".parse().unwrap(), n, b));
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("nonsense").is_none());
+    }
+
+    #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
             normalize_email("  Alice@Example.COM ").unwrap(),
