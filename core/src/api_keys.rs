@@ -26,6 +26,8 @@ pub const SCOPES: &[&str] = &[
     "apps:read",
     "apps:write",
     "audit:read",
+    "webhooks:read",
+    "webhooks:write",
 ];
 
 /// `last_used_at` is written at most this often.

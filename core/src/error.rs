@@ -331,7 +331,7 @@ mod tests {
             assert!(seen.insert(code), "{code} appears twice");
             assert!(kind.default_message().ends_with('.'), "{code}");
         }
-        assert_eq!(seen.len(), 28);
+        assert_eq!(seen.len(), 29);
         assert_eq!(
             ErrorKind::ALL
                 .iter()

@@ -36,3 +36,6 @@ mod openapi;
 
 /// The layout of `http/src`: no import cycles between files or modules.
 mod layout;
+
+/// The webhook admin API with a real receiver.
+mod webhooks;
