@@ -12,10 +12,18 @@ if [ ! -x e2e/.venv/bin/python ]; then
   python3 -m venv e2e/.venv
 fi
 e2e/.venv/bin/pip install -q -r e2e/requirements.txt
+# Our Python SDK, whose verify_webhook checks real deliveries (e2e/webhooks).
+e2e/.venv/bin/pip install -q -e sdks/python
 # The OpenID Connect provider of the OAuth tests (oidc-provider, pinned by the
 # lockfile): installed when missing or older than the lockfile.
 if [ ! -f e2e/oidc/node_modules/.package-lock.json ] \
   || [ e2e/oidc/package-lock.json -nt e2e/oidc/node_modules/.package-lock.json ]; then
   (cd e2e/oidc && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The official standardwebhooks npm package of the webhook tests (pinned by
+# the lockfile), installed the same way.
+if [ ! -f e2e/webhooks/node/node_modules/.package-lock.json ] \
+  || [ e2e/webhooks/node/package-lock.json -nt e2e/webhooks/node/node_modules/.package-lock.json ]; then
+  (cd e2e/webhooks/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
 e2e/.venv/bin/pytest -q e2e --ignore=e2e/faults

@@ -252,3 +252,25 @@ pub struct DeliveryQuery {
     /// Page size (1 to 1000).
     pub limit: u32,
 }
+
+impl DeliveryQuery {
+    /// The query the faces build from their text parameters (`status`:
+    /// `pending`, `succeeded` or `failed`). `invalid_input` for another status.
+    pub fn from_params(
+        status: Option<&str>,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> crate::Result<DeliveryQuery> {
+        let status = match status {
+            None => None,
+            Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+                crate::Error::invalid("status", "status is pending, succeeded or failed")
+            })?),
+        };
+        Ok(DeliveryQuery {
+            status,
+            before,
+            limit,
+        })
+    }
+}

@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use tessera_core::model::{DeliveryQuery, DeliveryStatus, WebhookEndpointPatch};
+use tessera_core::model::{DeliveryQuery, WebhookEndpointPatch};
 use tessera_core::{Error, NewWebhookEndpoint};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
@@ -188,26 +188,9 @@ async fn list_deliveries(
     Path(id): Path<Uuid>,
     Query(p): Query<DeliveryParams>,
 ) -> ApiResult<axum::Json<DeliveriesPage>> {
-    let status =
-        match p.status.as_deref() {
-            None => None,
-            Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
-                Error::invalid("status", "status is pending, succeeded or failed")
-            })?),
-        };
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let deliveries = state
-        .tessera
-        .webhooks()
-        .deliveries(
-            id,
-            &DeliveryQuery {
-                status,
-                before: p.cursor,
-                limit,
-            },
-        )
-        .await?;
+    let query = DeliveryQuery::from_params(p.status.as_deref(), p.cursor, limit)?;
+    let deliveries = state.tessera.webhooks().deliveries(id, &query).await?;
     let next_cursor = (deliveries.len() == limit as usize)
         .then(|| deliveries.last().map(|d| d.id.to_string()))
         .flatten();

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use tessera_core::model::{DeliveryQuery, DeliveryStatus, WebhookEndpointPatch};
+use tessera_core::model::{DeliveryQuery, WebhookEndpointPatch};
 use tessera_core::{Error, NewWebhookEndpoint, Tessera, WebhookSecret};
 
 use crate::config::RawConfig;
@@ -191,17 +191,7 @@ pub(crate) async fn run(command: WebhooksCommand) -> tessera_core::Result<()> {
         }
         WebhooksCommand::Deliveries { on, status, limit } => {
             let t = open(on.common).await?;
-            let status = match status.as_deref() {
-                None => None,
-                Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
-                    Error::invalid("status", "status is pending, succeeded or failed")
-                })?),
-            };
-            let query = DeliveryQuery {
-                status,
-                before: None,
-                limit,
-            };
+            let query = DeliveryQuery::from_params(status.as_deref(), None, limit)?;
             print(&t.webhooks().deliveries(on.id, &query).await?)
         }
         WebhooksCommand::Retry { on, delivery } => {
