@@ -23,7 +23,7 @@ class WebhooksTest {
     )
 
     @Test
-    fun `loopback URLs are refused outside development mode`() = runBlocking {
+    fun `loopback URLs are refused outside development mode`(): Unit = runBlocking {
         open(development = false).use { t ->
             val e = assertFailsWith<TesseraException.InvalidInput> { t.createWebhook("http://127.0.0.1:9/hook", listOf()) }
             assertEquals("invalid_webhook_url", e.code)
@@ -33,7 +33,7 @@ class WebhooksTest {
     }
 
     @Test
-    fun `endpoints, test events and the delivery log`() = runBlocking {
+    fun `endpoints, test events and the delivery log`(): Unit = runBlocking {
         open(development = true).use { t ->
             val created = t.createWebhook("http://127.0.0.1:9/hook", listOf("user.*"), description = "profiles")
             assertTrue(created.secret.startsWith("whsec_"))
