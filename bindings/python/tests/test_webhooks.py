@@ -1,7 +1,7 @@
 """Webhook endpoints from Python: create (secret once), the SSRF refusal,
 list/get/update/delete, rotation, the test event, and real deliveries by the
-worker the opened Tessera runs, to a receiver on loopback (development mode
-lets webhooks reach it)."""
+worker the opened Tessera runs, to a receiver on loopback (reachable because
+it is in ``webhook_allow_hosts``)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_loopback_urls_are_refused_outside_development(t):
 
 
 def test_endpoints_and_deliveries(url, receiver):
-    t = tessera.Tessera.open(url, key_encryption_key=KEK, password_hashing="fast", development=True)
+    t = tessera.Tessera.open(url, key_encryption_key=KEK, password_hashing="fast", webhook_allow_hosts=["127.0.0.1"])
     created = t.create_webhook(receiver.url, ["user.*"], description="profiles")
     assert created.secret.startswith("whsec_")
     assert created.secret not in repr(created)

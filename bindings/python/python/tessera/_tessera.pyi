@@ -459,10 +459,13 @@ class Tessera:
         development: bool = False,
         webauthn_rp_id: Optional[str] = None,
         webauthn_origins: Optional[Sequence[str]] = None,
+        webhook_allow_hosts: Optional[Sequence[str]] = None,
     ) -> "Tessera":
         """Open on ``memory://``, ``sqlite://PATH`` or ``postgres://…``.
         The key defaults to ``TESSERA_KEY_ENCRYPTION_KEY`` (and ``…_OLD``).
-        ``password_hashing="fast"`` is for tests only."""
+        ``password_hashing="fast"`` is for tests only. ``webhook_allow_hosts``
+        (default ``TESSERA_WEBHOOK_ALLOW_HOSTS``): names, addresses or CIDR
+        blocks webhooks may reach although they are not public."""
     def to_async(self) -> "AsyncTessera": ...
     @property
     def issuer(self) -> str: ...
@@ -665,6 +668,7 @@ class AsyncTessera:
         development: bool = False,
         webauthn_rp_id: Optional[str] = None,
         webauthn_origins: Optional[Sequence[str]] = None,
+        webhook_allow_hosts: Optional[Sequence[str]] = None,
     ) -> Awaitable["AsyncTessera"]: ...
     def to_sync(self) -> Tessera: ...
     @property

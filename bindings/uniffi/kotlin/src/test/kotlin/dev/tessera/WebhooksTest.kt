@@ -13,18 +13,22 @@ import kotlin.test.assertTrue
 /**
  * Webhook endpoints from Kotlin: the SSRF refusal, create (the secret once),
  * list, get, update, rotate, the test event and its delivery log, retry,
- * delete. Nothing listens on the endpoint's port, so deliveries stay pending.
+ * delete; loopback allowed by `webhookAllowHosts`. Nothing listens on the
+ * endpoint's port, so deliveries stay pending.
  */
 class WebhooksTest {
-    private suspend fun open(development: Boolean) = Tessera.open(
+    private suspend fun open(allowLoopback: Boolean) = Tessera.open(
         "memory://",
         generateKeyEncryptionKey(),
-        OpenOptions(insecureFastPasswordHashingForTests = true, development = development),
+        OpenOptions(
+            insecureFastPasswordHashingForTests = true,
+            webhookAllowHosts = if (allowLoopback) listOf("127.0.0.1") else null,
+        ),
     )
 
     @Test
-    fun `loopback URLs are refused outside development mode`(): Unit = runBlocking {
-        open(development = false).use { t ->
+    fun `loopback URLs are refused unless allowed`(): Unit = runBlocking {
+        open(allowLoopback = false).use { t ->
             val e = assertFailsWith<TesseraException.InvalidInput> { t.createWebhook("http://127.0.0.1:9/hook", listOf()) }
             assertEquals("invalid_webhook_url", e.code)
             assertEquals("url", e.field)
@@ -34,7 +38,7 @@ class WebhooksTest {
 
     @Test
     fun `endpoints, test events and the delivery log`(): Unit = runBlocking {
-        open(development = true).use { t ->
+        open(allowLoopback = true).use { t ->
             val created = t.createWebhook("http://127.0.0.1:9/hook", listOf("user.*"), description = "profiles")
             assertTrue(created.secret.startsWith("whsec_"))
             assertFalse(created.toString().contains(created.secret), "toString() hides the secret")
