@@ -48,10 +48,12 @@ fn run() -> Result<Value, Box<dyn std::error::Error>> {
         let body = delivery["body"].as_str().ok_or("body not a string")?;
         let verdicts: Vec<Value> = secrets
             .iter()
-            .map(|secret| match verify_webhook(secret, &headers, body.as_bytes()) {
-                Ok(()) => "ok".into(),
-                Err(e) => e.code().into(),
-            })
+            .map(
+                |secret| match verify_webhook(secret, &headers, body.as_bytes()) {
+                    Ok(()) => "ok".into(),
+                    Err(e) => e.code().into(),
+                },
+            )
             .collect();
         results.push(Value::Array(verdicts));
     }
