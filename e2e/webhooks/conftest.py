@@ -1,11 +1,14 @@
 """Fixtures of the webhook end-to-end tests: a real HTTP receiver on loopback
 that records every delivery and answers as the test scripts it, and the
 verifiers each delivery must pass (the official `standardwebhooks` libraries
-for Python and npm, and our Python SDK)."""
+for Python and npm, and each of our SDKs: Python in process; Node, Go and
+Rust through a small checker each, run over the recorded deliveries)."""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -22,7 +25,9 @@ from tessera_sdk import verify_webhook
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from faults.harness import Postgres, free_port  # noqa: E402  (the fault tests' own cluster)
 
-NODE_CHECKER = Path(__file__).resolve().parent / "node" / "check.mjs"
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+NODE_CHECKER = HERE / "node" / "check.mjs"
 
 
 @dataclass
@@ -111,9 +116,58 @@ def receiver():
     r.stop()
 
 
+class SdkCheckers:
+    """Our Node, Go and Rust SDKs' verifiers as commands: each reads the
+    deliveries file named by TESSERA_WEBHOOK_DELIVERIES and prints, per
+    delivery and secret, "ok" or the SDK's error code. The Go and Rust
+    checkers are built once per session (the e2e script builds the Rust one
+    with the `tessera` binary; the Node SDK's dist/ comes from its npm ci)."""
+
+    def __init__(self, workdir: Path) -> None:
+        go_bin = workdir / "checkdeliveries"
+        subprocess.run(["go", "build", "-o", str(go_bin), "./internal/checkdeliveries"],
+                       cwd=REPO / "sdks" / "go", check=True, timeout=300)
+        rust_bin = os.environ.get("TESSERA_SDK_CHECKER")
+        if not rust_bin:
+            subprocess.run(["cargo", "build", "--locked", "-q", "-p", "tessera-sdk",
+                            "--example", "check_deliveries"], cwd=REPO, check=True, timeout=900)
+            rust_bin = str(REPO / "target" / "debug" / "examples" / "check_deliveries")
+        self.workdir = workdir
+        self.commands = {
+            "node": ["node", str(HERE / "sdk" / "check.mjs")],
+            "go": [str(go_bin)],
+            "rust": [rust_bin],
+        }
+
+    def verdicts(self, deliveries: list[Delivery], secrets: list[str]) -> dict[str, list[list[str]]]:
+        """Each SDK's verdicts on `deliveries` under each of `secrets`."""
+        path = self.workdir / "deliveries.json"
+        path.write_text(json.dumps({
+            "secrets": secrets,
+            "deliveries": [{"headers": d.headers, "body": d.body} for d in deliveries],
+        }))
+        env = {**os.environ, "TESSERA_WEBHOOK_DELIVERIES": str(path)}
+        out = {}
+        for sdk, command in self.commands.items():
+            run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+            assert run.returncode == 0, f"{sdk} checker: {run.stderr}"
+            out[sdk] = json.loads(run.stdout)
+        return out
+
+
+@functools.cache
+def sdk_checkers() -> SdkCheckers:
+    """The checkers, built on first use (under target/, kept between runs)."""
+    workdir = REPO / "target" / "e2e-webhooks"
+    workdir.mkdir(parents=True, exist_ok=True)
+    return SdkCheckers(workdir)
+
+
 def verify_everywhere(deliveries: list[Delivery], secrets: list[str]) -> None:
     """Every delivery verifies under every secret with the official Python
-    library, the official npm library and our Python SDK."""
+    library, the official npm library and each of our SDKs."""
+    all_ok = [["ok"] * len(secrets)] * len(deliveries)
+    assert sdk_checkers().verdicts(deliveries, secrets) == {"node": all_ok, "go": all_ok, "rust": all_ok}
     for d in deliveries:
         for secret in secrets:
             Webhook(secret).verify(d.body, d.headers)
@@ -140,6 +194,8 @@ def refused_by_every_library(delivery: Delivery, secret: str) -> None:
     out = subprocess.run(["node", str(NODE_CHECKER)], input=payload, capture_output=True,
                          text=True, timeout=60, check=True)
     assert json.loads(out.stdout) == [[False]]
+    refused = [["invalid_signature"]]
+    assert sdk_checkers().verdicts([delivery], [secret]) == {"node": refused, "go": refused, "rust": refused}
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from faults.harness import ADMIN_KEY, Tessera, auth, wait_until
 
-from .conftest import Receiver, refused_by_every_library, verify_everywhere
+from tessera_sdk import sign_webhook, verify_webhook
+from tessera_sdk.errors import WebhookError
+
+from .conftest import Delivery, Receiver, refused_by_every_library, sdk_checkers, verify_everywhere
 
 
 def server(workdir: Path, database_url: str, name: str = "tessera") -> Tessera:
@@ -152,6 +156,7 @@ def test_rotation_signs_with_both_secrets(tmp_path, receiver):
         got = receiver.wait(lambda g: len(g) >= 1)
         assert len(got[0].headers["webhook-signature"].split(" ")) == 2
         verify_everywhere(got, [old, new])
+        refuse_tampered_and_stale(got[0], [old, new])
         # With the old secret dropped at once, only the new one signs.
         r = admin(t, "POST", f"/v1/admin/webhooks/{hook['id']}/rotate-secret", {"keep_old_secs": 0})
         newest = r.json()["secret"]
@@ -218,3 +223,23 @@ def test_two_instances_on_one_postgres_deliver_each_attempt_once(tmp_path, postg
     finally:
         a.stop()
         b.stop()
+
+
+def refuse_tampered_and_stale(real: Delivery, secrets: list[str]) -> None:
+    """Each of our SDKs refuses `real` with one byte of its body changed, and
+    `real` correctly signed by every secret but six minutes old (outside the
+    five-minute tolerance)."""
+    tampered = Delivery(real.headers, real.body.replace("{", "{ ", 1), real.status)
+    old_ts = int(time.time()) - 360
+    stale = Delivery({**real.headers, "webhook-timestamp": str(old_ts),
+                      "webhook-signature": " ".join(sign_webhook(s, real.id, old_ts, real.body)
+                                                    for s in secrets)},
+                     real.body, real.status)
+    for d, code in ((tampered, "invalid_signature"), (stale, "timestamp_out_of_tolerance")):
+        for secret in secrets:
+            with pytest.raises(WebhookError) as refused:
+                verify_webhook(secret, d.headers, d.body)
+            assert refused.value.code == code, refused.value
+    verdicts = sdk_checkers().verdicts([tampered, stale], secrets)
+    expected = [["invalid_signature"] * len(secrets), ["timestamp_out_of_tolerance"] * len(secrets)]
+    assert verdicts == {"node": expected, "go": expected, "rust": expected}, verdicts
