@@ -13,9 +13,9 @@ use clap::Args;
 use clap::builder::BoolishValueParser;
 use tessera_core::crypto::{KeyRing, check_token_format, prefix};
 use tessera_core::model::SigningAlg;
+use tessera_core::validate::parse_cidr;
 use tessera_core::{Error, Result, WebauthnDefaults};
 use tessera_http::HttpOptions;
-use tessera_http::state::parse_cidr;
 use tessera_storage::{DEFAULT_MAIL_FROM, MailSettings};
 
 /// Settings shared by every command; each flag has a TESSERA_* variable.
@@ -81,6 +81,10 @@ pub(crate) struct RawConfig {
     /// trusted proxies are not limited).
     #[arg(long, env = "TESSERA_MAX_CONNECTIONS_PER_IP")]
     pub(crate) max_connections_per_ip: Option<usize>,
+    /// Hosts webhooks may be delivered to although they resolve to loopback,
+    /// private or link-local addresses: names, addresses or CIDRs, comma-separated.
+    #[arg(long, env = "TESSERA_WEBHOOK_ALLOW_HOSTS")]
+    pub(crate) webhook_allow_hosts: Option<String>,
     /// Do not run migrations on start.
     #[arg(long, env = "TESSERA_NO_MIGRATE", value_parser = BoolishValueParser::new(), num_args = 0..=1,
           default_value = "false", default_missing_value = "true")]
@@ -137,6 +141,8 @@ pub(crate) struct Config {
     pub(crate) webauthn_rp_id: Option<String>,
     /// Install-wide WebAuthn origins (empty: the base URL's origin).
     pub(crate) webauthn_origins: Vec<String>,
+    /// Hosts exempt from the webhook SSRF guard.
+    pub(crate) webhook_allow_hosts: tessera_core::webhooks::AllowHosts,
     /// How many connections the server keeps open, and for how long.
     pub(crate) connections: ConnectionLimits,
     /// Why passkeys cannot work with these settings, if they cannot: `serve`
@@ -451,7 +457,11 @@ impl RawConfig {
         )
         .err()
         .map(|e| e.message().to_owned());
+        let webhook_allow_hosts = tessera_core::webhooks::AllowHosts::parse(
+            self.webhook_allow_hosts.as_deref().unwrap_or_default(),
+        )?;
         Ok(Config {
+            webhook_allow_hosts,
             database_url,
             listen,
             kek,

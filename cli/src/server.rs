@@ -87,6 +87,7 @@ fn opener(config: &Config) -> Result<TesseraOpener> {
         .issuer(config.http.base_url.clone())
         .signing_alg(config.signing_alg)
         .development(config.http.dev)
+        .webhook_allow_hosts(config.webhook_allow_hosts.clone())
         .webauthn_origins(config.webauthn_origins.clone())
         .mail(config.mail.clone())
         .background(false);

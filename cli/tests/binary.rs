@@ -150,3 +150,131 @@ async fn cli_rotates_keys_and_creates_api_keys() {
     assert!(out.contains("created app shop"));
     assert!(run(&["admin", "list-apps"]).contains("shop"));
 }
+
+/// A request's headers (lower-cased names) and body.
+type Request = (Vec<(String, String)>, Vec<u8>);
+
+/// A one-request HTTP receiver on loopback: answers 204 and hands back the
+/// request.
+fn one_request_receiver() -> (u16, std::thread::JoinHandle<Request>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut headers = Vec::new();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap(); // request line
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':').unwrap();
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let mut stream = stream;
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+            .unwrap();
+        (headers, body)
+    });
+    (port, handle)
+}
+
+/// `tessera admin webhooks create` prints the endpoint and its secret once;
+/// `test` delivers a signed `webhook.test` event that verifies with that
+/// secret; a loopback URL is refused without `TESSERA_WEBHOOK_ALLOW_HOSTS`.
+#[test]
+fn admin_webhooks_create_and_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let run = |args: &[&str], allow: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_DATABASE_URL", &db)
+            .env("TESSERA_WEBHOOK_ALLOW_HOSTS", allow)
+            .env_remove("TESSERA_DEV")
+            .output()
+            .unwrap()
+    };
+    let (port, receiver) = one_request_receiver();
+    let url = format!("http://127.0.0.1:{port}/hook");
+
+    let refused = run(&["admin", "webhooks", "create", "--url", &url], "");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("invalid_webhook_url"), "{stderr}");
+
+    let out = run(
+        &[
+            "admin",
+            "webhooks",
+            "create",
+            "--url",
+            &url,
+            "--event",
+            "user.*",
+            "--description",
+            "ci",
+        ],
+        "127.0.0.1",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(created["endpoint"]["events"], serde_json::json!(["user.*"]));
+
+    let listed = run(&["admin", "webhooks", "get", "--id", &id], "127.0.0.1");
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains(&id) && !text.contains(&secret[6..]), "{text}");
+
+    let out = run(&["admin", "webhooks", "test", "--id", &id], "127.0.0.1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let delivery: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(delivery["status"], "succeeded", "{delivery}");
+    assert_eq!(delivery["response_code"], 204);
+    assert_eq!(delivery["event_type"], "webhook.test");
+
+    let (headers, body) = receiver.join().unwrap();
+    let h = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(h("webhook-id"), delivery["event_id"].as_str().unwrap());
+    let ts = h("webhook-timestamp");
+    tessera_core::webhooks::verify(
+        &secret,
+        &h("webhook-id"),
+        &ts,
+        &h("webhook-signature"),
+        &body,
+        ts.parse().unwrap(),
+    )
+    .unwrap();
+    let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(event["type"], "webhook.test");
+}

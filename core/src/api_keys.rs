@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{EventKind, Subject};
 use crate::crypto::{TokenHash, check_token_format, generate_token, prefix};
-use crate::model::ApiKey;
+use crate::model::{ApiKey, NewEvent};
 use crate::validate::check_label;
 use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
 
@@ -26,6 +26,8 @@ pub const SCOPES: &[&str] = &[
     "apps:read",
     "apps:write",
     "audit:read",
+    "webhooks:read",
+    "webhooks:write",
 ];
 
 /// `last_used_at` is written at most this often.
@@ -89,13 +91,11 @@ impl<'a> ApiKeys<'a> {
             expires_at,
             revoked_at: None,
         };
-        self.inner.store.api_keys().insert_api_key(&key).await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::ApiKeyCreated,
-                Subject::default(),
-                json!({ "id": key.id, "name": key.name, "scopes": key.scopes }),
-            )
+        let event = self.event(EventKind::ApiKeyCreated, &key);
+        self.inner
+            .store
+            .api_keys()
+            .insert_api_key(&key, &[event])
             .await?;
         Ok(CreatedApiKey { key, secret })
     }
@@ -123,7 +123,14 @@ impl<'a> ApiKeys<'a> {
             expires_at: None,
             revoked_at: None,
         };
-        match self.inner.store.api_keys().insert_api_key(&key).await {
+        let event = self.event(EventKind::ApiKeyCreated, &key);
+        match self
+            .inner
+            .store
+            .api_keys()
+            .insert_api_key(&key, &[event])
+            .await
+        {
             Ok(()) => Ok(key),
             // Another instance bootstrapped it at the same moment.
             Err(e) if *e.kind() == ErrorKind::Conflict => self
@@ -170,19 +177,29 @@ impl<'a> ApiKeys<'a> {
         self.inner.store.api_keys().list_api_keys().await
     }
 
-    /// Revoke a key (idempotent).
+    /// Revoke a key (idempotent: only the first revocation is an event).
     pub async fn revoke(&self, id: Uuid) -> Result<()> {
-        self.inner
-            .store
-            .api_keys()
-            .revoke_api_key(id, self.inner.now())
-            .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::ApiKeyRevoked,
-                Subject::default(),
-                json!({ "id": id }),
-            )
-            .await
+        let store = self.inner.store.api_keys();
+        let mut key = store
+            .list_api_keys()
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound))?;
+        let now = self.inner.now();
+        key.revoked_at.get_or_insert(now);
+        let event = self.event(EventKind::ApiKeyRevoked, &key);
+        store.revoke_api_key(id, now, &[event]).await
+    }
+
+    fn event(&self, kind: EventKind, key: &ApiKey) -> NewEvent {
+        Audit::new(self.inner).event(
+            kind,
+            Subject {
+                api_key: Some(key),
+                ..Default::default()
+            },
+            json!({ "id": key.id, "name": key.name, "scopes": key.scopes }),
+        )
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{EventKind, Subject};
-use crate::model::{App, AppId, AppSettings, DEFAULT_SLUG, Pool, PoolId};
+use crate::model::{App, AppId, AppSettings, DEFAULT_SLUG, NewEvent, Pool, PoolId};
 use crate::validate::{check_label, check_slug};
 use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
 
@@ -109,8 +109,11 @@ impl<'a> Apps<'a> {
             created_at: now,
             updated_at: now,
         };
-        self.inner.store.apps().create_app(&app).await?;
-        self.audit(&app, "created").await?;
+        self.inner
+            .store
+            .apps()
+            .create_app(&app, &[self.event(&app, "created")])
+            .await?;
         Ok(app)
     }
 
@@ -139,8 +142,11 @@ impl<'a> Apps<'a> {
             app.settings = settings;
         }
         app.updated_at = self.inner.now();
-        self.inner.store.apps().update_app(&app).await?;
-        self.audit(&app, "updated").await?;
+        self.inner
+            .store
+            .apps()
+            .update_app(&app, &[self.event(&app, "updated")])
+            .await?;
         Ok(app)
     }
 
@@ -153,8 +159,11 @@ impl<'a> Apps<'a> {
                 "the default app cannot be deleted",
             ));
         }
-        self.inner.store.apps().delete_app(id).await?;
-        self.audit(&app, "deleted").await
+        self.inner
+            .store
+            .apps()
+            .delete_app(id, &[self.event(&app, "deleted")])
+            .await
     }
 
     /// Create a pool (a separate set of users).
@@ -168,7 +177,12 @@ impl<'a> Apps<'a> {
             name: name.to_owned(),
             created_at: now,
         };
-        self.inner.store.apps().create_pool(&pool).await?;
+        let event = Audit::new(self.inner).event(
+            EventKind::PoolCreated,
+            Subject::default(),
+            json!({ "pool_id": pool.id, "slug": pool.slug }),
+        );
+        self.inner.store.apps().create_pool(&pool, &[event]).await?;
         Ok(pool)
     }
 
@@ -177,16 +191,14 @@ impl<'a> Apps<'a> {
         self.inner.store.apps().list_pools().await
     }
 
-    async fn audit(&self, app: &App, action: &str) -> Result<()> {
-        Audit::new(self.inner)
-            .record(
-                EventKind::AppChanged,
-                Subject {
-                    app: Some(app),
-                    ..Default::default()
-                },
-                json!({ "action": action, "slug": app.slug }),
-            )
-            .await
+    fn event(&self, app: &App, action: &str) -> NewEvent {
+        Audit::new(self.inner).event(
+            EventKind::AppChanged,
+            Subject {
+                app: Some(app),
+                ..Default::default()
+            },
+            json!({ "action": action, "slug": app.slug }),
+        )
     }
 }

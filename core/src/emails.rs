@@ -336,8 +336,14 @@ impl<'a> Emails<'a> {
         }
     }
 
-    /// Mark the user's address verified (a code or link sent to it came back).
-    async fn mark_verified(&self, user: User) -> Result<User> {
+    /// Mark the user's address verified (a code or link sent to it came
+    /// back), with its `email.verified` event.
+    async fn mark_verified(
+        &self,
+        app: &App,
+        user: User,
+        client: Option<&ClientInfo>,
+    ) -> Result<User> {
         if user.email_verified {
             return Ok(user);
         }
@@ -345,10 +351,13 @@ impl<'a> Emails<'a> {
             email_verified: Some(true),
             ..Default::default()
         };
+        let audit = Audit::new(self.inner);
         self.inner
             .store
             .users()
-            .update_user(user.id, &patch, self.inner.now())
+            .update_user(user.id, &patch, self.inner.now(), &|u| {
+                vec![audit.user_event(EventKind::EmailVerified, Some(app), u, client, json!({}))]
+            })
             .await
     }
 
@@ -387,17 +396,8 @@ impl<'a> Emails<'a> {
         if t.subject.as_deref() != Some(user.email.as_str()) {
             return Err(Error::new(ErrorKind::InvalidToken));
         }
-        let user = self.mark_verified(user).await?;
         let app = self.token_app(&t).await?;
-        self.audit(
-            EventKind::EmailVerified,
-            Some(&app),
-            Some(&user),
-            None,
-            json!({}),
-        )
-        .await?;
-        Ok(user)
+        self.mark_verified(&app, user, None).await
     }
 
     /// The checks of a "send" flow that do not depend on whether the address
@@ -537,33 +537,27 @@ impl<'a> Emails<'a> {
         self.spend(TokenPurpose::PasswordReset, token, prefix::PASSWORD_RESET)
             .await?;
         let now = self.inner.now();
+        let event = Audit::new(self.inner).user_event(
+            EventKind::PasswordReset,
+            Some(&app),
+            &user,
+            Some(client),
+            json!({}),
+        );
         self.inner
             .store
             .credentials()
-            .set_password(user.id, &phc, now)
+            .set_password(user.id, &phc, now, &[event])
             .await?;
-        let revoked = self
-            .inner
-            .store
-            .sessions()
-            .revoke_user_sessions(user.id, None, now, "password_reset")
-            .await?;
+        crate::sessions::revoke_user_sessions(self.inner, user.id, None, "password_reset").await?;
         self.inner
             .store
             .throttles()
             .clear_throttle(&crate::passwords::throttle_key(&user.pool_id, &user.email))
             .await?;
-        let user = self.mark_verified(user).await?;
+        let user = self.mark_verified(&app, user, Some(client)).await?;
         let mail = render(&app, kind::PASSWORD_CHANGED, &user.email, None, None)?;
-        self.queue(&mail, None, false).await?;
-        self.audit(
-            EventKind::PasswordReset,
-            Some(&app),
-            Some(&user),
-            Some(client),
-            json!({ "sessions_revoked": revoked }),
-        )
-        .await
+        self.queue(&mail, None, false).await
     }
 
     /// Send a six-digit sign-in code to `email`, if it has an account (a new
@@ -685,7 +679,7 @@ impl<'a> Emails<'a> {
             return Err(Error::new(ErrorKind::UserDisabled));
         }
         // The code or link reached the address: it is verified now.
-        let user = self.mark_verified(user).await?;
+        let user = self.mark_verified(app, user, Some(client)).await?;
         Sessions::new(self.inner)
             .finish_first_factor(app, &user, vec!["otp".into()], client, method)
             .await
@@ -846,23 +840,24 @@ impl<'a> Emails<'a> {
             email_verified: Some(true),
             ..Default::default()
         };
+        let app = self.token_app(&t).await?;
+        let audit = Audit::new(self.inner);
         let user = self
             .inner
             .store
             .users()
-            .update_user(user_id, &patch, self.inner.now())
+            .update_user(user_id, &patch, self.inner.now(), &|u| {
+                vec![audit.user_event(
+                    EventKind::EmailChanged,
+                    Some(&app),
+                    u,
+                    Some(client),
+                    json!({}),
+                )]
+            })
             .await?;
-        let app = self.token_app(&t).await?;
         let mail = render(&app, kind::EMAIL_CHANGED, &old.email, None, None)?;
         self.queue(&mail, None, false).await?;
-        self.audit(
-            EventKind::EmailChanged,
-            Some(&app),
-            Some(&user),
-            Some(client),
-            json!({}),
-        )
-        .await?;
         Ok(user)
     }
 

@@ -130,6 +130,10 @@ error_table! {
         ProviderError => "provider_error", "The sign-in provider failed. Try again.";
         /// The sign-in method is not enabled for this app.
         MethodDisabled => "method_disabled", "This sign-in method is not enabled for this app.";
+        /// A webhook endpoint URL is malformed, not `https://`, or reaches a
+        /// loopback, private, link-local or metadata address.
+        InvalidWebhookUrl => "invalid_webhook_url",
+            "The webhook URL is not allowed: it must be https:// and reach a public address.";
         /// The value is larger than allowed.
         TooLarge => "too_large", "The value is too large.";
         /// The store failed (connection lost, timeout, unexpected database state).
@@ -327,7 +331,7 @@ mod tests {
             assert!(seen.insert(code), "{code} appears twice");
             assert!(kind.default_message().ends_with('.'), "{code}");
         }
-        assert_eq!(seen.len(), 28);
+        assert_eq!(seen.len(), 29);
         assert_eq!(
             ErrorKind::ALL
                 .iter()

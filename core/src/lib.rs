@@ -42,6 +42,7 @@ pub mod crypto;
 pub mod devices;
 mod emails;
 mod error;
+mod events;
 mod limits;
 pub mod mail;
 mod mfa;
@@ -70,6 +71,7 @@ pub use emails::{
     DeliveryReport, Emails, MAX_CODE_ATTEMPTS, MagicLinkSignIn, SENDS_PER_HOUR, SendFlow,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use events::{CATALOGUE_VERSION, EventType};
 pub use limits::{Limit, Limits};
 pub use mfa::{EnrolledSignIn, MAX_MFA_ATTEMPTS, MFA_TTL_SECS, Mfa, MfaMethod, PendingMfa};
 pub use oauth::{
@@ -88,6 +90,7 @@ pub use totp::{
     MfaStatus, RECOVERY_CODE_COUNT, TOTP_DIGITS, TOTP_PERIOD_SECS, Totp, TotpEnrollment,
 };
 pub use users::Users;
+pub use webhooks::{DeliveryRound, NewWebhookEndpoint, WebhookSecret, Webhooks};
 pub use words::UnknownWord;
 
 use clock::{Clock, SystemClock};
@@ -128,6 +131,8 @@ pub(crate) struct Inner {
     pub(crate) webauthn: WebauthnDefaults,
     /// The HTTP client for OAuth providers and its discovery cache.
     pub(crate) oauth: oauth::Runtime,
+    /// The webhook delivery client and its SSRF guard.
+    pub(crate) webhooks: webhooks::delivery::Runtime,
 }
 
 impl Inner {
@@ -197,6 +202,38 @@ impl Tessera {
     /// Admin API keys.
     pub fn api_keys(&self) -> ApiKeys<'_> {
         ApiKeys::new(&self.inner)
+    }
+
+    /// Webhook endpoints, their delivery log, and delivering due events.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks::new(&self.inner)
+    }
+
+    /// A background webhook worker for embedders: delivers due events like
+    /// [`Webhooks::deliver_pending`] while any handle to this Tessera is
+    /// alive (checking every `poll` when idle), and ends within `poll` of the
+    /// last one being dropped. Safe on any number of instances.
+    pub fn webhook_worker(
+        &self,
+        poll: std::time::Duration,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let weak = Arc::downgrade(&self.inner);
+        async move {
+            loop {
+                let Some(inner) = weak.upgrade() else { break };
+                let busy = match Webhooks::new(&inner).deliver_pending().await {
+                    Ok(round) => round.attempted >= webhooks::BATCH as usize,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook delivery round failed");
+                        false
+                    }
+                };
+                drop(inner);
+                if !busy {
+                    tokio::time::sleep(poll).await;
+                }
+            }
+        }
     }
 
     /// The audit log.
@@ -280,7 +317,8 @@ impl Tessera {
 
     /// Delete what has ended: sessions past expiry (and revoked ones) older than
     /// `retention`, expired one-time tokens, stale failure counters, ended
-    /// rate-limit windows, and retired keys no longer published. Safe to run
+    /// rate-limit windows, retired keys no longer published, and finished webhook deliveries
+    /// older than `retention`. Safe to run
     /// from several instances at once.
     pub async fn sweep(&self, retention: chrono::Duration) -> Result<SweepReport> {
         let now = self.inner.now();
@@ -295,6 +333,10 @@ impl Tessera {
                 .await?,
             limits: store.throttles().delete_ended_windows(now).await?,
             keys: store.keys().delete_unpublished_keys(now).await?,
+            webhook_deliveries: store
+                .webhook_deliveries()
+                .delete_finished_webhook_deliveries(cutoff)
+                .await?,
         })
     }
 }
@@ -312,6 +354,8 @@ pub struct SweepReport {
     pub limits: u64,
     /// Retired, unpublished signing keys.
     pub keys: u64,
+    /// Finished webhook deliveries (the delivery log) older than the retention.
+    pub webhook_deliveries: u64,
 }
 
 /// Builds a [`Tessera`]; see [`Tessera::builder`].
@@ -326,6 +370,7 @@ pub struct TesseraBuilder {
     signing_alg: SigningAlg,
     webauthn: WebauthnDefaults,
     development: bool,
+    webhook_allow_hosts: webhooks::AllowHosts,
 }
 
 impl TesseraBuilder {
@@ -396,6 +441,14 @@ impl TesseraBuilder {
         self
     }
 
+    /// Hosts webhooks may be delivered to although they resolve to
+    /// loopback, private or link-local addresses (`TESSERA_WEBHOOK_ALLOW_HOSTS`;
+    /// see [`webhooks::AllowHosts`]). Development mode allows every host.
+    pub fn webhook_allow_hosts(mut self, hosts: webhooks::AllowHosts) -> Self {
+        self.webhook_allow_hosts = hosts;
+        self
+    }
+
     /// Build, making sure the `default` pool and app exist.
     pub async fn build(self) -> Result<Tessera> {
         let store = self
@@ -427,6 +480,10 @@ impl TesseraBuilder {
             mail_ready: tokio::sync::Notify::new(),
             webauthn: self.webauthn,
             oauth: oauth::Runtime::new(self.development)?,
+            webhooks: webhooks::delivery::Runtime::new(webhooks::ssrf::Guard {
+                development: self.development,
+                allow: self.webhook_allow_hosts,
+            })?,
         };
         ensure_defaults(&inner).await?;
         Ok(Tessera {
@@ -449,7 +506,8 @@ async fn ensure_defaults(inner: &Inner) -> Result<()> {
                 name: "Default".into(),
                 created_at: now,
             };
-            match apps.create_pool(&pool).await {
+            // The install's own bootstrap records no event.
+            match apps.create_pool(&pool, &[]).await {
                 Ok(()) => pool,
                 Err(e) if *e.kind() == ErrorKind::Conflict => apps
                     .find_pool_by_slug(DEFAULT_SLUG)
@@ -469,7 +527,7 @@ async fn ensure_defaults(inner: &Inner) -> Result<()> {
             created_at: now,
             updated_at: now,
         };
-        match apps.create_app(&app).await {
+        match apps.create_app(&app, &[]).await {
             Ok(()) => {}
             Err(e) if *e.kind() == ErrorKind::Conflict => {}
             Err(e) => return Err(e),

@@ -491,11 +491,23 @@ impl<'a> Mfa<'a> {
         let store = self.inner.store.credentials();
         let spent = match normalize_recovery_code(recovery_code) {
             Some(canonical) => {
+                let left = store
+                    .list_credentials(pending.user.id, Some(CredentialKind::RecoveryCode))
+                    .await?
+                    .len();
+                let event = Audit::new(self.inner).user_event(
+                    EventKind::RecoveryCodeUsed,
+                    Some(app),
+                    &pending.user,
+                    Some(client),
+                    json!({ "remaining": left.saturating_sub(1) }),
+                );
                 store
                     .consume_credential(
                         pending.user.id,
                         CredentialKind::RecoveryCode,
                         &recovery_code_digest(pending.user.id, &canonical),
+                        &[event],
                     )
                     .await?
             }
@@ -506,18 +518,6 @@ impl<'a> Mfa<'a> {
                 .fail_attempt(app, &pending, MfaMethod::RecoveryCode, "wrong_code", client)
                 .await);
         }
-        let remaining = store
-            .list_credentials(pending.user.id, Some(CredentialKind::RecoveryCode))
-            .await?
-            .len();
-        self.audit(
-            EventKind::RecoveryCodeUsed,
-            app,
-            &pending.user,
-            client,
-            json!({ "remaining": remaining }),
-        )
-        .await?;
         self.complete_with(app, &pending, &[], client).await
     }
 

@@ -1,5 +1,6 @@
 //! Domain types: pools, apps, users, sessions, credentials, identities, tokens,
-//! signing keys, audit events.
+//! signing keys, audit events, the events a change records, webhook
+//! endpoints and deliveries.
 //!
 //! These are plain data, shared by the flows and the store traits. They carry no
 //! behaviour that needs a store; the few methods here answer questions about a
@@ -10,6 +11,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::crypto::TokenHash;
+
+mod events;
+mod webhooks;
+
+pub use events::*;
+pub use webhooks::*;
 
 /// Identifies a user pool.
 pub type PoolId = Uuid;
@@ -456,6 +463,17 @@ pub struct Credential {
     pub created_at: DateTime<Utc>,
     /// When it last signed someone in.
     pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The first way to sign in that a new user is created with, stored in the
+/// same atomic step as the user (see
+/// [`UserStore::create_user`](crate::store::UserStore::create_user)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FirstSignIn<'a> {
+    /// A password credential.
+    Password(&'a Credential),
+    /// An external identity (a first sign-in through a provider).
+    Identity(&'a Identity),
 }
 
 /// One of a user's ways to sign in, as named to

@@ -42,8 +42,8 @@ use crate::audit::{EventKind, Subject};
 use crate::crypto::Verified;
 use crate::limits::{refused, reserve};
 use crate::model::{
-    App, Backoff, ClientInfo, Credential, CredentialKind, Reservation, SessionId, SignInMethod,
-    User, UserId,
+    App, Backoff, ClientInfo, Credential, CredentialKind, FirstSignIn, Reservation, SessionId,
+    SignInMethod, User, UserId,
 };
 use crate::sessions::{AuthSession, SignInOutcome};
 use crate::validate::{
@@ -195,11 +195,23 @@ impl<'a> Passwords<'a> {
             created_at: now,
             last_used_at: None,
         };
+        let mut data = json!({ "method": "password" });
+        if let Some(twin) = email_confusable_with(&user.email) {
+            // Flagged, not refused: see docs/contract.md, "Email addresses".
+            data["email_confusable_with"] = twin.into();
+        }
+        let event = Audit::new(self.inner).user_event(
+            EventKind::UserSignedUp,
+            Some(app),
+            &user,
+            Some(client),
+            data,
+        );
         match self
             .inner
             .store
             .users()
-            .create_user(&user, Some(&credential))
+            .create_user(&user, Some(FirstSignIn::Password(&credential)), &[event])
             .await
         {
             Ok(()) => {}
@@ -225,24 +237,6 @@ impl<'a> Passwords<'a> {
             }
             Err(e) => return Err(e),
         }
-        let mut data = json!({ "method": "password" });
-        if let Some(twin) = email_confusable_with(&user.email) {
-            // Flagged, not refused: see docs/contract.md, "Email addresses".
-            data["email_confusable_with"] = twin.into();
-        }
-        let audit = Audit::new(self.inner);
-        audit
-            .record(
-                EventKind::UserSignedUp,
-                Subject {
-                    app: Some(app),
-                    user: Some(&user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                data,
-            )
-            .await?;
         crate::Emails::new(self.inner)
             .send_verification_to(app, &user)
             .await?;
@@ -360,10 +354,17 @@ impl<'a> Passwords<'a> {
             return Err(Error::new(ErrorKind::EmailNotVerified));
         }
         if let Some(phc) = rehash {
+            let event = Audit::new(self.inner).user_event(
+                EventKind::PasswordRehashed,
+                Some(app),
+                &user,
+                Some(client),
+                json!({}),
+            );
             self.inner
                 .store
                 .credentials()
-                .set_password(user.id, &phc, now)
+                .set_password(user.id, &phc, now, &[event])
                 .await?;
         }
         let outcome = Sessions::new(self.inner)
@@ -426,22 +427,18 @@ impl<'a> Passwords<'a> {
         }
         check_new_password(new_password, app.settings.min_password_score, &context)?;
         let phc = self.inner.hasher.hash(new_password).await?;
-        store.credentials().set_password(user_id, &phc, now).await?;
-        let revoked = store
-            .sessions()
-            .revoke_user_sessions(user_id, keep, now, "password_changed")
+        let event = Audit::new(self.inner).user_event(
+            EventKind::PasswordChanged,
+            Some(app),
+            &user,
+            Some(client),
+            json!({}),
+        );
+        store
+            .credentials()
+            .set_password(user_id, &phc, now, &[event])
             .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::PasswordChanged,
-                Subject {
-                    app: Some(app),
-                    user: Some(&user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "sessions_revoked": revoked }),
-            )
+        crate::sessions::revoke_user_sessions(self.inner, user_id, keep, "password_changed")
             .await?;
         Ok(())
     }

@@ -25,8 +25,8 @@ use crate::crypto::{
     token_secret,
 };
 use crate::model::{
-    App, ClientInfo, RefreshRotation, RefreshToken, RotationOutcome, Session, SessionId, User,
-    UserId,
+    App, ClientInfo, NewEvent, RefreshRotation, RefreshToken, RotationChange, RotationOutcome,
+    Session, SessionId, User, UserId,
 };
 use crate::{Audit, Error, ErrorKind, Inner, Result, Tokens, new_id};
 
@@ -173,25 +173,23 @@ impl<'a> Sessions<'a> {
             spent_at: None,
             replaced_by: None,
         };
+        let event = Audit::new(self.inner).event(
+            EventKind::SignInSucceeded,
+            Subject {
+                app: Some(app),
+                user: Some(user),
+                session: Some(&session),
+                client: Some(client),
+                ..Default::default()
+            },
+            json!({ "method": method }),
+        );
         self.inner
             .store
             .sessions()
-            .create_session(&session, &refresh)
+            .create_session(&session, &refresh, &[event])
             .await?;
         let (access_token, expires_in) = Tokens::new(self.inner).issue(app, &session, user).await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::SignInSucceeded,
-                Subject {
-                    app: Some(app),
-                    user: Some(user),
-                    session: Some(&session),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "method": method }),
-            )
-            .await?;
         Ok(AuthSession {
             user: user.clone(),
             session,
@@ -302,53 +300,88 @@ impl<'a> Sessions<'a> {
             now,
         };
         let audit = Audit::new(self.inner);
+        let events = |change: &RotationChange<'_>| -> Vec<NewEvent> {
+            let subject = Subject {
+                user: Some(change.user),
+                session: Some(change.session),
+                client: Some(client),
+                ..Default::default()
+            };
+            match change.outcome {
+                // A repeat changes nothing: recorded below, once the app's
+                // own grace window says it is one.
+                RotationOutcome::Repeated(..)
+                | RotationOutcome::Inactive
+                | RotationOutcome::NotFound => Vec::new(),
+                RotationOutcome::Rotated(_) => vec![audit.event(
+                    EventKind::SessionRefreshed,
+                    subject,
+                    json!({ "repeated": false }),
+                )],
+                RotationOutcome::Reused { .. } => self.reuse_events(change.revoked, subject),
+            }
+        };
         let outcome = self
             .inner
             .store
             .sessions()
-            .rotate_refresh_token(&rotation)
+            .rotate_refresh_token(&rotation, &events)
             .await?;
         let (session, user, spent_at) = match outcome {
             RotationOutcome::Rotated(b) => (b.0, b.1, None),
             RotationOutcome::Repeated(b, spent_at) => (b.0, b.1, Some(spent_at)),
-            RotationOutcome::Reused { session_id } => {
-                let revoked = self.inner.store.sessions().find_session(session_id).await?;
-                return Err(self.reuse_detected(revoked.as_ref(), client).await);
+            RotationOutcome::Reused { .. } => {
+                return Err(Error::new(ErrorKind::RefreshTokenReused));
             }
             RotationOutcome::Inactive => return Err(Error::new(ErrorKind::SessionExpired)),
             RotationOutcome::NotFound => return Err(Error::new(ErrorKind::InvalidToken)),
         };
         let app = self.inner.store.apps().get_app(session.app_id).await?;
-        let repeated = spent_at.is_some();
-        if let Some(spent_at) = spent_at
-            && now - spent_at >= Duration::seconds(app.settings.refresh_reuse_grace_secs)
-        {
-            // Outside this app's (narrower) window: reuse after all.
-            self.inner
-                .store
-                .sessions()
-                .revoke_session(session.id, None, now, "refresh_token_reused")
+        let subject = Subject {
+            app: Some(&app),
+            user: Some(&user),
+            session: Some(&session),
+            client: Some(client),
+            ..Default::default()
+        };
+        if let Some(spent_at) = spent_at {
+            if now - spent_at >= Duration::seconds(app.settings.refresh_reuse_grace_secs) {
+                // Outside this app's (narrower) window: reuse after all.
+                let revoked = self
+                    .inner
+                    .store
+                    .sessions()
+                    .revoke_session(session.id, None, now, "refresh_token_reused", &|s| {
+                        self.reuse_events(
+                            true,
+                            Subject {
+                                session: Some(s),
+                                ..subject
+                            },
+                        )
+                    })
+                    .await?;
+                if !revoked {
+                    // Revoked meanwhile: the reuse changes nothing more.
+                    audit
+                        .record(EventKind::RefreshTokenReused, subject, json!({}))
+                        .await?;
+                }
+                return Err(Error::new(ErrorKind::RefreshTokenReused));
+            }
+            audit
+                .record(
+                    EventKind::SessionRefreshed,
+                    subject,
+                    json!({ "repeated": true }),
+                )
                 .await?;
-            return Err(self.reuse_detected(Some(&(session, user)), client).await);
         }
         if user.disabled {
             return Err(Error::new(ErrorKind::UserDisabled));
         }
         let (access_token, expires_in) =
             Tokens::new(self.inner).issue(&app, &session, &user).await?;
-        audit
-            .record(
-                EventKind::SessionRefreshed,
-                Subject {
-                    app: Some(&app),
-                    user: Some(&user),
-                    session: Some(&session),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "repeated": repeated }),
-            )
-            .await?;
         Ok(AuthSession {
             user,
             session,
@@ -359,26 +392,20 @@ impl<'a> Sessions<'a> {
         })
     }
 
-    /// Record a detected refresh-token reuse (the session is already revoked)
-    /// and produce the error for the caller.
-    async fn reuse_detected(
-        &self,
-        revoked: Option<&(Session, User)>,
-        client: &ClientInfo,
-    ) -> Error {
-        let subject = Subject {
-            user: revoked.map(|r| &r.1),
-            session: revoked.map(|r| &r.0),
-            client: Some(client),
-            ..Default::default()
-        };
-        if let Err(e) = Audit::new(self.inner)
-            .record(EventKind::RefreshTokenReused, subject, json!({}))
-            .await
-        {
-            return e;
+    /// The events of a detected refresh-token reuse: the security event,
+    /// and the revocation when this step `revoked` the session.
+    fn reuse_events(&self, revoked: bool, subject: Subject<'_>) -> Vec<NewEvent> {
+        let audit = Audit::new(self.inner);
+        let mut events = vec![audit.event(EventKind::RefreshTokenReused, subject, json!({}))];
+        if revoked {
+            let session_id = subject.session.map(|s| s.id);
+            events.push(audit.event(
+                EventKind::SessionRevoked,
+                subject,
+                json!({ "session_id": session_id, "reason": "refresh_token_reused" }),
+            ));
         }
-        Error::new(ErrorKind::RefreshTokenReused)
+        events
     }
 
     /// A user's live sessions, newest first.
@@ -398,24 +425,21 @@ impl<'a> Sessions<'a> {
     /// `not_found` if the session is not the user's.
     pub async fn revoke(&self, user_id: UserId, session_id: SessionId, reason: &str) -> Result<()> {
         let now = self.inner.now();
-        let revoked = self
-            .inner
+        let audit = Audit::new(self.inner);
+        self.inner
             .store
             .sessions()
-            .revoke_session(session_id, Some(user_id), now, reason)
-            .await?;
-        if revoked {
-            Audit::new(self.inner)
-                .record(
+            .revoke_session(session_id, Some(user_id), now, reason, &|s| {
+                vec![audit.event(
                     EventKind::SessionRevoked,
                     Subject {
-                        user_id: Some(user_id),
+                        session: Some(s),
                         ..Default::default()
                     },
                     json!({ "session_id": session_id, "reason": reason }),
-                )
-                .await?;
-        }
+                )]
+            })
+            .await?;
         Ok(())
     }
 
@@ -443,23 +467,47 @@ impl<'a> Sessions<'a> {
         except: Option<SessionId>,
         reason: &str,
     ) -> Result<u64> {
-        let now = self.inner.now();
-        let n = self
-            .inner
-            .store
-            .sessions()
-            .revoke_user_sessions(user_id, except, now, reason)
-            .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::SessionsRevoked,
-                Subject {
-                    user_id: Some(user_id),
-                    ..Default::default()
-                },
-                json!({ "count": n, "reason": reason, "except": except }),
-            )
-            .await?;
-        Ok(n)
+        revoke_user_sessions(self.inner, user_id, except, reason).await
     }
+}
+
+/// Revoke every live session of `user_id` but `except`, recording in the
+/// same step a `session.revoked` event per session and one summary
+/// (`session.revoked_all`, with the count). Returns how many.
+pub(crate) async fn revoke_user_sessions(
+    inner: &Inner,
+    user_id: UserId,
+    except: Option<SessionId>,
+    reason: &str,
+) -> Result<u64> {
+    let audit = Audit::new(inner);
+    let events = |revoked: &Vec<Session>| {
+        let mut events: Vec<NewEvent> = revoked
+            .iter()
+            .map(|s| {
+                audit.event(
+                    EventKind::SessionRevoked,
+                    Subject {
+                        session: Some(s),
+                        ..Default::default()
+                    },
+                    json!({ "session_id": s.id, "reason": reason }),
+                )
+            })
+            .collect();
+        events.push(audit.event(
+            EventKind::SessionsRevoked,
+            Subject {
+                user_id: Some(user_id),
+                ..Default::default()
+            },
+            json!({ "count": revoked.len(), "reason": reason, "except": except }),
+        ));
+        events
+    };
+    inner
+        .store
+        .sessions()
+        .revoke_user_sessions(user_id, except, inner.now(), reason, &events)
+        .await
 }

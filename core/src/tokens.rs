@@ -241,19 +241,17 @@ impl<'a> Tokens<'a> {
         // verifiers allow clock skew: cover both.
         let publish_until =
             now + Duration::seconds(longest_ttl) + Duration::seconds(2 * LEEWAY_SECS as i64);
+        let event = crate::Audit::new(self.inner).event(
+            EventKind::SigningKeyRotated,
+            Subject::default(),
+            json!({"kid": key.kid, "alg": alg.as_str()}),
+        );
         self.inner
             .store
             .keys()
-            .rotate_signing_key(&key, now, publish_until)
+            .rotate_signing_key(&key, now, publish_until, &[event])
             .await?;
         self.inner.key_cache.clear();
-        crate::Audit::new(self.inner)
-            .record(
-                EventKind::SigningKeyRotated,
-                Subject::default(),
-                json!({"kid": key.kid, "alg": alg.as_str()}),
-            )
-            .await?;
         Ok(key.kid)
     }
 

@@ -30,8 +30,8 @@ use serde_json::json;
 use crate::audit::EventKind;
 use crate::crypto::{TokenHash, Verified, ct_eq, random_bytes};
 use crate::model::{
-    App, ClientInfo, Credential, CredentialKind, MfaPolicy, OneTimeToken, TokenPurpose, User,
-    UserId,
+    App, ClientInfo, Credential, CredentialKind, MfaPolicy, NewEvent, OneTimeToken, TokenPurpose,
+    User, UserId,
 };
 use crate::validate::MAX_PASSWORD_BYTES;
 use crate::{Audit, Error, ErrorKind, Inner, Mfa, Result, new_id};
@@ -268,6 +268,18 @@ impl<'a> Totp<'a> {
             .await
     }
 
+    /// The event recording a change of `user`'s second factors.
+    fn event(
+        &self,
+        kind: EventKind,
+        app: &App,
+        user: &User,
+        client: &ClientInfo,
+        data: serde_json::Value,
+    ) -> NewEvent {
+        Audit::new(self.inner).user_event(kind, Some(app), user, Some(client), data)
+    }
+
     /// Check `code` against the TOTP `credential` of `user` (±1 step) and, if
     /// it matches, spend it for good (atomically: one winner per user and step).
     pub(crate) async fn check_code(
@@ -360,19 +372,18 @@ impl<'a> Totp<'a> {
             last_used_at: None,
         };
         let store = self.inner.store.credentials();
-        store.insert_credential(&credential).await?;
-        // The new secret replaces any unconfirmed one.
-        for old in existing {
-            store.delete_credential(user.id, old.id).await?;
-        }
-        self.audit(
+        let event = self.event(
             EventKind::TotpEnrollmentStarted,
             app,
             user,
             client,
             json!({}),
-        )
-        .await?;
+        );
+        store.insert_credential(&credential, &[event]).await?;
+        // The new secret replaces any unconfirmed one.
+        for old in existing {
+            store.delete_credential(user.id, old.id, &[]).await?;
+        }
         Ok(TotpEnrollment {
             secret: totp.secret().to_base32(),
             otpauth_uri,
@@ -512,49 +523,60 @@ impl<'a> Totp<'a> {
         credential.data["confirmed"] = json!(true);
         credential.data["confirmed_at"] = json!(now);
         let store = self.inner.store.credentials();
-        store.update_credential(&credential).await?;
+        let event = self.event(EventKind::TotpEnabled, app, user, client, json!({}));
+        store.update_credential(&credential, &[event]).await?;
         store.touch_credential(credential.id, now).await?;
-        let codes = self.replace_recovery_codes(user).await?;
-        self.audit(EventKind::TotpEnabled, app, user, client, json!({}))
-            .await?;
-        self.audit(
-            EventKind::RecoveryCodesGenerated,
-            app,
-            user,
-            client,
-            json!({ "count": codes.len() }),
-        )
-        .await?;
+        let codes = self.replace_recovery_codes(app, user, client).await?;
         Ok(Ok(codes))
     }
 
     /// Issue a new set of recovery codes, then delete the old ones (so a
-    /// failure half-way leaves the old set working).
-    async fn replace_recovery_codes(&self, user: &User) -> Result<Vec<String>> {
+    /// failure half-way leaves the old set working). The last code's insert
+    /// records the event: it is written once the whole set exists.
+    async fn replace_recovery_codes(
+        &self,
+        app: &App,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<Vec<String>> {
         let store = self.inner.store.credentials();
         let old = self
             .credentials(user.id, CredentialKind::RecoveryCode)
             .await?;
         let now = self.inner.now();
         let mut codes = Vec::with_capacity(RECOVERY_CODE_COUNT);
-        for _ in 0..RECOVERY_CODE_COUNT {
+        for i in 0..RECOVERY_CODE_COUNT {
             let code = new_recovery_code();
+            let events = if i + 1 == RECOVERY_CODE_COUNT {
+                vec![self.event(
+                    EventKind::RecoveryCodesGenerated,
+                    app,
+                    user,
+                    client,
+                    json!({ "count": RECOVERY_CODE_COUNT }),
+                )]
+            } else {
+                Vec::new()
+            };
             store
-                .insert_credential(&Credential {
-                    id: new_id(now),
-                    user_id: user.id,
-                    kind: CredentialKind::RecoveryCode,
-                    name: None,
-                    secret: recovery_code_digest(user.id, &code),
-                    data: json!({}),
-                    created_at: now,
-                    last_used_at: None,
-                })
+                .insert_credential(
+                    &Credential {
+                        id: new_id(now),
+                        user_id: user.id,
+                        kind: CredentialKind::RecoveryCode,
+                        name: None,
+                        secret: recovery_code_digest(user.id, &code),
+                        data: json!({}),
+                        created_at: now,
+                        last_used_at: None,
+                    },
+                    &events,
+                )
                 .await?;
             codes.push(code);
         }
         for c in old {
-            store.delete_credential(user.id, c.id).await?;
+            store.delete_credential(user.id, c.id, &[]).await?;
         }
         Ok(codes)
     }
@@ -657,17 +679,28 @@ impl<'a> Totp<'a> {
                 .await?;
         }
         let store = self.inner.store.credentials();
+        let kind = if existing.iter().any(is_confirmed) {
+            EventKind::TotpDisabled
+        } else {
+            EventKind::TotpEnrollmentCancelled
+        };
+        // The first deletion that happens records the event.
+        let mut event = Some(self.event(kind, app, &user, client, json!({})));
         for c in existing {
-            store.delete_credential(user.id, c.id).await?;
+            if store
+                .delete_credential(user.id, c.id, event.as_slice())
+                .await?
+            {
+                event = None;
+            }
         }
         for c in self
             .credentials(user.id, CredentialKind::RecoveryCode)
             .await?
         {
-            store.delete_credential(user.id, c.id).await?;
+            store.delete_credential(user.id, c.id, &[]).await?;
         }
-        self.audit(EventKind::TotpDisabled, app, &user, client, json!({}))
-            .await
+        Ok(())
     }
 
     /// Replace the user's recovery codes with a new set (the old ones stop
@@ -693,16 +726,7 @@ impl<'a> Totp<'a> {
         }
         self.reauthenticate(app, &user, password, code, client)
             .await?;
-        let codes = self.replace_recovery_codes(&user).await?;
-        self.audit(
-            EventKind::RecoveryCodesGenerated,
-            app,
-            &user,
-            client,
-            json!({ "count": codes.len() }),
-        )
-        .await?;
-        Ok(codes)
+        self.replace_recovery_codes(app, &user, client).await
     }
 
     /// The user's second factors.

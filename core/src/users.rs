@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::audit::{EventKind, Subject};
 use crate::model::{
-    App, PoolId, SignInMethod, SignInMethodRef, User, UserId, UserPatch, UserQuery,
+    App, NewEvent, PoolId, SignInMethod, SignInMethodRef, User, UserId, UserPatch, UserQuery,
 };
 use crate::validate::{check_metadata, normalize_email, normalize_name};
 use crate::{Audit, Error, ErrorKind, Inner, Result};
@@ -75,39 +75,47 @@ impl<'a> Users<'a> {
             check_metadata(metadata)?;
         }
         let now = self.inner.now();
-        let user = self
-            .inner
-            .store
-            .users()
-            .update_user(id, &patch, now)
-            .await?;
-        if patch.disabled == Some(true) {
-            self.inner
-                .store
-                .sessions()
-                .revoke_user_sessions(id, None, now, "user_disabled")
-                .await?;
-        }
+        // The profile fields changed; disabling and enabling are events of
+        // their own (`user.disabled`, `user.enabled`).
         let fields: Vec<&str> = [
             ("email", patch.email.is_some()),
             ("email_verified", patch.email_verified.is_some()),
             ("name", patch.name.is_some()),
             ("metadata", patch.metadata.is_some()),
-            ("disabled", patch.disabled.is_some()),
         ]
         .into_iter()
         .filter_map(|(f, set)| set.then_some(f))
         .collect();
-        Audit::new(self.inner)
-            .record(
-                EventKind::UserUpdated,
-                Subject {
-                    user: Some(&user),
-                    ..Default::default()
-                },
-                json!({ "fields": fields, "disabled": user.disabled }),
-            )
+        let audit = Audit::new(self.inner);
+        let events = |user: &User| {
+            let subject = Subject {
+                user: Some(user),
+                ..Default::default()
+            };
+            let mut events: Vec<NewEvent> = Vec::new();
+            if !fields.is_empty() || patch.disabled.is_none() {
+                events.push(audit.event(
+                    EventKind::UserUpdated,
+                    subject,
+                    json!({ "fields": fields, "disabled": user.disabled }),
+                ));
+            }
+            match patch.disabled {
+                Some(true) => events.push(audit.event(EventKind::UserDisabled, subject, json!({}))),
+                Some(false) => events.push(audit.event(EventKind::UserEnabled, subject, json!({}))),
+                None => {}
+            }
+            events
+        };
+        let user = self
+            .inner
+            .store
+            .users()
+            .update_user(id, &patch, now, &events)
             .await?;
+        if patch.disabled == Some(true) {
+            crate::sessions::revoke_user_sessions(self.inner, id, None, "user_disabled").await?;
+        }
         Ok(user)
     }
 
@@ -115,17 +123,9 @@ impl<'a> Users<'a> {
     /// identities, pending tokens); the email is free again. Audit events stay.
     pub async fn delete(&self, id: UserId) -> Result<()> {
         let user = self.get(id).await?;
-        self.inner.store.users().delete_user(id).await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::UserDeleted,
-                Subject {
-                    user: Some(&user),
-                    ..Default::default()
-                },
-                json!({}),
-            )
-            .await
+        let event =
+            Audit::new(self.inner).user_event(EventKind::UserDeleted, None, &user, None, json!({}));
+        self.inner.store.users().delete_user(id, &[event]).await
     }
 }
 
@@ -133,13 +133,14 @@ impl<'a> Users<'a> {
 /// refusing with `last_sign_in_method` when it is the last one: no password,
 /// passkey or identity would be left and — when `app` is known — the app does
 /// not let the user sign in by email code or magic link with a verified
-/// address. The check and the deletion are one atomic store step. `not_found`
-/// when the user has no such credential or identity.
+/// address. The check, the deletion and `event` are one atomic store step.
+/// `not_found` when the user has no such credential or identity.
 pub(crate) async fn delete_sign_in_method(
     inner: &Inner,
     app: Option<&App>,
     user: &User,
     target: SignInMethodRef,
+    event: NewEvent,
 ) -> Result<()> {
     let by_email = app.is_some_and(|app| {
         user.email_verified
@@ -149,7 +150,7 @@ pub(crate) async fn delete_sign_in_method(
     if inner
         .store
         .users()
-        .delete_sign_in_method(user.id, target, !by_email)
+        .delete_sign_in_method(user.id, target, !by_email, &[event])
         .await?
     {
         Ok(())

@@ -1,5 +1,6 @@
 //! Input rules shared by every flow: email normalisation, caps on every string,
-//! and the NIST SP 800-63B password policy.
+//! the NIST SP 800-63B password policy, and address blocks (CIDR) of
+//! configured allow lists.
 //!
 //! Validation happens in the core, before anything reaches a store, so every
 //! backend sees the same normalised values and no store ever receives an
@@ -284,9 +285,60 @@ pub fn check_new_password(password: &str, min_score: u8, context: &[&str]) -> Re
     Ok(())
 }
 
+/// Parse `1.2.3.4`, `10.0.0.0/8` or `::1/128` into (network, prefix bits);
+/// `None` if it is not an address or a block.
+pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (ip, bits) = match s.trim().split_once('/') {
+        Some((ip, bits)) => (
+            ip.parse::<std::net::IpAddr>().ok()?,
+            bits.parse::<u8>().ok()?,
+        ),
+        None => {
+            let ip = s
+                .trim()
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .ok()?;
+            (ip, if ip.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+/// Whether `ip` is in the block `net`/`bits` (of the same family).
+pub fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr;
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cidrs_parse_and_match() {
+        let (n, b) = parse_cidr("10.0.0.0/8").unwrap();
+        assert!(in_network("10.1.2.3".parse().unwrap(), n, b));
+        assert!(!in_network("11.0.0.1".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("::1").unwrap();
+        assert!(in_network("::1".parse().unwrap(), n, b));
+        assert!(!in_network("127.0.0.1".parse().unwrap(), n, b));
+        let (n, b) = parse_cidr("0.0.0.0/0").unwrap();
+        assert!(in_network("203.0.113.9".parse().unwrap(), n, b));
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+        assert!(parse_cidr("nonsense").is_none());
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -151,7 +151,7 @@ mod tests {
         );
         let methods: Vec<_> = MfaMethod::ALL.iter().map(|m| m.as_str()).collect();
         assert_eq!(methods, ["totp", "recovery_code", "passkey", "totp_enroll"]);
-        assert_eq!(EventKind::ALL.len(), 37);
+        assert_eq!(EventKind::ALL.len(), 46);
         assert_eq!(EventKind::SignInFailed.as_str(), "sign_in.failed");
         assert_eq!(
             EventKind::RefreshTokenReused.as_str(),

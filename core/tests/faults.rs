@@ -35,9 +35,17 @@ impl FaultyStore {
 
 #[async_trait]
 impl SessionStore for FaultyStore {
-    async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshToken,
+        events: &[NewEvent],
+    ) -> Result<()> {
         self.refuse()?;
-        self.inner.sessions().create_session(session, refresh).await
+        self.inner
+            .sessions()
+            .create_session(session, refresh, events)
+            .await
     }
     async fn find_session_by_token(
         &self,
@@ -64,11 +72,12 @@ impl SessionStore for FaultyStore {
         user_id: Option<UserId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Session>,
     ) -> Result<bool> {
         self.refuse()?;
         self.inner
             .sessions()
-            .revoke_session(id, user_id, now, reason)
+            .revoke_session(id, user_id, now, reason, events)
             .await
     }
     async fn revoke_user_sessions(
@@ -77,16 +86,24 @@ impl SessionStore for FaultyStore {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Vec<Session>>,
     ) -> Result<u64> {
         self.refuse()?;
         self.inner
             .sessions()
-            .revoke_user_sessions(user_id, except, now, reason)
+            .revoke_user_sessions(user_id, except, now, reason, events)
             .await
     }
-    async fn rotate_refresh_token(&self, rotation: &RefreshRotation) -> Result<RotationOutcome> {
+    async fn rotate_refresh_token(
+        &self,
+        rotation: &RefreshRotation,
+        events: RotationEvents<'_>,
+    ) -> Result<RotationOutcome> {
         self.refuse()?;
-        self.inner.sessions().rotate_refresh_token(rotation).await
+        self.inner
+            .sessions()
+            .rotate_refresh_token(rotation, events)
+            .await
     }
     async fn delete_ended_sessions(&self, cutoff: DateTime<Utc>) -> Result<u64> {
         self.refuse()?;
@@ -108,10 +125,11 @@ impl KeyStore for FaultyStore {
         key: &SigningKey,
         now: DateTime<Utc>,
         publish_until: DateTime<Utc>,
+        events: &[NewEvent],
     ) -> Result<()> {
         self.inner
             .keys()
-            .rotate_signing_key(key, now, publish_until)
+            .rotate_signing_key(key, now, publish_until, events)
             .await
     }
     async fn delete_unpublished_keys(&self, cutoff: DateTime<Utc>) -> Result<u64> {
@@ -156,6 +174,12 @@ impl Store for FaultyStore {
     }
     fn oauth_providers(&self) -> &dyn OAuthProviderStore {
         self.inner.oauth_providers()
+    }
+    fn webhook_endpoints(&self) -> &dyn WebhookEndpointStore {
+        self.inner.webhook_endpoints()
+    }
+    fn webhook_deliveries(&self) -> &dyn WebhookDeliveryStore {
+        self.inner.webhook_deliveries()
     }
     fn backend(&self) -> &'static str {
         "faulty-memory"

@@ -586,7 +586,7 @@ async fn counter_and_backup_flags_are_kept_and_a_counter_going_back_is_refused()
     cloned.data["passkey"]["cred"]["counter"] = json!(1_000_000);
     t.store()
         .credentials()
-        .update_credential(&cloned)
+        .update_credential(&cloned, &[])
         .await
         .unwrap();
     let challenge = t.passkeys().start_sign_in(&app, None).await.unwrap();
@@ -659,7 +659,7 @@ async fn rename_and_delete_but_never_the_last_way_in() {
     assert!(
         t.store()
             .credentials()
-            .delete_credential(s.user.id, password.id)
+            .delete_credential(s.user.id, password.id, &[])
             .await
             .unwrap()
     );

@@ -54,9 +54,10 @@ pub struct ErrorBody {
 pub fn status_of(kind: &ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-        ErrorKind::InvalidInput { .. } | ErrorKind::InvalidEmail | ErrorKind::WeakPassword => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
+        ErrorKind::InvalidInput { .. }
+        | ErrorKind::InvalidEmail
+        | ErrorKind::WeakPassword
+        | ErrorKind::InvalidWebhookUrl => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::EmailTaken
         | ErrorKind::IdentityTaken
         | ErrorKind::Conflict

@@ -38,6 +38,7 @@ mod passwords;
 pub mod security;
 mod sessions;
 pub mod state;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(hosted::routes())
         .merge(mfa::routes())
         .merge(passkeys::routes())
+        .merge(webhooks::routes())
         .merge(ops::routes())
         .split_for_parts()
 }

@@ -38,6 +38,7 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
         (name = "email", description = "Email verification, password reset, codes, magic links, email change"),
         (name = "passkeys", description = "WebAuthn passkeys: registration, sign-in, second factor, management"),
         (name = "admin", description = "Admin API (API key)"),
+        (name = "webhooks", description = "Admin API (API key): webhook endpoints and their delivery log; event types in docs/events.md"),
         (name = "pages", description = "Hosted pages (HTML)"),
         (name = "ops", description = "Health, metrics, keys")),
     modifiers(&Security))]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tessera_core::model::{App, ClientInfo};
+use tessera_core::validate::in_network;
 use tessera_core::{Error, Tessera};
 
 use crate::limits::{Action, RateLimits};
@@ -25,7 +26,8 @@ pub struct HttpOptions {
     pub cookie_domain: Option<String>,
     /// Whether per-IP and per-account rate limits apply.
     pub rate_limits: bool,
-    /// Proxies whose `X-Forwarded-For` is believed (exact addresses or CIDR).
+    /// Proxies whose `X-Forwarded-For` is believed (exact addresses or CIDR
+    /// blocks, as `tessera_core::validate::parse_cidr` reads them).
     pub trusted_proxies: Vec<(IpAddr, u8)>,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
@@ -90,41 +92,6 @@ impl HttpOptions {
         self.trusted_proxies
             .iter()
             .any(|(net, bits)| in_network(ip, *net, *bits))
-    }
-}
-
-/// Parse `1.2.3.4`, `10.0.0.0/8` or `::1/128` into (network, prefix bits).
-pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
-    let (ip, bits) = match s.trim().split_once('/') {
-        Some((ip, bits)) => (ip.parse::<IpAddr>().ok()?, bits.parse::<u8>().ok()?),
-        None => {
-            let ip = s.trim().parse::<IpAddr>().ok()?;
-            (ip, if ip.is_ipv4() { 32 } else { 128 })
-        }
-    };
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
-}
-
-fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u32::MAX << (32 - bits)
-            };
-            u32::from(a) & mask == u32::from(b) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = if bits == 0 {
-                0
-            } else {
-                u128::MAX << (128 - bits)
-            };
-            u128::from(a) & mask == u128::from(b) & mask
-        }
-        _ => false,
     }
 }
 
@@ -223,16 +190,5 @@ mod tests {
         }
         assert!(opts("https://a.example", false).https());
         assert!(!opts("http://a.example", false).https());
-    }
-
-    #[test]
-    fn cidrs_match() {
-        let (n, b) = parse_cidr("10.0.0.0/8").unwrap();
-        assert!(in_network("10.1.2.3".parse().unwrap(), n, b));
-        assert!(!in_network("11.0.0.1".parse().unwrap(), n, b));
-        let (n, b) = parse_cidr("::1").unwrap();
-        assert!(in_network("::1".parse().unwrap(), n, b));
-        assert!(parse_cidr("10.0.0.0/33").is_none());
-        assert!(parse_cidr("nonsense").is_none());
     }
 }

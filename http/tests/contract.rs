@@ -65,6 +65,18 @@ const STABLE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/admin/api-keys"),
     ("POST", "/v1/admin/api-keys"),
     ("DELETE", "/v1/admin/api-keys/{id}"),
+    ("GET", "/v1/admin/webhooks"),
+    ("POST", "/v1/admin/webhooks"),
+    ("GET", "/v1/admin/webhooks/{id}"),
+    ("PATCH", "/v1/admin/webhooks/{id}"),
+    ("DELETE", "/v1/admin/webhooks/{id}"),
+    ("POST", "/v1/admin/webhooks/{id}/rotate-secret"),
+    ("POST", "/v1/admin/webhooks/{id}/test"),
+    ("GET", "/v1/admin/webhooks/{id}/deliveries"),
+    (
+        "POST",
+        "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry",
+    ),
 ];
 
 fn documented() -> BTreeSet<(String, String)> {
@@ -108,6 +120,7 @@ async fn every_documented_route_is_served() {
     for (method, path) in documented() {
         let concrete = path
             .replace("{id}", "01900000-0000-7000-8000-000000000000")
+            .replace("{delivery_id}", "01900000-0000-7000-8000-000000000001")
             .replace("{app}", "default");
         let res = s
             .client

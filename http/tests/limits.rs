@@ -28,7 +28,7 @@ async fn post_from(
 
 fn behind_proxy() -> tessera_http::HttpOptions {
     let mut opts = options(true);
-    opts.trusted_proxies = vec![tessera_http::state::parse_cidr("127.0.0.1").unwrap()];
+    opts.trusted_proxies = vec![tessera_core::validate::parse_cidr("127.0.0.1").unwrap()];
     opts
 }
 

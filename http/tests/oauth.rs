@@ -488,7 +488,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
         .await;
     assert_eq!((status, body.clone()), (200, json!({ "identities": [] })));
     let gh = identity(user.pool_id, user.id, "github", "583231");
-    store.identities().insert_identity(&gh).await.unwrap();
+    store.identities().insert_identity(&gh, &[]).await.unwrap();
     let (status, body) = s
         .send(reqwest::Method::GET, "/v1/identities", Some(&token), None)
         .await;
@@ -505,7 +505,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
         .unwrap();
     store
         .credentials()
-        .delete_credential(user.id, pw[0].id)
+        .delete_credential(user.id, pw[0].id, &[])
         .await
         .unwrap();
     let path = format!("/v1/identities/{}", gh.id);
@@ -516,7 +516,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     assert_error(&body, "last_sign_in_method");
     // With a second identity, one may go; then the other is the last again.
     let google = identity(user.pool_id, user.id, "google", "1077");
-    store.identities().insert_identity(&google).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&google, &[])
+        .await
+        .unwrap();
     let (status, _) = s
         .send(reqwest::Method::DELETE, &path, Some(&token), None)
         .await;
@@ -540,6 +544,7 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
                 ..Default::default()
             },
             chrono::Utc::now(),
+            &|_| Vec::new(),
         )
         .await
         .unwrap();
@@ -547,7 +552,11 @@ async fn identities_are_listed_and_the_last_way_to_sign_in_stays() {
     let other = s.sign_up("bob@example.com").await;
     let bob: uuid::Uuid = other["user"]["id"].as_str().unwrap().parse().unwrap();
     let theirs = identity(user.pool_id, bob, "github", "999");
-    store.identities().insert_identity(&theirs).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&theirs, &[])
+        .await
+        .unwrap();
     let (status, _) = s
         .send(
             reqwest::Method::DELETE,

@@ -327,7 +327,7 @@ async fn the_last_way_to_sign_in_is_kept() {
     s.tessera
         .store()
         .credentials()
-        .delete_credential(user, password.id)
+        .delete_credential(user, password.id, &[])
         .await
         .unwrap();
     let (status, body) = s

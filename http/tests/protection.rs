@@ -213,7 +213,7 @@ async fn admin_api_requires_a_live_key() {
 #[tokio::test]
 async fn forwarded_for_is_honoured_only_from_trusted_proxies() {
     let mut opts = options(false);
-    opts.trusted_proxies = vec![tessera_http::state::parse_cidr("127.0.0.1").unwrap()];
+    opts.trusted_proxies = vec![tessera_core::validate::parse_cidr("127.0.0.1").unwrap()];
     let trusted = server_with("memory", opts).await;
     let untrusted = server("memory").await;
     for (s, expected) in [(&trusted, "203.0.113.7"), (&untrusted, "127.0.0.1")] {
@@ -272,6 +272,12 @@ impl tessera_core::store::Store for StuckPing {
     }
     fn oauth_providers(&self) -> &dyn tessera_core::store::OAuthProviderStore {
         self.0.oauth_providers()
+    }
+    fn webhook_endpoints(&self) -> &dyn tessera_core::store::WebhookEndpointStore {
+        self.0.webhook_endpoints()
+    }
+    fn webhook_deliveries(&self) -> &dyn tessera_core::store::WebhookDeliveryStore {
+        self.0.webhook_deliveries()
     }
     fn backend(&self) -> &'static str {
         "stuck"

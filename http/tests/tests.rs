@@ -40,3 +40,6 @@ mod fuzz;
 
 /// The layout of `http/src`: no import cycles between files or modules.
 mod layout;
+
+/// The webhook admin API with a real receiver.
+mod webhooks;

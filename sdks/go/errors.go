@@ -166,6 +166,8 @@ const (
 	CodeProviderError = "provider_error"
 	// CodeMethodDisabled: The sign-in method is not enabled for this app.
 	CodeMethodDisabled = "method_disabled"
+	// CodeInvalidWebhookURL: A webhook endpoint URL is not https:// or reaches a non-public address.
+	CodeInvalidWebhookURL = "invalid_webhook_url"
 	// CodeTooLarge: The value is larger than allowed.
 	CodeTooLarge = "too_large"
 	// CodeStorageError: The store failed (connection lost, timeout, unexpected database state).
@@ -207,6 +209,7 @@ func APIErrorCodes() []string {
 		CodeReauthenticationRequired,
 		CodeProviderError,
 		CodeMethodDisabled,
+		CodeInvalidWebhookURL,
 		CodeTooLarge,
 		CodeStorageError,
 		CodeConfigError,

@@ -16,11 +16,13 @@ use crate::state::not_found;
 
 #[async_trait]
 impl ApiKeyStore for MemoryStore {
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
+    async fn insert_api_key(&self, key: &ApiKey, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
         if s.api_keys.contains_key(&key.id) || s.api_keys.values().any(|k| k.hash == key.hash) {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
+        s.write_events(events);
         s.api_keys.insert(key.id, key.clone());
         Ok(())
     }
@@ -40,10 +42,20 @@ impl ApiKeyStore for MemoryStore {
         Ok(keys)
     }
 
-    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    async fn revoke_api_key(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut s = self.lock();
-        let k = s.api_keys.get_mut(&id).ok_or_else(not_found)?;
-        k.revoked_at.get_or_insert(now);
+        let revoked = s.api_keys.get(&id).ok_or_else(not_found)?.revoked_at;
+        if revoked.is_none() {
+            s.check_events(events)?;
+            s.write_events(events);
+            let k = s.api_keys.get_mut(&id).expect("read above");
+            k.revoked_at = Some(now);
+        }
         Ok(())
     }
 

@@ -2,8 +2,9 @@
 //!
 //! Atomic here, as everywhere in this crate, by the one mutex held for the
 //! whole call: a slug is unique among pools and among apps (`Conflict`), an
-//! app needs its pool (`NotFound`), and deleting an app removes its sessions
-//! and OAuth provider settings in the same step.
+//! app needs its pool (`NotFound`), and deleting an app removes its
+//! sessions, OAuth provider settings and webhook endpoints (with their
+//! deliveries) in the same step. Each change writes its events with it.
 
 use async_trait::async_trait;
 use tessera_core::model::*;
@@ -15,12 +16,14 @@ use crate::state::not_found;
 
 #[async_trait]
 impl AppStore for MemoryStore {
-    async fn create_pool(&self, pool: &Pool) -> Result<()> {
+    async fn create_pool(&self, pool: &Pool, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
         if s.pools.contains_key(&pool.id) || s.pools.values().any(|p| p.slug == pool.slug) {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
         s.pools.insert(pool.id, pool.clone());
+        s.write_events(events);
         Ok(())
     }
 
@@ -38,7 +41,7 @@ impl AppStore for MemoryStore {
         Ok(pools)
     }
 
-    async fn create_app(&self, app: &App) -> Result<()> {
+    async fn create_app(&self, app: &App, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
         if !s.pools.contains_key(&app.pool_id) {
             return Err(not_found());
@@ -46,7 +49,9 @@ impl AppStore for MemoryStore {
         if s.apps.contains_key(&app.id) || s.apps.values().any(|a| a.slug == app.slug) {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
         s.apps.insert(app.id, app.clone());
+        s.write_events(events);
         Ok(())
     }
 
@@ -70,7 +75,7 @@ impl AppStore for MemoryStore {
         Ok(apps)
     }
 
-    async fn update_app(&self, app: &App) -> Result<()> {
+    async fn update_app(&self, app: &App, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
         if !s.apps.contains_key(&app.id) {
             return Err(not_found());
@@ -81,6 +86,8 @@ impl AppStore for MemoryStore {
         {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
+        s.write_events(events);
         let row = s.apps.get_mut(&app.id).expect("checked above");
         row.slug = app.slug.clone();
         row.name = app.name.clone();
@@ -89,13 +96,25 @@ impl AppStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_app(&self, id: AppId) -> Result<()> {
+    async fn delete_app(&self, id: AppId, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
-        if s.apps.remove(&id).is_none() {
+        if !s.apps.contains_key(&id) {
             return Err(not_found());
         }
+        s.check_events(events)?;
+        s.apps.remove(&id);
         s.remove_sessions(|x| x.app_id == id);
         s.oauth_providers.retain(|(app, _), _| *app != id);
+        let endpoints: Vec<_> = s
+            .webhook_endpoints
+            .values()
+            .filter(|e| e.app_id == Some(id))
+            .map(|e| e.id)
+            .collect();
+        for e in endpoints {
+            s.remove_webhook_endpoint(e);
+        }
+        s.write_events(events);
         Ok(())
     }
 }

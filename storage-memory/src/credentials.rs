@@ -3,7 +3,8 @@
 //!
 //! Atomic here (under the store's one mutex): one password per user
 //! (`set_password` replaces it; a second insert is `Conflict`), and a
-//! single-use credential is spent once by whoever finds it first.
+//! single-use credential is spent once by whoever finds it first. Each
+//! change writes its events with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,9 +18,17 @@ use crate::state::not_found;
 
 #[async_trait]
 impl CredentialStore for MemoryStore {
-    async fn set_password(&self, user_id: UserId, phc: &str, now: DateTime<Utc>) -> Result<()> {
+    async fn set_password(
+        &self,
+        user_id: UserId,
+        phc: &str,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut s = self.lock();
         s.user_row(user_id)?;
+        s.check_events(events)?;
+        s.write_events(events);
         if let Some(c) = s
             .credentials
             .values_mut()
@@ -42,7 +51,7 @@ impl CredentialStore for MemoryStore {
         Ok(())
     }
 
-    async fn insert_credential(&self, credential: &Credential) -> Result<()> {
+    async fn insert_credential(&self, credential: &Credential, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
         s.user_row(credential.user_id)?;
         let second_password = credential.kind == CredentialKind::Password
@@ -52,7 +61,9 @@ impl CredentialStore for MemoryStore {
         if s.credentials.contains_key(&credential.id) || second_password {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
         s.credentials.insert(credential.id, credential.clone());
+        s.write_events(events);
         Ok(())
     }
 
@@ -72,13 +83,20 @@ impl CredentialStore for MemoryStore {
         Ok(out)
     }
 
-    async fn update_credential(&self, credential: &Credential) -> Result<()> {
+    async fn update_credential(&self, credential: &Credential, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
+        if s.credentials
+            .get(&credential.id)
+            .is_none_or(|c| c.user_id != credential.user_id)
+        {
+            return Err(not_found());
+        }
+        s.check_events(events)?;
+        s.write_events(events);
         let row = s
             .credentials
             .get_mut(&credential.id)
-            .filter(|c| c.user_id == credential.user_id)
-            .ok_or_else(not_found)?;
+            .expect("checked above");
         row.secret = credential.secret.clone();
         row.data = credential.data.clone();
         row.name = credential.name.clone();
@@ -92,10 +110,17 @@ impl CredentialStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_credential(&self, user_id: UserId, id: Uuid) -> Result<bool> {
+    async fn delete_credential(
+        &self,
+        user_id: UserId,
+        id: Uuid,
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut s = self.lock();
         if s.credentials.get(&id).is_some_and(|c| c.user_id == user_id) {
+            s.check_events(events)?;
             s.credentials.remove(&id);
+            s.write_events(events);
             return Ok(true);
         }
         Ok(false)
@@ -106,13 +131,20 @@ impl CredentialStore for MemoryStore {
         user_id: UserId,
         kind: CredentialKind,
         secret: &str,
+        events: &[NewEvent],
     ) -> Result<bool> {
         let mut s = self.lock();
-        let found = s
+        let Some(id) = s
             .credentials
             .values()
             .find(|c| c.user_id == user_id && c.kind == kind && c.secret == secret)
-            .map(|c| c.id);
-        Ok(found.and_then(|id| s.credentials.remove(&id)).is_some())
+            .map(|c| c.id)
+        else {
+            return Ok(false);
+        };
+        s.check_events(events)?;
+        s.credentials.remove(&id);
+        s.write_events(events);
+        Ok(true)
     }
 }

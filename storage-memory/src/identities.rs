@@ -2,7 +2,8 @@
 //! a user.
 //!
 //! Atomic here (under the store's one mutex): one identity per (pool,
-//! provider, subject); linking it again is `IdentityTaken`.
+//! provider, subject); linking it again is `IdentityTaken`. Each change
+//! writes its events with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,24 +13,35 @@ use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
 use crate::MemoryStore;
-use crate::state::not_found;
+use crate::state::{State, not_found};
 
-#[async_trait]
-impl IdentityStore for MemoryStore {
-    async fn insert_identity(&self, identity: &Identity) -> Result<()> {
-        let mut s = self.lock();
-        s.user_row(identity.user_id)?;
-        if s.identities.values().any(|i| {
+impl State {
+    /// Whether `identity` may be inserted: its (pool, provider, subject) is
+    /// free (`IdentityTaken`) and its id new (`Conflict`).
+    pub(crate) fn check_identity_insert(&self, identity: &Identity) -> Result<()> {
+        if self.identities.values().any(|i| {
             i.pool_id == identity.pool_id
                 && i.provider == identity.provider
                 && i.subject == identity.subject
         }) {
             return Err(Error::new(ErrorKind::IdentityTaken));
         }
-        if s.identities.contains_key(&identity.id) {
+        if self.identities.contains_key(&identity.id) {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdentityStore for MemoryStore {
+    async fn insert_identity(&self, identity: &Identity, events: &[NewEvent]) -> Result<()> {
+        let mut s = self.lock();
+        s.user_row(identity.user_id)?;
+        s.check_identity_insert(identity)?;
+        s.check_events(events)?;
         s.identities.insert(identity.id, identity.clone());
+        s.write_events(events);
         Ok(())
     }
 
@@ -72,10 +84,17 @@ impl IdentityStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_identity(&self, user_id: UserId, id: Uuid) -> Result<bool> {
+    async fn delete_identity(
+        &self,
+        user_id: UserId,
+        id: Uuid,
+        events: &[NewEvent],
+    ) -> Result<bool> {
         let mut s = self.lock();
         if s.identities.get(&id).is_some_and(|i| i.user_id == user_id) {
+            s.check_events(events)?;
             s.identities.remove(&id);
+            s.write_events(events);
             return Ok(true);
         }
         Ok(false)

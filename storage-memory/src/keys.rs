@@ -37,11 +37,14 @@ impl KeyStore for MemoryStore {
         key: &SigningKey,
         now: DateTime<Utc>,
         publish_until: DateTime<Utc>,
+        events: &[NewEvent],
     ) -> Result<()> {
         let mut s = self.lock();
         if s.keys.iter().any(|k| k.kid == key.kid) {
             return Err(Error::new(ErrorKind::Conflict));
         }
+        s.check_events(events)?;
+        s.write_events(events);
         for k in s.keys.iter_mut().filter(|k| k.retired_at.is_none()) {
             k.retired_at = Some(now);
             k.publish_until = Some(publish_until);

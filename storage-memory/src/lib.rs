@@ -22,6 +22,8 @@ mod sessions;
 mod state;
 mod throttles;
 mod users;
+mod webhook_deliveries;
+mod webhook_endpoints;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -92,6 +94,12 @@ impl Store for MemoryStore {
         self
     }
     fn oauth_providers(&self) -> &dyn OAuthProviderStore {
+        self
+    }
+    fn webhook_endpoints(&self) -> &dyn WebhookEndpointStore {
+        self
+    }
+    fn webhook_deliveries(&self) -> &dyn WebhookDeliveryStore {
         self
     }
     fn backend(&self) -> &'static str {

@@ -16,11 +16,14 @@ impl OAuthProviderStore for MemoryStore {
     async fn put_oauth_provider(
         &self,
         provider: &OAuthProviderRecord,
+        events: &[NewEvent],
     ) -> Result<OAuthProviderRecord> {
         let mut s = self.lock();
         if !s.apps.contains_key(&provider.app_id) {
             return Err(not_found());
         }
+        s.check_events(events)?;
+        s.write_events(events);
         let key = (provider.app_id, provider.name.clone());
         let mut row = provider.clone();
         if let Some(old) = s.oauth_providers.get(&key) {
@@ -53,11 +56,20 @@ impl OAuthProviderStore for MemoryStore {
             .collect())
     }
 
-    async fn delete_oauth_provider(&self, app_id: AppId, name: &str) -> Result<bool> {
-        Ok(self
-            .lock()
-            .oauth_providers
-            .remove(&(app_id, name.to_owned()))
-            .is_some())
+    async fn delete_oauth_provider(
+        &self,
+        app_id: AppId,
+        name: &str,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        let mut s = self.lock();
+        let key = (app_id, name.to_owned());
+        if !s.oauth_providers.contains_key(&key) {
+            return Ok(false);
+        }
+        s.check_events(events)?;
+        s.write_events(events);
+        s.oauth_providers.remove(&key);
+        Ok(true)
     }
 }

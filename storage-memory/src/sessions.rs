@@ -4,13 +4,14 @@
 //! Atomic here (under the store's one mutex): a session is created with its
 //! first refresh token (both or neither), and a refresh token rotates once:
 //! handed over to its successor, answered as a repeat within the grace
-//! window, or detected as reused, which revokes the session.
+//! window, or detected as reused, which revokes the session. Each change
+//! writes its events with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::*;
-use tessera_core::store::SessionStore;
+use tessera_core::store::{EventsOf, RotationEvents, SessionStore};
 use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
@@ -47,7 +48,12 @@ impl State {
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshToken,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut s = self.lock();
         s.user_row(session.user_id)?;
         if !s.apps.contains_key(&session.app_id) {
@@ -65,6 +71,8 @@ impl SessionStore for MemoryStore {
                 "the refresh token belongs to another session",
             ));
         }
+        s.check_events(events)?;
+        s.write_events(events);
         s.session_tokens.insert(session.token_hash, session.id);
         s.sessions.insert(session.id, session.clone());
         s.refresh_tokens.insert(refresh.hash, refresh.clone());
@@ -112,18 +120,24 @@ impl SessionStore for MemoryStore {
         user_id: Option<UserId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Session>,
     ) -> Result<bool> {
         let mut s = self.lock();
-        let row = s
+        let mut row = s
             .sessions
-            .get_mut(&id)
+            .get(&id)
             .filter(|x| user_id.is_none_or(|u| x.user_id == u))
-            .ok_or_else(not_found)?;
+            .ok_or_else(not_found)?
+            .clone();
         if row.revoked_at.is_some() {
             return Ok(false);
         }
         row.revoked_at = Some(now);
         row.revoke_reason = Some(reason.to_owned());
+        let events = events(&row);
+        s.check_events(&events)?;
+        s.write_events(&events);
+        s.sessions.insert(id, row);
         Ok(true)
     }
 
@@ -133,33 +147,84 @@ impl SessionStore for MemoryStore {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Vec<Session>>,
     ) -> Result<u64> {
         let mut s = self.lock();
-        let mut n = 0;
-        for row in s.sessions.values_mut() {
-            if row.user_id == user_id && row.revoked_at.is_none() && Some(row.id) != except {
-                row.revoked_at = Some(now);
-                row.revoke_reason = Some(reason.to_owned());
-                n += 1;
-            }
+        let mut revoked: Vec<Session> = s
+            .sessions
+            .values()
+            .filter(|x| x.user_id == user_id && x.revoked_at.is_none() && Some(x.id) != except)
+            .cloned()
+            .collect();
+        revoked.sort_by_key(|x| (x.created_at, x.id));
+        for row in &mut revoked {
+            row.revoked_at = Some(now);
+            row.revoke_reason = Some(reason.to_owned());
+        }
+        let events = events(&revoked);
+        s.check_events(&events)?;
+        s.write_events(&events);
+        let n = revoked.len() as u64;
+        for row in revoked {
+            s.sessions.insert(row.id, row);
         }
         Ok(n)
     }
 
-    async fn rotate_refresh_token(&self, r: &RefreshRotation) -> Result<RotationOutcome> {
+    async fn rotate_refresh_token(
+        &self,
+        r: &RefreshRotation,
+        events: RotationEvents<'_>,
+    ) -> Result<RotationOutcome> {
         let mut s = self.lock();
         let Some(token) = s.refresh_tokens.get(&r.presented).cloned() else {
             return Ok(RotationOutcome::NotFound);
         };
-        let Some((session, user)) = s.session_with_user(token.session_id) else {
+        let Some((mut session, user)) = s.session_with_user(token.session_id) else {
             return Ok(RotationOutcome::NotFound);
         };
-        match token.spent_at {
-            None if !session.is_active(r.now) => Ok(RotationOutcome::Inactive),
+        // Decide without changing anything, then check the events, then apply.
+        let mut revoked = false;
+        let outcome = match token.spent_at {
+            None if !session.is_active(r.now) => RotationOutcome::Inactive,
             None => {
                 if s.refresh_tokens.contains_key(&r.successor) {
                     return Err(Error::new(ErrorKind::Conflict));
                 }
+                if r.now > session.last_seen_at {
+                    session.last_seen_at = r.now;
+                }
+                RotationOutcome::Rotated(Box::new((session.clone(), user.clone())))
+            }
+            Some(spent_at) => {
+                let successor_unspent = token.replaced_by == Some(r.successor)
+                    && s.refresh_tokens
+                        .get(&r.successor)
+                        .is_some_and(|t| t.spent_at.is_none());
+                if successor_unspent && r.now - spent_at < r.grace && session.is_active(r.now) {
+                    RotationOutcome::Repeated(Box::new((session.clone(), user.clone())), spent_at)
+                } else {
+                    if session.revoked_at.is_none() {
+                        session.revoked_at = Some(r.now);
+                        session.revoke_reason = Some("refresh_token_reused".into());
+                        revoked = true;
+                    }
+                    RotationOutcome::Reused {
+                        session_id: session.id,
+                    }
+                }
+            }
+        };
+        let events = events(&RotationChange {
+            outcome: &outcome,
+            session: &session,
+            user: &user,
+            revoked,
+        });
+        s.check_events(&events)?;
+        s.write_events(&events);
+        match &outcome {
+            RotationOutcome::Rotated(_) => {
                 let t = s.refresh_tokens.get_mut(&r.presented).expect("read above");
                 t.spent_at = Some(r.now);
                 t.replaced_by = Some(r.successor);
@@ -173,34 +238,14 @@ impl SessionStore for MemoryStore {
                         replaced_by: None,
                     },
                 );
-                let row = s.sessions.get_mut(&session.id).expect("read above");
-                if r.now > row.last_seen_at {
-                    row.last_seen_at = r.now;
-                }
-                let session = row.clone();
-                Ok(RotationOutcome::Rotated(Box::new((session, user))))
+                s.sessions.insert(session.id, session);
             }
-            Some(spent_at) => {
-                let successor_unspent = token.replaced_by == Some(r.successor)
-                    && s.refresh_tokens
-                        .get(&r.successor)
-                        .is_some_and(|t| t.spent_at.is_none());
-                if successor_unspent && r.now - spent_at < r.grace && session.is_active(r.now) {
-                    return Ok(RotationOutcome::Repeated(
-                        Box::new((session, user)),
-                        spent_at,
-                    ));
-                }
-                let row = s.sessions.get_mut(&session.id).expect("read above");
-                if row.revoked_at.is_none() {
-                    row.revoked_at = Some(r.now);
-                    row.revoke_reason = Some("refresh_token_reused".into());
-                }
-                Ok(RotationOutcome::Reused {
-                    session_id: session.id,
-                })
+            RotationOutcome::Reused { .. } => {
+                s.sessions.insert(session.id, session);
             }
+            _ => {}
         }
+        Ok(outcome)
     }
 
     async fn delete_ended_sessions(&self, cutoff: DateTime<Utc>) -> Result<u64> {

@@ -39,6 +39,8 @@ pub(crate) struct State {
     pub(crate) outbox: BTreeMap<Uuid, OutboxMail>,
     /// (app, name) → provider configuration.
     pub(crate) oauth_providers: BTreeMap<(Uuid, String), OAuthProviderRecord>,
+    pub(crate) webhook_endpoints: BTreeMap<Uuid, WebhookEndpoint>,
+    pub(crate) webhook_deliveries: BTreeMap<Uuid, WebhookDelivery>,
 }
 
 /// The current fixed window of one rate-limit key.

@@ -1,14 +1,15 @@
 //! Users ([`UserStore`]), and the user lookup the other trait files share.
 //!
 //! Atomic here (under the store's one mutex): one user per (pool, email)
-//! (`EmailTaken`), a sign-up stores its user and password together or
-//! neither, and deleting a sign-in method never leaves a user with none
-//! (`LastSignInMethod`); deleting a user removes everything keyed to them.
+//! (`EmailTaken`), a sign-up stores its user and first sign-in method
+//! together or neither, and deleting a sign-in method never leaves a user
+//! with none (`LastSignInMethod`); deleting a user removes everything keyed
+//! to them. Each change writes its events with it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tessera_core::model::*;
-use tessera_core::store::UserStore;
+use tessera_core::store::{EventsOf, UserStore};
 use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
@@ -24,7 +25,12 @@ impl State {
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, user: &User, password: Option<&Credential>) -> Result<()> {
+    async fn create_user(
+        &self,
+        user: &User,
+        first: Option<FirstSignIn<'_>>,
+        events: &[NewEvent],
+    ) -> Result<()> {
         let mut s = self.lock();
         if !s.pools.contains_key(&user.pool_id) {
             return Err(not_found());
@@ -32,22 +38,45 @@ impl UserStore for MemoryStore {
         if s.emails.contains_key(&(user.pool_id, user.email.clone())) {
             return Err(Error::new(ErrorKind::EmailTaken));
         }
-        if s.users.contains_key(&user.id)
-            || password.is_some_and(|c| s.credentials.contains_key(&c.id))
-        {
+        if s.users.contains_key(&user.id) {
             return Err(Error::new(ErrorKind::Conflict));
         }
-        if password.is_some_and(|c| c.user_id != user.id) {
-            return Err(Error::invalid(
-                "user_id",
-                "the credential belongs to another user",
-            ));
+        match first {
+            Some(FirstSignIn::Password(c)) => {
+                if c.user_id != user.id {
+                    return Err(Error::invalid(
+                        "user_id",
+                        "the credential belongs to another user",
+                    ));
+                }
+                if s.credentials.contains_key(&c.id) {
+                    return Err(Error::new(ErrorKind::Conflict));
+                }
+            }
+            Some(FirstSignIn::Identity(i)) => {
+                if i.user_id != user.id || i.pool_id != user.pool_id {
+                    return Err(Error::invalid(
+                        "user_id",
+                        "the identity belongs to another user or pool",
+                    ));
+                }
+                s.check_identity_insert(i)?;
+            }
+            None => {}
         }
+        s.check_events(events)?;
         s.emails.insert((user.pool_id, user.email.clone()), user.id);
         s.users.insert(user.id, user.clone());
-        if let Some(c) = password {
-            s.credentials.insert(c.id, c.clone());
+        match first {
+            Some(FirstSignIn::Password(c)) => {
+                s.credentials.insert(c.id, c.clone());
+            }
+            Some(FirstSignIn::Identity(i)) => {
+                s.identities.insert(i.id, i.clone());
+            }
+            None => {}
         }
+        s.write_events(events);
         Ok(())
     }
 
@@ -104,7 +133,13 @@ impl UserStore for MemoryStore {
             .collect())
     }
 
-    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User> {
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+        events: EventsOf<'_, User>,
+    ) -> Result<User> {
         let mut s = self.lock();
         let old = s.user_row(id)?.clone();
         if let Some(email) = &patch.email
@@ -115,6 +150,9 @@ impl UserStore for MemoryStore {
         }
         let mut user = old.clone();
         patch.apply(&mut user, now);
+        let events = events(&user);
+        s.check_events(&events)?;
+        s.write_events(&events);
         if user.email != old.email {
             s.emails.remove(&(old.pool_id, old.email.clone()));
             s.emails.insert((user.pool_id, user.email.clone()), id);
@@ -128,6 +166,7 @@ impl UserStore for MemoryStore {
         user_id: UserId,
         target: SignInMethodRef,
         keep_one: bool,
+        events: &[NewEvent],
     ) -> Result<bool> {
         let mut s = self.lock();
         let exists = match target {
@@ -152,6 +191,8 @@ impl UserStore for MemoryStore {
         if keep_one && !others {
             return Err(Error::new(ErrorKind::LastSignInMethod));
         }
+        s.check_events(events)?;
+        s.write_events(events);
         match target {
             SignInMethodRef::Credential(id) => s.credentials.remove(&id).map(|_| ()),
             SignInMethodRef::Identity(id) => s.identities.remove(&id).map(|_| ()),
@@ -159,8 +200,11 @@ impl UserStore for MemoryStore {
         Ok(true)
     }
 
-    async fn delete_user(&self, id: UserId) -> Result<()> {
+    async fn delete_user(&self, id: UserId, events: &[NewEvent]) -> Result<()> {
         let mut s = self.lock();
+        s.user_row(id)?;
+        s.check_events(events)?;
+        s.write_events(events);
         let user = s.users.remove(&id).ok_or_else(not_found)?;
         s.emails.remove(&(user.pool_id, user.email));
         s.credentials.retain(|_, c| c.user_id != id);

@@ -234,6 +234,12 @@ impl Store for PgStore {
     fn oauth_providers(&self) -> &dyn OAuthProviderStore {
         self.sql.oauth_providers()
     }
+    fn webhook_endpoints(&self) -> &dyn WebhookEndpointStore {
+        self.sql.webhook_endpoints()
+    }
+    fn webhook_deliveries(&self) -> &dyn WebhookDeliveryStore {
+        self.sql.webhook_deliveries()
+    }
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -293,11 +293,11 @@ mod server {
         let (p, _) = insert_pool_and_app(&store, "nul").await;
         let mut u = user(&p, "nul@example.com");
         u.metadata = serde_json::json!({ "a": "x\u{0}y" });
-        let err = store.users().create_user(&u, None).await.unwrap_err();
+        let err = store.users().create_user(&u, None, &[]).await.unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{err:?}");
         u.metadata = serde_json::json!({});
         u.name = Some("x\u{0}y".into());
-        let err = store.users().create_user(&u, None).await.unwrap_err();
+        let err = store.users().create_user(&u, None, &[]).await.unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{err:?}");
         assert_eq!(err.kind(), &ErrorKind::InvalidInput { field: "value" });
         assert!(store.users().get_user(u.id).await.is_err());
@@ -474,7 +474,7 @@ mod server {
                     .expect("a read fails fast");
                 assert_eq!(read.unwrap_err().kind(), &ErrorKind::Storage);
                 let u = tessera_core::conformance::fixtures::user(&pool, &format!("o{i}@x.test"));
-                let write = tokio::time::timeout(soon, store.users().create_user(&u, None))
+                let write = tokio::time::timeout(soon, store.users().create_user(&u, None, &[]))
                     .await
                     .expect("a write fails fast");
                 assert_eq!(write.unwrap_err().kind(), &ErrorKind::Storage);

@@ -2,13 +2,13 @@
 //!
 //! Atomic here: an id and a hash are unique (constraints: `Conflict`), and
 //! revoking is one conditional `UPDATE` that keeps the first revocation time,
-//! so racing revocations agree on it.
+//! so racing revocations agree on it (and only the first writes its events).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tessera_core::Result;
 use tessera_core::crypto::TokenHash;
-use tessera_core::model::ApiKey;
+use tessera_core::model::{ApiKey, NewEvent};
 use tessera_core::store::ApiKeyStore;
 use uuid::Uuid;
 
@@ -23,8 +23,14 @@ table_row!(ApiKey, table "api_keys", prefix "k_", [
 
 #[async_trait]
 impl ApiKeyStore for SqlStore {
-    async fn insert_api_key(&self, key: &ApiKey) -> Result<()> {
-        self.insert_row(key).await
+    async fn insert_api_key(&self, key: &ApiKey, events: &[NewEvent]) -> Result<()> {
+        let tx = self.begin().await?;
+        let r = async {
+            tx.insert_row(key).await?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn find_api_key(&self, hash_: &TokenHash) -> Result<Option<ApiKey>> {
@@ -43,15 +49,30 @@ impl ApiKeyStore for SqlStore {
         self.select(&sql, vec![]).await
     }
 
-    async fn revoke_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {
-        let n = self
-            .write(
-                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+    async fn revoke_api_key(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        let revoked = self
+            .write_with_events(
+                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
                 vec![uuid(id), self.dialect.ts(now)],
-                db,
+                events,
             )
             .await?;
-        found(n)
+        if revoked {
+            return Ok(());
+        }
+        // Revoked already (the first time stays), or missing.
+        let exists = self
+            .one(
+                "SELECT 1 AS one FROM api_keys WHERE id = $1",
+                vec![uuid(id)],
+            )
+            .await?;
+        found(u64::from(exists.is_some()))
     }
 
     async fn touch_api_key(&self, id: Uuid, now: DateTime<Utc>) -> Result<()> {

@@ -2,18 +2,19 @@
 //!
 //! Atomic here: a slug is unique among pools and among apps (unique
 //! constraints: a second one is `Conflict`), an app belongs to an existing
-//! pool (foreign key: `NotFound`), and deleting an app takes its sessions and
-//! OAuth provider settings with it (`ON DELETE CASCADE`) in the same statement.
+//! pool (foreign key: `NotFound`), and deleting an app takes its sessions,
+//! OAuth provider settings and webhook endpoints with it (`ON DELETE
+//! CASCADE`) in the same statement. Each change and its events are one
+//! transaction.
 
 use async_trait::async_trait;
 use sea_orm::Value;
 use tessera_core::Result;
-use tessera_core::model::{App, AppId, Pool, PoolId};
+use tessera_core::model::{App, AppId, NewEvent, Pool, PoolId};
 use tessera_core::store::AppStore;
 
 use crate::SqlStore;
 use crate::dialect::{text, uuid};
-use crate::exec::db;
 use crate::rows::{Column, FromRow, found, not_found, table_row};
 
 table_row!(Pool, table "pools", prefix "p_", [id, slug, name, created_at]);
@@ -42,8 +43,14 @@ impl SqlStore {
 
 #[async_trait]
 impl AppStore for SqlStore {
-    async fn create_pool(&self, pool: &Pool) -> Result<()> {
-        self.insert_row(pool).await
+    async fn create_pool(&self, pool: &Pool, events: &[NewEvent]) -> Result<()> {
+        let tx = self.begin().await?;
+        let r = async {
+            tx.insert_row(pool).await?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn get_pool(&self, id: PoolId) -> Result<Pool> {
@@ -64,8 +71,14 @@ impl AppStore for SqlStore {
         self.pools_where("", vec![]).await
     }
 
-    async fn create_app(&self, app: &App) -> Result<()> {
-        self.insert_row(app).await
+    async fn create_app(&self, app: &App, events: &[NewEvent]) -> Result<()> {
+        let tx = self.begin().await?;
+        let r = async {
+            tx.insert_row(app).await?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn get_app(&self, id: AppId) -> Result<App> {
@@ -89,29 +102,42 @@ impl AppStore for SqlStore {
         }
     }
 
-    async fn update_app(&self, app: &App) -> Result<()> {
+    async fn update_app(&self, app: &App, events: &[NewEvent]) -> Result<()> {
         let d = self.dialect;
-        let n = self
-            .write(
-                "UPDATE apps SET slug = $2, name = $3, settings = $4, updated_at = $5 WHERE id = $1",
-                vec![
-                    uuid(app.id),
-                    text(&app.slug),
-                    text(&app.name),
-                    app.settings.write(d)?,
-                    d.ts(app.updated_at),
-                ],
-                db,
-            )
-            .await?;
-        found(n)
+        let tx = self.begin().await?;
+        let r = async {
+            let n = tx
+                .exec(
+                    "UPDATE apps SET slug = $2, name = $3, settings = $4, updated_at = $5 \
+                     WHERE id = $1",
+                    vec![
+                        uuid(app.id),
+                        text(&app.slug),
+                        text(&app.name),
+                        app.settings.write(d)?,
+                        d.ts(app.updated_at),
+                    ],
+                )
+                .await?;
+            found(n)?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 
-    async fn delete_app(&self, id: AppId) -> Result<()> {
-        // Sessions (and their refresh tokens) go with it: ON DELETE CASCADE.
-        let n = self
-            .write("DELETE FROM apps WHERE id = $1", vec![uuid(id)], db)
-            .await?;
-        found(n)
+    async fn delete_app(&self, id: AppId, events: &[NewEvent]) -> Result<()> {
+        // Sessions (and their refresh tokens), provider settings and webhook
+        // endpoints (and their deliveries) go with it: ON DELETE CASCADE.
+        let tx = self.begin().await?;
+        let r = async {
+            found(
+                tx.exec("DELETE FROM apps WHERE id = $1", vec![uuid(id)])
+                    .await?,
+            )?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 }

@@ -57,20 +57,22 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
     let password = credential(&user, CredentialKind::Password, ADVERSARIAL[0]);
     store
         .users()
-        .create_user(&user, Some(&password))
+        .create_user(&user, Some(FirstSignIn::Password(&password)), &[])
         .await
         .expect("create_user");
     let identity = identity(&user, "github", ADVERSARIAL[5]);
     store
         .identities()
-        .insert_identity(&identity)
+        .insert_identity(&identity, &[])
         .await
         .expect("insert_identity");
     let session = insert_session(store, &app, &user).await;
     // Rotate once, so a spent token and its live successor are both stored.
     let rotated = store
         .sessions()
-        .rotate_refresh_token(&rotation(&session.refresh_token, at(30), 10))
+        .rotate_refresh_token(&rotation(&session.refresh_token, at(30), 10), &|_| {
+            Vec::new()
+        })
         .await
         .expect("rotate");
     assert!(matches!(rotated, RotationOutcome::Rotated(_)));
@@ -118,7 +120,7 @@ pub async fn write_sample(store: &dyn Store) -> Sample {
     let (_, api_key) = api_key("durable");
     store
         .api_keys()
-        .insert_api_key(&api_key)
+        .insert_api_key(&api_key, &[])
         .await
         .expect("insert_api_key");
     Sample {
@@ -173,7 +175,9 @@ pub async fn check_sample(store: &dyn Store, s: &Sample) {
     assert!(matches!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&s.session.refresh_token, at(31), 10))
+            .rotate_refresh_token(&rotation(&s.session.refresh_token, at(31), 10), &|_| {
+                Vec::new()
+            })
             .await
             .unwrap(),
         RotationOutcome::Repeated(_, _)
@@ -181,7 +185,10 @@ pub async fn check_sample(store: &dyn Store, s: &Sample) {
     assert!(matches!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&successor(&s.session.refresh_token), at(32), 10))
+            .rotate_refresh_token(
+                &rotation(&successor(&s.session.refresh_token), at(32), 10),
+                &|_| Vec::new()
+            )
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -270,7 +277,9 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     let mut long = user(&p, &format!("{}@example.com", "a".repeat(300)));
     let pw = credential(&long, CredentialKind::Password, "$argon2id$long");
     assert_err(
-        users.create_user(&long, Some(&pw)).await,
+        users
+            .create_user(&long, Some(FirstSignIn::Password(&pw)), &[])
+            .await,
         ErrorKind::TooLarge,
     );
     assert_err(users.get_user(long.id).await, ErrorKind::NotFound);
@@ -284,7 +293,9 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     long.email = "long@example.com".into();
     long.name = Some("n".repeat(MAX_NAME_LEN + 1));
     assert_err(
-        users.create_user(&long, Some(&pw)).await,
+        users
+            .create_user(&long, Some(FirstSignIn::Password(&pw)), &[])
+            .await,
         ErrorKind::TooLarge,
     );
     assert!(
@@ -303,7 +314,9 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_err(
-        users.update_user(ada.id, &patch, at(5)).await,
+        users
+            .update_user(ada.id, &patch, at(5), &|_| Vec::new())
+            .await,
         ErrorKind::TooLarge,
     );
     assert_eq!(users.get_user(ada.id).await.unwrap(), ada);
@@ -312,7 +325,9 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     let dup = user(&p, "ada@example.com");
     let dup_pw = credential(&dup, CredentialKind::Password, "$argon2id$dup");
     assert_err(
-        users.create_user(&dup, Some(&dup_pw)).await,
+        users
+            .create_user(&dup, Some(FirstSignIn::Password(&dup_pw)), &[])
+            .await,
         ErrorKind::EmailTaken,
     );
     assert!(
@@ -326,12 +341,14 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     // A credential id that exists already: `Conflict`, and the user insert
     // that came first in the same step is rolled back.
     let existing = credential(&ada, CredentialKind::Totp, "sealed");
-    creds.insert_credential(&existing).await.unwrap();
+    creds.insert_credential(&existing, &[]).await.unwrap();
     let bob = user(&p, "bob@example.com");
     let mut clash = credential(&bob, CredentialKind::Password, "$argon2id$bob");
     clash.id = existing.id;
     assert_err(
-        users.create_user(&bob, Some(&clash)).await,
+        users
+            .create_user(&bob, Some(FirstSignIn::Password(&clash)), &[])
+            .await,
         ErrorKind::Conflict,
     );
     assert_err(users.get_user(bob.id).await, ErrorKind::NotFound);
@@ -351,7 +368,7 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     assert_err(
         store
             .sessions()
-            .create_session(&second.session, &second.refresh)
+            .create_session(&second.session, &second.refresh, &[])
             .await,
         ErrorKind::Conflict,
     );
@@ -367,11 +384,11 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     // A user deleted mid-sign-in: `NotFound`, no session, no refresh token.
     let gone = insert_user(store, &p, "gone@example.com").await;
     let s = session(&a, &gone);
-    users.delete_user(gone.id).await.unwrap();
+    users.delete_user(gone.id, &[]).await.unwrap();
     assert_err(
         store
             .sessions()
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await,
         ErrorKind::NotFound,
     );
@@ -390,7 +407,7 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
     assert_eq!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 10))
+            .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::NotFound
@@ -410,10 +427,10 @@ pub async fn bad_input_leaves_no_partial_rows(shared: Arc<dyn Store>) {
                 match s {
                     Some(s) => store
                         .sessions()
-                        .create_session(&s.session, &s.refresh)
+                        .create_session(&s.session, &s.refresh, &[])
                         .await
                         .map(|_| ()),
-                    None => store.users().delete_user(victim).await,
+                    None => store.users().delete_user(victim, &[]).await,
                 }
             }
         })

@@ -121,6 +121,25 @@ impl Tx<'_> {
             .map_err(|e| self.failed(e, db))
     }
 
+    /// Run a query; all its rows.
+    pub(crate) async fn all(&self, sql: &str, values: Vec<Value>) -> Result<Vec<QueryResult>> {
+        self.all_map(sql, values, db).await
+    }
+
+    /// Run a query (a write with `RETURNING`); all its rows, a failure
+    /// mapped by `on_err` (see [`db`], [`unique_is`]).
+    pub(crate) async fn all_map(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+        on_err: fn(DbErr) -> Error,
+    ) -> Result<Vec<QueryResult>> {
+        self.tx
+            .query_all_raw(self.d.stmt(sql, values))
+            .await
+            .map_err(|e| self.failed(e, on_err))
+    }
+
     /// Run a statement; the number of rows it touched.
     pub(crate) async fn exec(&self, sql: &str, values: Vec<Value>) -> Result<u64> {
         self.exec_raw(sql, values).await.map_err(db)

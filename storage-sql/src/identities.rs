@@ -3,7 +3,8 @@
 //!
 //! Atomic here: one identity per (pool, provider, subject), checked by the
 //! insert itself (it does nothing on the unique triple: `IdentityTaken`), so
-//! two racing links of one subject never both land.
+//! two racing links of one subject never both land. Each change and its
+//! events are one transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use crate::SqlStore;
 use crate::dialect::{text, uuid};
-use crate::exec::db;
+use crate::exec::{Tx, db};
 use crate::rows::{FromRow, ToRow, found, table_row};
 
 table_row!(Identity, table "identities", prefix "i_", [
@@ -22,20 +23,31 @@ table_row!(Identity, table "identities", prefix "i_", [
     last_used_at,
 ]);
 
-#[async_trait]
-impl IdentityStore for SqlStore {
-    async fn insert_identity(&self, i: &Identity) -> Result<()> {
+impl Tx<'_> {
+    /// Insert an identity in this transaction: `IdentityTaken` (without
+    /// failing the transaction) when its (pool, provider, subject) is linked.
+    pub(crate) async fn insert_identity(&self, i: &Identity) -> Result<()> {
         let sql = format!(
             "{} ON CONFLICT (pool_id, provider, subject) DO NOTHING RETURNING id",
             Identity::insert_sql()
         );
-        let rows = self
-            .write_returning(&sql, i.values(self.dialect)?, db)
-            .await?;
-        if rows.is_empty() {
+        if self.all(&sql, i.values(self.d)?).await?.is_empty() {
             return Err(Error::new(ErrorKind::IdentityTaken));
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl IdentityStore for SqlStore {
+    async fn insert_identity(&self, i: &Identity, events: &[NewEvent]) -> Result<()> {
+        let tx = self.begin().await?;
+        let r = async {
+            tx.insert_identity(i).await?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn find_identity(
@@ -77,14 +89,17 @@ impl IdentityStore for SqlStore {
         found(n)
     }
 
-    async fn delete_identity(&self, user_id: UserId, id: Uuid) -> Result<bool> {
-        let n = self
-            .write(
-                "DELETE FROM identities WHERE id = $1 AND user_id = $2",
-                vec![uuid(id), uuid(user_id)],
-                db,
-            )
-            .await?;
-        Ok(n > 0)
+    async fn delete_identity(
+        &self,
+        user_id: UserId,
+        id: Uuid,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        self.write_with_events(
+            "DELETE FROM identities WHERE id = $1 AND user_id = $2",
+            vec![uuid(id), uuid(user_id)],
+            events,
+        )
+        .await
     }
 }

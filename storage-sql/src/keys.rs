@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tessera_core::model::SigningKey;
+use tessera_core::model::{NewEvent, SigningKey};
 use tessera_core::store::KeyStore;
 use tessera_core::{Error, ErrorKind, Result};
 
@@ -63,6 +63,7 @@ impl KeyStore for SqlStore {
         key: &SigningKey,
         now: DateTime<Utc>,
         publish_until: DateTime<Utc>,
+        events: &[NewEvent],
     ) -> Result<()> {
         let d = self.dialect;
         let tx = self.begin().await?;
@@ -74,7 +75,7 @@ impl KeyStore for SqlStore {
             )
             .await?;
             tx.insert_row(key).await?;
-            Ok(())
+            tx.append_events(events).await
         }
         .await;
         tx.finish(r).await

@@ -36,6 +36,8 @@ mod rows;
 mod sessions;
 mod throttles;
 mod users;
+mod webhook_deliveries;
+mod webhook_endpoints;
 
 use async_trait::async_trait;
 use sea_orm::DatabaseConnection;
@@ -176,6 +178,12 @@ impl Store for SqlStore {
         self
     }
     fn oauth_providers(&self) -> &dyn OAuthProviderStore {
+        self
+    }
+    fn webhook_endpoints(&self) -> &dyn WebhookEndpointStore {
+        self
+    }
+    fn webhook_deliveries(&self) -> &dyn WebhookDeliveryStore {
         self
     }
     fn backend(&self) -> &'static str {

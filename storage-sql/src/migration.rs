@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(MailOutbox),
             Box::new(OAuthProviders),
             Box::new(ThrottleWaits),
+            Box::new(Webhooks),
         ]
     }
 
@@ -118,6 +119,78 @@ async fn run(manager: &SchemaManager<'_>, ddl: &str) -> Result<(), DbErr> {
         manager.get_connection().execute_unprepared(stmt).await?;
     }
     Ok(())
+}
+
+/// Webhook endpoints and the delivery outbox (issue 16). Deliveries are
+/// written in the same transaction as the event they carry; the partial index
+/// serves the claim (pending and due), the other two the delivery log and
+/// lease renewal.
+struct Webhooks;
+
+impl MigrationName for Webhooks {
+    fn name(&self) -> &str {
+        "m20261220_000005_webhooks"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Webhooks {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "CREATE TABLE webhook_endpoints (
+                id {uuid} PRIMARY KEY,
+                app_id {uuid} REFERENCES apps (id) ON DELETE CASCADE,
+                pool_id {uuid},
+                url TEXT NOT NULL CHECK (length(url) <= 2048),
+                description TEXT CHECK (length(description) <= 500),
+                events {json} NOT NULL,
+                enabled {bool} NOT NULL,
+                disabled_reason TEXT,
+                secrets_sealed {bytes} NOT NULL,
+                old_secrets_sealed {bytes},
+                old_secrets_until {ts},
+                public_key TEXT,
+                failing_since {ts},
+                created_at {ts} NOT NULL,
+                updated_at {ts} NOT NULL
+            );
+            CREATE INDEX webhook_endpoints_app_idx ON webhook_endpoints (app_id);
+            CREATE TABLE webhook_deliveries (
+                id {uuid} PRIMARY KEY,
+                endpoint_id {uuid} NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                event_id {uuid} NOT NULL,
+                event_type TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                next_attempt_at {ts},
+                leased_until {ts},
+                lease_id {uuid},
+                attempted_at {ts},
+                response_code INTEGER,
+                duration_ms BIGINT,
+                response_excerpt TEXT,
+                last_error TEXT,
+                created_at {ts} NOT NULL
+            );
+            CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id)
+                WHERE status = 'pending';
+            CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);
+            CREATE INDEX webhook_deliveries_lease_idx ON webhook_deliveries (lease_id);
+            CREATE INDEX webhook_deliveries_created_idx ON webhook_deliveries (created_at)",
+        )
+        .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(
+            manager,
+            "DROP TABLE webhook_deliveries;
+            DROP TABLE webhook_endpoints",
+        )
+        .await
+    }
 }
 
 /// Atomic backoff and shared rate limits (issue 14, items 3 and 4): a

@@ -3,17 +3,17 @@
 //!
 //! Atomic here: a put is one upsert on (app, name), so the row is whole
 //! before and after and an existing row keeps its `created_at`; deleting the
-//! app deletes its providers (`ON DELETE CASCADE`).
+//! app deletes its providers (`ON DELETE CASCADE`). Each change and its
+//! events are one transaction.
 
 use async_trait::async_trait;
 use sea_orm::Value;
-use tessera_core::model::{AppId, OAuthProviderRecord};
+use tessera_core::model::{AppId, NewEvent, OAuthProviderRecord};
 use tessera_core::store::OAuthProviderStore;
 use tessera_core::{Error, Result};
 
 use crate::SqlStore;
 use crate::dialect::{text, uuid};
-use crate::exec::db;
 use crate::rows::{FromRow, ToRow, table_row};
 
 table_row!(OAuthProviderRecord, table "oauth_providers", prefix "o_", [
@@ -40,7 +40,11 @@ impl SqlStore {
 
 #[async_trait]
 impl OAuthProviderStore for SqlStore {
-    async fn put_oauth_provider(&self, p: &OAuthProviderRecord) -> Result<OAuthProviderRecord> {
+    async fn put_oauth_provider(
+        &self,
+        p: &OAuthProviderRecord,
+        events: &[NewEvent],
+    ) -> Result<OAuthProviderRecord> {
         // One upsert: the row is whole before and after, and `created_at` of
         // an existing row is kept.
         let sql = format!(
@@ -53,9 +57,14 @@ impl OAuthProviderStore for SqlStore {
             OAuthProviderRecord::insert_sql(),
             OAuthProviderRecord::columns("")
         );
-        let rows = self
-            .write_returning(&sql, p.values(self.dialect)?, db)
-            .await?;
+        let tx = self.begin().await?;
+        let r = async {
+            let rows = tx.all(&sql, p.values(self.dialect)?).await?;
+            tx.append_events(events).await?;
+            Ok(rows)
+        }
+        .await;
+        let rows = tx.finish(r).await?;
         match rows.first() {
             Some(r) => self.read(r),
             None => Err(Error::internal("upsert returned no row")),
@@ -81,14 +90,17 @@ impl OAuthProviderStore for SqlStore {
             .await
     }
 
-    async fn delete_oauth_provider(&self, app_id: AppId, name: &str) -> Result<bool> {
-        let n = self
-            .write(
-                "DELETE FROM oauth_providers WHERE app_id = $1 AND name = $2",
-                vec![uuid(app_id), text(name)],
-                db,
-            )
-            .await?;
-        Ok(n > 0)
+    async fn delete_oauth_provider(
+        &self,
+        app_id: AppId,
+        name: &str,
+        events: &[NewEvent],
+    ) -> Result<bool> {
+        self.write_with_events(
+            "DELETE FROM oauth_providers WHERE app_id = $1 AND name = $2",
+            vec![uuid(app_id), text(name)],
+            events,
+        )
+        .await
     }
 }

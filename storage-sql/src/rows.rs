@@ -16,7 +16,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{QueryResult, Value};
 use tessera_core::crypto::TokenHash;
-use tessera_core::model::{AppSettings, CredentialKind, SigningAlg};
+use tessera_core::model::{AppSettings, CredentialKind, DeliveryStatus, SigningAlg};
 use tessera_core::{Error, ErrorKind, Result};
 use uuid::Uuid;
 
@@ -147,6 +147,8 @@ plain_column! {
     bool => bool, |v| (*v).into();
     i32 => i32, |v| (*v).into();
     i64 => i64, |v| (*v).into();
+    Option<i32> => get, |v| (*v).into();
+    Option<i64> => get, |v| (*v).into();
     TokenHash => hash, |v| hash(v);
     Option<TokenHash> => hash_opt, |v| hash_opt(v.as_ref());
     Vec<u8> => bytes, |v| bytes(v);
@@ -223,13 +225,26 @@ macro_rules! word_column {
     )+};
 }
 
-word_column!(CredentialKind => "credential kind", SigningAlg => "key algorithm");
+word_column!(
+    CredentialKind => "credential kind",
+    SigningAlg => "key algorithm",
+    DeliveryStatus => "delivery status"
+);
 
 impl Tx<'_> {
     /// Insert `row` inside the transaction.
     pub(crate) async fn insert_row<T: ToRow>(&self, row: &T) -> Result<()> {
         self.exec(&T::insert_sql(), row.values(self.d)?).await?;
         Ok(())
+    }
+
+    /// Read a `T` from each row of a query inside the transaction.
+    pub(crate) async fn select<T: FromRow>(&self, sql: &str, values: Vec<Value>) -> Result<Vec<T>> {
+        self.all(sql, values)
+            .await?
+            .iter()
+            .map(|r| T::from_row(&Row::new(r, self.d, T::PREFIX)))
+            .collect()
     }
 }
 

@@ -5,14 +5,15 @@
 //! returns the user, and rotating a refresh token is one transaction that
 //! locks the presented token and its session: it hands over to the successor
 //! once, answers a repeat within the grace window, or detects reuse and
-//! revokes the session, whatever the interleaving of racing callers.
+//! revokes the session, whatever the interleaving of racing callers. Each
+//! change and its events are one transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::Value;
 use tessera_core::crypto::TokenHash;
 use tessera_core::model::*;
-use tessera_core::store::SessionStore;
+use tessera_core::store::{EventsOf, RotationEvents, SessionStore};
 use tessera_core::{Error, Result};
 
 use crate::SqlStore;
@@ -49,7 +50,12 @@ impl SqlStore {
 
 #[async_trait]
 impl SessionStore for SqlStore {
-    async fn create_session(&self, session: &Session, refresh: &RefreshToken) -> Result<()> {
+    async fn create_session(
+        &self,
+        session: &Session,
+        refresh: &RefreshToken,
+        events: &[NewEvent],
+    ) -> Result<()> {
         if refresh.session_id != session.id {
             return Err(Error::invalid(
                 "session_id",
@@ -74,7 +80,7 @@ impl SessionStore for SqlStore {
                 ],
             )
             .await?;
-            Ok(())
+            tx.append_events(events).await
         }
         .await;
         tx.finish(r).await
@@ -121,6 +127,7 @@ impl SessionStore for SqlStore {
         user_id: Option<UserId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Session>,
     ) -> Result<bool> {
         let mut values = vec![uuid(id), self.dialect.ts(now), text(reason)];
         let mut scope = String::new();
@@ -130,25 +137,33 @@ impl SessionStore for SqlStore {
         }
         let sql = format!(
             "UPDATE sessions SET revoked_at = $2, revoke_reason = $3 \
-             WHERE id = $1{scope} AND revoked_at IS NULL"
+             WHERE id = $1{scope} AND revoked_at IS NULL RETURNING {}",
+            Session::columns("")
         );
-        if self.write(&sql, values.clone(), db).await? > 0 {
-            return Ok(true);
+        let tx = self.begin().await?;
+        let r = async {
+            if let Some(row) = tx.all(&sql, values.clone()).await?.first() {
+                let session: Session = self.read(row)?;
+                tx.append_events(&events(&session)).await?;
+                return Ok(true);
+            }
+            // Nothing revoked: either revoked already (keep the first time and
+            // reason) or no such session for this user.
+            values.drain(1..3);
+            let scope = scope.replace("$4", "$2");
+            let exists = tx
+                .one(
+                    &format!("SELECT 1 AS one FROM sessions WHERE id = $1{scope}"),
+                    values,
+                )
+                .await?;
+            match exists {
+                Some(_) => Ok(false),
+                None => Err(not_found()),
+            }
         }
-        // Nothing revoked: either revoked already (keep the first time and
-        // reason) or no such session for this user.
-        values.drain(1..3);
-        let scope = scope.replace("$4", "$2");
-        let exists = self
-            .one(
-                &format!("SELECT 1 AS one FROM sessions WHERE id = $1{scope}"),
-                values,
-            )
-            .await?;
-        match exists {
-            Some(_) => Ok(false),
-            None => Err(not_found()),
-        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn revoke_user_sessions(
@@ -157,6 +172,7 @@ impl SessionStore for SqlStore {
         except: Option<SessionId>,
         now: DateTime<Utc>,
         reason: &str,
+        events: EventsOf<'_, Vec<Session>>,
     ) -> Result<u64> {
         let mut values = vec![uuid(user_id), self.dialect.ts(now), text(reason)];
         let mut sql = String::from(
@@ -167,10 +183,23 @@ impl SessionStore for SqlStore {
             values.push(uuid(e));
             sql.push_str(" AND id <> $4");
         }
-        self.write(&sql, values, db).await
+        sql.push_str(&format!(" RETURNING {}", Session::columns("")));
+        let tx = self.begin().await?;
+        let r = async {
+            let mut revoked: Vec<Session> = self.read_all(&tx.all(&sql, values).await?)?;
+            revoked.sort_by_key(|s| (s.created_at, s.id));
+            tx.append_events(&events(&revoked)).await?;
+            Ok(revoked.len() as u64)
+        }
+        .await;
+        tx.finish(r).await
     }
 
-    async fn rotate_refresh_token(&self, rot: &RefreshRotation) -> Result<RotationOutcome> {
+    async fn rotate_refresh_token(
+        &self,
+        rot: &RefreshRotation,
+        events: RotationEvents<'_>,
+    ) -> Result<RotationOutcome> {
         let d = self.dialect;
         let tx = self.begin().await?;
         let r = async {
@@ -185,7 +214,7 @@ impl SessionStore for SqlStore {
                 d.for_update("r, s")
             );
             let Some(row) = tx.one(&sql, vec![hash(&rot.presented)]).await? else {
-                return Ok(RotationOutcome::NotFound);
+                return Ok((RotationOutcome::NotFound, Vec::new()));
             };
             let mut session: Session = self.read(&row)?;
             let user: User = self.read(&row)?;
@@ -193,9 +222,18 @@ impl SessionStore for SqlStore {
             let spent_at = token.ts_opt("spent_at")?;
             let replaced_by = token.hash_opt("replaced_by")?;
 
+            let done = |outcome: RotationOutcome, session: &Session, revoked: bool| {
+                let events = events(&RotationChange {
+                    outcome: &outcome,
+                    session,
+                    user: &user,
+                    revoked,
+                });
+                (outcome, events)
+            };
             let Some(spent_at) = spent_at else {
                 if !session.is_active(rot.now) {
-                    return Ok(RotationOutcome::Inactive);
+                    return Ok(done(RotationOutcome::Inactive, &session, false));
                 }
                 let spent = tx
                     .exec(
@@ -221,7 +259,8 @@ impl SessionStore for SqlStore {
                 if rot.now > session.last_seen_at {
                     session.last_seen_at = rot.now;
                 }
-                return Ok(RotationOutcome::Rotated(Box::new((session, user))));
+                let rotated = RotationOutcome::Rotated(Box::new((session.clone(), user.clone())));
+                return Ok(done(rotated, &session, false));
             };
 
             // Spent already: the same successor again within the grace window
@@ -242,22 +281,32 @@ impl SessionStore for SqlStore {
                 };
             }
             if repeat {
-                return Ok(RotationOutcome::Repeated(
-                    Box::new((session, user)),
-                    spent_at,
-                ));
+                let repeated =
+                    RotationOutcome::Repeated(Box::new((session.clone(), user.clone())), spent_at);
+                return Ok(done(repeated, &session, false));
             }
-            tx.exec(
-                "UPDATE sessions SET revoked_at = $2, revoke_reason = 'refresh_token_reused' \
-                 WHERE id = $1 AND revoked_at IS NULL",
-                vec![uuid(session.id), d.ts(rot.now)],
-            )
-            .await?;
-            Ok(RotationOutcome::Reused {
+            let revoked = tx
+                .exec(
+                    "UPDATE sessions SET revoked_at = $2, revoke_reason = 'refresh_token_reused' \
+                     WHERE id = $1 AND revoked_at IS NULL",
+                    vec![uuid(session.id), d.ts(rot.now)],
+                )
+                .await?
+                > 0;
+            if revoked {
+                session.revoked_at = Some(rot.now);
+                session.revoke_reason = Some("refresh_token_reused".into());
+            }
+            let reused = RotationOutcome::Reused {
                 session_id: session.id,
-            })
+            };
+            Ok(done(reused, &session, revoked))
         }
         .await;
+        let r = match r {
+            Ok((outcome, events)) => tx.append_events(&events).await.map(|()| outcome),
+            Err(e) => Err(e),
+        };
         tx.finish(r).await
     }
 

@@ -2,16 +2,17 @@
 //! own (a session with its user).
 //!
 //! Atomic here: one user per (pool, email) (an upsert that does nothing on
-//! the unique pair: `EmailTaken`), a sign-up writes its user and password
-//! together or neither, a patch sets only the fields it names in one
-//! `UPDATE`, and deleting a sign-in method never leaves a user with none
-//! (the user row is locked while the remaining methods are counted).
+//! the unique pair: `EmailTaken`), a sign-up writes its user and first
+//! sign-in method together or neither, a patch sets only the fields it names
+//! in one `UPDATE`, and deleting a sign-in method never leaves a user with
+//! none (the user row is locked while the remaining methods are counted).
+//! Each change and its events are one transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::Value;
 use tessera_core::model::*;
-use tessera_core::store::UserStore;
+use tessera_core::store::{EventsOf, UserStore};
 use tessera_core::{Error, ErrorKind, Result};
 
 use crate::SqlStore;
@@ -36,12 +37,26 @@ impl SqlStore {
 
 #[async_trait]
 impl UserStore for SqlStore {
-    async fn create_user(&self, user: &User, password: Option<&Credential>) -> Result<()> {
-        if password.is_some_and(|c| c.user_id != user.id) {
-            return Err(Error::invalid(
-                "user_id",
-                "the credential belongs to another user",
-            ));
+    async fn create_user(
+        &self,
+        user: &User,
+        first: Option<FirstSignIn<'_>>,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        match first {
+            Some(FirstSignIn::Password(c)) if c.user_id != user.id => {
+                return Err(Error::invalid(
+                    "user_id",
+                    "the credential belongs to another user",
+                ));
+            }
+            Some(FirstSignIn::Identity(i)) if i.user_id != user.id || i.pool_id != user.pool_id => {
+                return Err(Error::invalid(
+                    "user_id",
+                    "the identity belongs to another user or pool",
+                ));
+            }
+            _ => {}
         }
         let d = self.dialect;
         let tx = self.begin().await?;
@@ -60,10 +75,12 @@ impl UserStore for SqlStore {
             if inserted.is_none() {
                 return Err(Error::new(ErrorKind::EmailTaken));
             }
-            if let Some(c) = password {
-                tx.insert_row(c).await?;
+            match first {
+                Some(FirstSignIn::Password(c)) => tx.insert_row(c).await?,
+                Some(FirstSignIn::Identity(i)) => tx.insert_identity(i).await?,
+                None => {}
             }
-            Ok(())
+            tx.append_events(events).await
         }
         .await;
         tx.finish(r).await
@@ -131,7 +148,13 @@ impl UserStore for SqlStore {
         self.users_where(&cond, values).await
     }
 
-    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User> {
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+        events: EventsOf<'_, User>,
+    ) -> Result<User> {
         // One UPDATE setting only the patched columns: fields not in the patch
         // keep whatever a concurrent writer put there.
         let d = self.dialect;
@@ -161,10 +184,18 @@ impl UserStore for SqlStore {
             sets.join(", "),
             User::columns("")
         );
-        let rows = self.write_returning(&sql, values, email_taken).await?;
-        rows.first()
-            .map(|r| self.read(r))
-            .unwrap_or_else(|| Err(not_found()))
+        let tx = self.begin().await?;
+        let r = async {
+            let rows = tx.all_map(&sql, values, email_taken).await?;
+            let user: User = rows
+                .first()
+                .map(|r| self.read(r))
+                .unwrap_or_else(|| Err(not_found()))?;
+            tx.append_events(&events(&user)).await?;
+            Ok(user)
+        }
+        .await;
+        tx.finish(r).await
     }
 
     async fn delete_sign_in_method(
@@ -172,6 +203,7 @@ impl UserStore for SqlStore {
         user_id: UserId,
         target: SignInMethodRef,
         keep_one: bool,
+        events: &[NewEvent],
     ) -> Result<bool> {
         let d = self.dialect;
         let (table, id) = match target {
@@ -214,19 +246,26 @@ impl UserStore for SqlStore {
                     return Err(Error::new(ErrorKind::LastSignInMethod));
                 }
             }
+            tx.append_events(events).await?;
             Ok(true)
         }
         .await;
         tx.finish(r).await
     }
 
-    async fn delete_user(&self, id: UserId) -> Result<()> {
+    async fn delete_user(&self, id: UserId, events: &[NewEvent]) -> Result<()> {
         // Credentials, identities, sessions (with their refresh tokens) and
         // one-time tokens go with it: ON DELETE CASCADE. Audit events have no
         // foreign key and stay.
-        let n = self
-            .write("DELETE FROM users WHERE id = $1", vec![uuid(id)], db)
-            .await?;
-        found(n)
+        let tx = self.begin().await?;
+        let r = async {
+            found(
+                tx.exec("DELETE FROM users WHERE id = $1", vec![uuid(id)])
+                    .await?,
+            )?;
+            tx.append_events(events).await
+        }
+        .await;
+        tx.finish(r).await
     }
 }

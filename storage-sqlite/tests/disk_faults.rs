@@ -24,7 +24,7 @@ use tessera_core::ErrorKind;
 use tessera_core::conformance::fixtures::{
     STRONG_PASSWORD, at, credential, insert_pool_and_app, rotation, session, successor, user,
 };
-use tessera_core::model::{CredentialKind, RotationOutcome};
+use tessera_core::model::{CredentialKind, FirstSignIn, RotationOutcome};
 use tessera_core::store::Store;
 use tessera_storage_sql::{checks, sea_orm};
 use tessera_storage_sqlite::{SqliteOptions, SqliteStore};
@@ -87,21 +87,24 @@ async fn write_round(
     };
     let u = user(pool, &format!("{tag}@example.com"));
     let pw = credential(&u, CredentialKind::Password, STRONG_PASSWORD);
-    let r = store.users().create_user(&u, Some(&pw)).await;
+    let r = store
+        .users()
+        .create_user(&u, Some(FirstSignIn::Password(&pw)), &[])
+        .await;
     check(&r);
     if r.is_ok() {
         acked.users.push(u.clone());
         let s = session(app, &u);
         let r = store
             .sessions()
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await;
         check(&r);
         if r.is_ok() {
             acked.sessions.push(s.clone());
             let r = store
                 .sessions()
-                .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0))
+                .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0), &|_| Vec::new())
                 .await
                 .map(|o| assert!(matches!(o, RotationOutcome::Rotated(_)), "{o:?}"));
             check(&r);
@@ -186,7 +189,7 @@ async fn writes_fail_while_the_disk_refuses_them_and_recover_without_a_restart()
         // The acknowledged successor is live: it rotates in turn.
         let outcome = store
             .sessions()
-            .rotate_refresh_token(&rotation(token, at(120), 0))
+            .rotate_refresh_token(&rotation(token, at(120), 0), &|_| Vec::new())
             .await
             .unwrap();
         assert!(

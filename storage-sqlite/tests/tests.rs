@@ -203,7 +203,10 @@ mod file_lifecycle {
             let store: Arc<dyn Store> = if i % 2 == 0 { a.clone() } else { b.clone() };
             let r = r.clone();
             tasks.push(tokio::spawn(async move {
-                store.sessions().rotate_refresh_token(&r).await
+                store
+                    .sessions()
+                    .rotate_refresh_token(&r, &|_| Vec::new())
+                    .await
             }));
         }
         let mut rotated = 0;

@@ -21,7 +21,7 @@ mod opener;
 
 use std::sync::Arc;
 
-pub use opener::{DEFAULT_MAIL_FROM, MAIL_POLL, MailSettings, TesseraOpener};
+pub use opener::{DEFAULT_MAIL_FROM, MAIL_POLL, MailSettings, TesseraOpener, WEBHOOK_POLL};
 use tessera_core::store::Store;
 use tessera_core::{Error, Result};
 

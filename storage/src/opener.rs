@@ -28,6 +28,10 @@ pub const DEFAULT_MAIL_FROM: &str = "Tessera <no-reply@localhost>";
 /// queued anything (mail queued here is sent at once).
 pub const MAIL_POLL: Duration = Duration::from_secs(2);
 
+/// How often the webhook worker looks at the outbox when it found nothing
+/// due (events are delivered within this of being written).
+pub const WEBHOOK_POLL: Duration = Duration::from_secs(1);
+
 /// Where queued mail goes: an SMTP server, or the log (development).
 #[derive(Clone, PartialEq, Eq)]
 pub struct MailSettings {
@@ -184,6 +188,14 @@ impl TesseraOpener {
         self
     }
 
+    /// Hosts webhooks may reach although they resolve to non-public
+    /// addresses (`TESSERA_WEBHOOK_ALLOW_HOSTS`, see
+    /// [`AllowHosts`](tessera_core::webhooks::AllowHosts)).
+    pub fn webhook_allow_hosts(mut self, hosts: tessera_core::webhooks::AllowHosts) -> Self {
+        self.builder = self.builder.webhook_allow_hosts(hosts);
+        self
+    }
+
     /// Deliver mail as `settings` say (SMTP, or the log).
     pub fn mail(mut self, settings: MailSettings) -> Self {
         self.mail = Mail::Settings(settings);
@@ -232,6 +244,7 @@ impl TesseraOpener {
         let tessera = self.builder.store(store).build().await?;
         if let Some(mailer) = mailer {
             tokio::spawn(tessera.mail_worker(mailer, MAIL_POLL));
+            tokio::spawn(tessera.webhook_worker(WEBHOOK_POLL));
             if let Some((every, retention)) = self.sweep {
                 tokio::spawn(tessera.sweep_worker(every, retention));
             }

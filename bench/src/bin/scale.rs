@@ -32,7 +32,9 @@ use sqlx::{AssertSqlSafe, QueryBuilder, Row};
 use tessera_bench::{Rng, Samples, Summary, machine_note, seeded_email, seeded_session_token};
 use tessera_core::Tessera;
 use tessera_core::crypto::{KeyRing, PasswordParams, TokenHash};
-use tessera_core::model::{App, Credential, CredentialKind, RefreshToken, Session, User};
+use tessera_core::model::{
+    App, Credential, CredentialKind, FirstSignIn, RefreshToken, Session, User,
+};
 use tessera_core::store::Store;
 use tessera_storage::OpenOptions;
 use uuid::Uuid;
@@ -866,7 +868,10 @@ async fn seed_store(
                     created_at: now,
                     last_used_at: None,
                 };
-                store.users().create_user(&user, Some(&credential)).await?;
+                store
+                    .users()
+                    .create_user(&user, Some(FirstSignIn::Password(&credential)), &[])
+                    .await?;
                 let session = Session {
                     id: tessera_core::new_id(now),
                     pool_id: app.pool_id,
@@ -890,7 +895,10 @@ async fn seed_store(
                     spent_at: None,
                     replaced_by: None,
                 };
-                store.sessions().create_session(&session, &refresh).await?;
+                store
+                    .sessions()
+                    .create_session(&session, &refresh, &[])
+                    .await?;
                 done += 1;
             }
             Ok::<u64, tessera_core::Error>(done)

@@ -35,6 +35,7 @@ pub mod sessions;
 pub mod tokens;
 pub mod totp;
 pub mod users;
+pub mod webhooks;
 
 pub use tessera_core::model::ClientInfo;
 pub use tessera_core::{Error, Result, Tessera};

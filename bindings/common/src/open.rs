@@ -28,6 +28,10 @@ pub struct Options {
     pub mail_from: Option<String>,
     /// Development mode: `http://` provider endpoints on loopback hosts.
     pub development: bool,
+    /// Hosts webhooks may be delivered to although they resolve to
+    /// loopback, private or link-local addresses (names, addresses or CIDR
+    /// blocks; the server's `TESSERA_WEBHOOK_ALLOW_HOSTS`).
+    pub webhook_allow_hosts: Option<Vec<String>>,
     /// Install-wide WebAuthn relying-party id.
     pub webauthn_rp_id: Option<String>,
     /// Install-wide WebAuthn origins.
@@ -46,6 +50,10 @@ pub async fn open(o: Options) -> Result<Tessera> {
                 .mail_from
                 .unwrap_or_else(|| tessera_storage::DEFAULT_MAIL_FROM.to_owned()),
         });
+    if let Some(hosts) = o.webhook_allow_hosts {
+        opener = opener
+            .webhook_allow_hosts(tessera_core::webhooks::AllowHosts::parse(&hosts.join(","))?);
+    }
     if let Some(issuer) = o.issuer {
         opener = opener.issuer(issuer);
     }

@@ -263,6 +263,7 @@ macro_rules! field_by_value {
 }
 field_by_value!(
     bool,
+    i32,
     i64,
     u32,
     String,

@@ -38,6 +38,7 @@ mod sessions;
 mod tokens;
 mod totp;
 mod users;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -82,6 +83,8 @@ mod _tessera {
     use super::totp::{MfaStatus, TotpEnrollment};
     #[pymodule_export]
     use super::users::User;
+    #[pymodule_export]
+    use super::webhooks::{WebhookDelivery, WebhookEndpoint, WebhookSecret};
     #[pymodule_export]
     use super::{AsyncTessera, Tessera};
 

@@ -23,6 +23,7 @@ pub(crate) struct MoreOptions {
     development: bool,
     webauthn_rp_id: Option<String>,
     webauthn_origins: Option<Vec<String>>,
+    webhook_allow_hosts: Option<Vec<String>>,
 }
 
 fn key_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -97,6 +98,9 @@ fn open_args(
         development: more.development,
         webauthn_rp_id: more.webauthn_rp_id,
         webauthn_origins: more.webauthn_origins,
+        webhook_allow_hosts: more
+            .webhook_allow_hosts
+            .or_else(|| env("TESSERA_WEBHOOK_ALLOW_HOSTS").map(|v| vec![v])),
     })
 }
 
@@ -174,7 +178,7 @@ macro_rules! open_method {
             $(#[doc = $doc])*
             #[staticmethod]
             #[allow(clippy::too_many_arguments)]
-            #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None))]
+            #[pyo3(signature = (url, key_encryption_key = None, *, old_key_encryption_keys = None, issuer = None, password_hashing = "default", migrate = true, smtp_url = None, mail_from = None, development = false, webauthn_rp_id = None, webauthn_origins = None, webhook_allow_hosts = None))]
             fn open<$py_lt>(
                 $py: Python<$py_lt>,
                 url: String,
@@ -188,11 +192,13 @@ macro_rules! open_method {
                 development: bool,
                 webauthn_rp_id: Option<String>,
                 webauthn_origins: Option<Vec<String>>,
+                webhook_allow_hosts: Option<Vec<String>>,
             ) -> PyResult<$ret> {
                 let more = MoreOptions {
                     development,
                     webauthn_rp_id,
                     webauthn_origins,
+                    webhook_allow_hosts,
                 };
                 let $args = open_args(
                     $py,

@@ -33,7 +33,7 @@ macro_rules! same {
         }
     )*};
 }
-same!((), String, bool, i64);
+same!((), String, bool, i32, i64);
 
 /// Scalar conversions, each `from => to` by one expression of `value`.
 macro_rules! scalar {
@@ -54,6 +54,8 @@ scalar! {
     u32 => i32: |value| i32::try_from(value).unwrap_or(i32::MAX);
     u32 => i64: |value| value.into();
     u64 => i64: |value| i64::try_from(value).unwrap_or(i64::MAX);
+    // Protocol words cross as their stable strings.
+    tessera_core::model::DeliveryStatus => String: |value| value.as_str().to_owned();
 }
 
 impl<T, U: FromCore<T>> FromCore<Option<T>> for Option<U> {

@@ -336,6 +336,12 @@ impl From<Error> for TesseraError {
                 TesseraError::ReauthenticationRequired { code, detail }
             }
             ErrorKind::ProviderError => TesseraError::ProviderFailed { code, detail },
+            // A refused webhook URL is bad input about `url`, with its own code.
+            ErrorKind::InvalidWebhookUrl => TesseraError::InvalidInput {
+                code,
+                detail,
+                field: "url".to_owned(),
+            },
             // Listed, not a wildcard: a new kind must be placed here on purpose.
             ErrorKind::BadRequest
             | ErrorKind::IdentityTaken

@@ -39,6 +39,7 @@ mod sessions;
 mod tokens;
 mod totp;
 mod users;
+mod webhooks;
 
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use apps::{App, AppSettings, MfaPolicy, default_app_settings};

@@ -49,6 +49,11 @@ pub struct OpenOptions {
     /// override them); default: the issuer's origin.
     #[uniffi(default)]
     pub webauthn_origins: Option<Vec<String>>,
+    /// Hosts webhooks may be delivered to although they resolve to
+    /// loopback, private or link-local addresses: names, addresses or CIDR
+    /// blocks (the server's `TESSERA_WEBHOOK_ALLOW_HOSTS`).
+    #[uniffi(default)]
+    pub webhook_allow_hosts: Option<Vec<String>>,
 }
 
 impl Default for OpenOptions {
@@ -64,6 +69,7 @@ impl Default for OpenOptions {
             development: false,
             webauthn_rp_id: None,
             webauthn_origins: None,
+            webhook_allow_hosts: None,
         }
     }
 }
@@ -116,6 +122,7 @@ impl Tessera {
             development: o.development,
             webauthn_rp_id: o.webauthn_rp_id,
             webauthn_origins: o.webauthn_origins,
+            webhook_allow_hosts: o.webhook_allow_hosts,
         })
         .await?;
         Ok(Arc::new(Tessera { core }))

@@ -135,9 +135,13 @@ pub fn app(pool: &Pool, slug: &str) -> App {
 /// Insert a pool `slug` and an app `slug` in it.
 pub async fn insert_pool_and_app(store: &dyn Store, slug: &str) -> (Pool, App) {
     let p = pool(slug);
-    store.apps().create_pool(&p).await.expect("create_pool");
+    store
+        .apps()
+        .create_pool(&p, &[])
+        .await
+        .expect("create_pool");
     let a = app(&p, slug);
-    store.apps().create_app(&a).await.expect("create_app");
+    store.apps().create_app(&a, &[]).await.expect("create_app");
     (p, a)
 }
 
@@ -162,7 +166,7 @@ pub async fn insert_user(store: &dyn Store, pool: &Pool, email: &str) -> User {
     let u = user(pool, email);
     store
         .users()
-        .create_user(&u, None)
+        .create_user(&u, None, &[])
         .await
         .expect("create_user");
     u
@@ -255,7 +259,7 @@ pub async fn insert_session(store: &dyn Store, app: &App, user: &User) -> NewSes
     let s = session(app, user);
     store
         .sessions()
-        .create_session(&s.session, &s.refresh)
+        .create_session(&s.session, &s.refresh, &[])
         .await
         .expect("create_session");
     s
@@ -453,4 +457,101 @@ pub fn max_metadata() -> Value {
         MAX_METADATA_LEN
     );
     value
+}
+
+/// The event recording a change about `user` in `app`: an audit entry of
+/// `kind` and one public event of type `public` (its payload names the
+/// user), at a fresh [`stamp`].
+pub fn new_event(kind: &str, public: &str, app: &App, user_id: UserId) -> NewEvent {
+    let at = stamp();
+    let mut audit = audit_event(kind, at);
+    audit.pool_id = Some(app.pool_id);
+    audit.app_id = Some(app.id);
+    audit.user_id = Some(user_id);
+    let id = new_id(at);
+    NewEvent {
+        audit,
+        webhooks: vec![WebhookEvent {
+            id,
+            kind: public.to_owned(),
+            pool_id: Some(app.pool_id),
+            app_id: Some(app.id),
+            payload: json!({ "type": public, "data": { "id": user_id, "event": id } }).to_string(),
+            at,
+        }],
+    }
+}
+
+/// `event` with the id of `taken` (an event already in the log): writing it
+/// fails, and with it the change it records.
+pub fn reusing_id(mut event: NewEvent, taken: &AuditEvent) -> NewEvent {
+    event.audit.id = taken.id;
+    event
+}
+
+/// An enabled endpoint of `app` (install-wide when `None`) subscribed to
+/// `filters`, with opaque sealed secrets.
+pub fn webhook_endpoint(app: Option<&App>, filters: &[&str]) -> WebhookEndpoint {
+    let now = stamp();
+    WebhookEndpoint {
+        id: new_id(now),
+        app_id: app.map(|a| a.id),
+        pool_id: app.map(|a| a.pool_id),
+        url: "https://hooks.example.com/tessera".into(),
+        description: Some(ADVERSARIAL[0].into()),
+        events: filters.iter().map(|f| f.to_string()).collect(),
+        enabled: true,
+        disabled_reason: None,
+        secrets_sealed: (0..=255u8).collect(),
+        old_secrets_sealed: None,
+        old_secrets_until: None,
+        public_key: None,
+        failing_since: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Insert [`webhook_endpoint`].
+pub async fn insert_webhook_endpoint(
+    store: &dyn Store,
+    app: Option<&App>,
+    filters: &[&str],
+) -> WebhookEndpoint {
+    let e = webhook_endpoint(app, filters);
+    store
+        .webhook_endpoints()
+        .create_webhook_endpoint(&e, &[])
+        .await
+        .expect("create_webhook_endpoint");
+    e
+}
+
+/// Every delivery of `endpoint`, newest first.
+pub async fn deliveries(store: &dyn Store, endpoint: &WebhookEndpoint) -> Vec<WebhookDelivery> {
+    store
+        .webhook_deliveries()
+        .list_webhook_deliveries(
+            endpoint.id,
+            &DeliveryQuery {
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list_webhook_deliveries")
+}
+
+/// Whether the audit log holds an event with `id`.
+pub async fn has_event(store: &dyn Store, id: uuid::Uuid) -> bool {
+    store
+        .audit()
+        .list_events(&AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("list_events")
+        .iter()
+        .any(|e| e.id == id)
 }

@@ -36,6 +36,17 @@ impl std::fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+/// The settings every outbound client of Tessera shares (OAuth providers,
+/// webhook deliveries): redirects never followed, `timeout` for a whole
+/// request, a short connect timeout, Tessera's user agent.
+pub(crate) fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
+}
+
 /// The provider-facing HTTP client and the discovery cache of one Tessera.
 pub(crate) struct Runtime {
     client: reqwest::Client,
@@ -46,11 +57,7 @@ pub(crate) struct Runtime {
 
 impl Runtime {
     pub(crate) fn new(development: bool) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))
+        let client = client_builder(TIMEOUT)
             .build()
             .map_err(|e| Error::config("could not build the HTTP client").with_source(e))?;
         Ok(Runtime {

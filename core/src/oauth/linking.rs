@@ -13,9 +13,9 @@ use serde_json::json;
 use super::flow::Failure;
 use super::profile::ExternalProfile;
 use crate::audit::{EventKind, Subject};
-use crate::model::{App, ClientInfo, Identity, User, UserId};
+use crate::model::{App, ClientInfo, FirstSignIn, Identity, NewEvent, User, UserId};
 use crate::validate::{normalize_email, normalize_name};
-use crate::{Audit, Error, ErrorKind, Inner, Result, new_id};
+use crate::{Audit, Error, ErrorKind, Inner, new_id};
 
 type Step<T> = std::result::Result<T, Failure>;
 
@@ -53,26 +53,26 @@ fn new_identity(
     }
 }
 
-async fn linked(
+/// The event of linking `identity` to `user` (`how`: `email`, `sign_up`, `explicit`).
+fn linked(
     inner: &Inner,
     app: &App,
     user: &User,
     identity: &Identity,
     how: &str,
     client: &ClientInfo,
-) -> Result<()> {
-    Audit::new(inner)
-        .record(
-            EventKind::IdentityLinked,
-            Subject {
-                app: Some(app),
-                user: Some(user),
-                client: Some(client),
-                ..Default::default()
-            },
-            json!({ "provider": identity.provider, "identity_id": identity.id, "how": how }),
-        )
-        .await
+) -> NewEvent {
+    Audit::new(inner).event(
+        EventKind::IdentityLinked,
+        Subject {
+            app: Some(app),
+            user: Some(user),
+            client: Some(client),
+            identity: Some(identity),
+            ..Default::default()
+        },
+        json!({ "provider": identity.provider, "identity_id": identity.id, "how": how }),
+    )
 }
 
 /// The user an external identity signs in as: the linked one, an existing
@@ -140,13 +140,13 @@ pub(crate) async fn resolve_user(
                 ));
             }
             let identity = new_identity(app, user.id, provider, profile, inner);
-            match store.identities().insert_identity(&identity).await {
-                Ok(()) => {
-                    linked(inner, app, &user, &identity, "email", client)
-                        .await
-                        .map_err(storage)?;
-                    return Ok(user);
-                }
+            let event = linked(inner, app, &user, &identity, "email", client);
+            match store
+                .identities()
+                .insert_identity(&identity, &[event])
+                .await
+            {
+                Ok(()) => return Ok(user),
                 Err(e) if *e.kind() == ErrorKind::IdentityTaken => continue,
                 Err(e) => return Err(storage(e)),
             }
@@ -167,40 +167,31 @@ pub(crate) async fn resolve_user(
             created_at: now,
             updated_at: now,
         };
-        match store.users().create_user(&user, None).await {
-            Ok(()) => {}
-            Err(e) if *e.kind() == ErrorKind::EmailTaken => continue,
-            Err(e) => return Err(storage(e)),
-        }
         let identity = new_identity(app, user.id, provider, profile, inner);
-        match store.identities().insert_identity(&identity).await {
-            Ok(()) => {}
-            Err(e) if *e.kind() == ErrorKind::IdentityTaken => {
-                // Another callback linked this identity first: drop our
-                // fresh, unused account and sign in to theirs.
-                store.users().delete_user(user.id).await.map_err(storage)?;
+        let events = [
+            Audit::new(inner).user_event(
+                EventKind::UserSignedUp,
+                Some(app),
+                &user,
+                Some(client),
+                json!({ "method": "oauth", "provider": provider }),
+            ),
+            linked(inner, app, &user, &identity, "sign_up", client),
+        ];
+        // The account and its identity are one step: a concurrent callback
+        // that linked this identity (or took the email) first leaves nothing
+        // of ours behind, and we sign in to theirs.
+        match store
+            .users()
+            .create_user(&user, Some(FirstSignIn::Identity(&identity)), &events)
+            .await
+        {
+            Ok(()) => return Ok(user),
+            Err(e) if matches!(e.kind(), ErrorKind::EmailTaken | ErrorKind::IdentityTaken) => {
                 continue;
             }
             Err(e) => return Err(storage(e)),
         }
-        let audit = Audit::new(inner);
-        audit
-            .record(
-                EventKind::UserSignedUp,
-                Subject {
-                    app: Some(app),
-                    user: Some(&user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "method": "oauth", "provider": provider }),
-            )
-            .await
-            .map_err(storage)?;
-        linked(inner, app, &user, &identity, "sign_up", client)
-            .await
-            .map_err(storage)?;
-        return Ok(user);
     }
     Err(storage(Error::with_message(
         ErrorKind::Conflict,
@@ -249,15 +240,17 @@ pub(crate) async fn link_to_user(
         ));
     }
     let identity = new_identity(app, user.id, provider, profile, inner);
-    match store.identities().insert_identity(&identity).await {
+    let event = linked(inner, app, &user, &identity, "explicit", client);
+    match store
+        .identities()
+        .insert_identity(&identity, &[event])
+        .await
+    {
         Ok(()) => {}
         Err(e) if *e.kind() == ErrorKind::IdentityTaken => {
             return Err(Failure::new("identity_taken", e));
         }
         Err(e) => return Err(storage(e)),
     }
-    linked(inner, app, &user, &identity, "explicit", client)
-        .await
-        .map_err(storage)?;
     Ok(identity)
 }

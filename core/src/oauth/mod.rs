@@ -21,7 +21,7 @@
 mod apple;
 mod config;
 mod flow;
-mod http;
+pub(crate) mod http;
 mod linking;
 mod profile;
 #[cfg(test)]
@@ -282,17 +282,15 @@ impl<'a> OAuth<'a> {
             created_at: now,
             updated_at: now,
         };
-        let stored = store.put_oauth_provider(&record).await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::OauthProviderChanged,
-                Subject {
-                    app: Some(app),
-                    ..Default::default()
-                },
-                json!({ "provider": name, "kind": kind.as_str(), "action": "put" }),
-            )
-            .await?;
+        let event = Audit::new(self.inner).event(
+            EventKind::OauthProviderChanged,
+            Subject {
+                app: Some(app),
+                ..Default::default()
+            },
+            json!({ "provider": name, "kind": kind.as_str(), "action": "put" }),
+        );
+        let stored = store.put_oauth_provider(&record, &[event]).await?;
         self.view(stored)
     }
 
@@ -334,25 +332,24 @@ impl<'a> OAuth<'a> {
     /// Remove provider `name` of `app`; `not_found` if missing. Identities
     /// linked through it stay (re-adding the provider revives them).
     pub async fn delete_provider(&self, app: &App, name: &str) -> Result<()> {
+        let event = Audit::new(self.inner).event(
+            EventKind::OauthProviderChanged,
+            Subject {
+                app: Some(app),
+                ..Default::default()
+            },
+            json!({ "provider": name, "action": "delete" }),
+        );
         if !self
             .inner
             .store
             .oauth_providers()
-            .delete_oauth_provider(app.id, name)
+            .delete_oauth_provider(app.id, name, &[event])
             .await?
         {
             return Err(Error::new(ErrorKind::NotFound));
         }
-        Audit::new(self.inner)
-            .record(
-                EventKind::OauthProviderChanged,
-                Subject {
-                    app: Some(app),
-                    ..Default::default()
-                },
-                json!({ "provider": name, "action": "delete" }),
-            )
-            .await
+        Ok(())
     }
 
     /// An enabled provider of `app`, resolved, with its secret opened.
@@ -851,24 +848,24 @@ impl<'a> OAuth<'a> {
             .find(|i| i.id == identity_id)
             .ok_or_else(|| Error::new(ErrorKind::NotFound))?;
         let user = store.users().get_user(user_id).await?;
+        let event = Audit::new(self.inner).event(
+            EventKind::IdentityUnlinked,
+            Subject {
+                app: Some(app),
+                user: Some(&user),
+                client: Some(client),
+                identity: Some(&identity),
+                ..Default::default()
+            },
+            json!({ "provider": identity.provider, "identity_id": identity.id }),
+        );
         crate::users::delete_sign_in_method(
             self.inner,
             Some(app),
             &user,
             crate::model::SignInMethodRef::Identity(identity.id),
+            event,
         )
-        .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::IdentityUnlinked,
-                Subject {
-                    app: Some(app),
-                    user: Some(&user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "provider": identity.provider, "identity_id": identity.id }),
-            )
-            .await
+        .await
     }
 }

@@ -380,22 +380,21 @@ impl<'a> Passkeys<'a> {
             aaguid_of(&reg.response.attestation_object),
         );
         let credential = stored.to_credential()?;
+        let event = Audit::new(self.inner).event(
+            EventKind::PasskeyRegistered,
+            Subject {
+                app: Some(app),
+                user: Some(user),
+                client: Some(client),
+                credential: Some(&credential),
+                ..Default::default()
+            },
+            json!({ "passkey_id": credential.id, "credential_id": stored.credential_id }),
+        );
         self.inner
             .store
             .credentials()
-            .insert_credential(&credential)
-            .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::PasskeyRegistered,
-                Subject {
-                    app: Some(app),
-                    user: Some(user),
-                    client: Some(client),
-                    ..Default::default()
-                },
-                json!({ "passkey_id": credential.id, "credential_id": stored.credential_id }),
-            )
+            .insert_credential(&credential, &[event])
             .await?;
         StoredPasskey::decode(credential)?.info()
     }
@@ -567,7 +566,8 @@ impl<'a> Passkeys<'a> {
         let creds = self.inner.store.credentials();
         if passkey.passkey.update_credential(&result) == Some(true) {
             let updated = passkey.to_credential()?;
-            creds.update_credential(&updated).await?;
+            // The signature counter moved: bookkeeping, not an event.
+            creds.update_credential(&updated, &[]).await?;
             passkey.credential = updated;
         }
         creds.touch_credential(passkey.credential.id, now).await?;
@@ -766,20 +766,19 @@ impl<'a> Passkeys<'a> {
         let mut passkey = self.find(user_id, id).await?;
         passkey.credential.name = Some(name);
         let updated = passkey.to_credential()?;
+        let event = Audit::new(self.inner).event(
+            EventKind::PasskeyRenamed,
+            Subject {
+                user_id: Some(user_id),
+                credential: Some(&updated),
+                ..Default::default()
+            },
+            json!({ "passkey_id": id }),
+        );
         self.inner
             .store
             .credentials()
-            .update_credential(&updated)
-            .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::PasskeyRenamed,
-                Subject {
-                    user_id: Some(user_id),
-                    ..Default::default()
-                },
-                json!({ "passkey_id": id }),
-            )
+            .update_credential(&updated, &[event])
             .await?;
         passkey.credential = updated;
         passkey.info()
@@ -791,33 +790,31 @@ impl<'a> Passkeys<'a> {
     /// Errors: `not_found`, `last_sign_in_method`.
     pub async fn delete(&self, user_id: UserId, id: Uuid) -> Result<()> {
         let store = &self.inner.store;
-        let is_passkey = store
+        let passkey = store
             .credentials()
             .list_credentials(user_id, Some(CredentialKind::Passkey))
             .await?
-            .iter()
-            .any(|c| c.id == id);
-        if !is_passkey {
-            return Err(Error::new(ErrorKind::NotFound));
-        }
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound))?;
         let user = store.users().get_user(user_id).await?;
+        let event = Audit::new(self.inner).event(
+            EventKind::PasskeyDeleted,
+            Subject {
+                user: Some(&user),
+                credential: Some(&passkey),
+                ..Default::default()
+            },
+            json!({ "passkey_id": id }),
+        );
         crate::users::delete_sign_in_method(
             self.inner,
             None,
             &user,
             crate::model::SignInMethodRef::Credential(id),
+            event,
         )
-        .await?;
-        Audit::new(self.inner)
-            .record(
-                EventKind::PasskeyDeleted,
-                Subject {
-                    user_id: Some(user_id),
-                    ..Default::default()
-                },
-                json!({ "passkey_id": id }),
-            )
-            .await
+        .await
     }
 }
 

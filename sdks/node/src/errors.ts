@@ -126,6 +126,8 @@ export const API_ERROR_CODES = [
   "provider_error",
   /** The sign-in method is not enabled for this app. */
   "method_disabled",
+  /** A webhook endpoint URL is not https:// or reaches a non-public address. */
+  "invalid_webhook_url",
   /** The value is larger than allowed. */
   "too_large",
   /** The store failed (connection lost, timeout, unexpected database state). */

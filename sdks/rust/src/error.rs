@@ -148,6 +148,8 @@ pub mod api_code {
     pub const PROVIDER_ERROR: &str = "provider_error";
     /// The sign-in method is not enabled for this app.
     pub const METHOD_DISABLED: &str = "method_disabled";
+    /// A webhook endpoint URL is not https:// or reaches a non-public address.
+    pub const INVALID_WEBHOOK_URL: &str = "invalid_webhook_url";
     /// The value is larger than allowed.
     pub const TOO_LARGE: &str = "too_large";
     /// The store failed (connection lost, timeout, unexpected database state).
@@ -186,6 +188,7 @@ pub mod api_code {
         REAUTHENTICATION_REQUIRED,
         PROVIDER_ERROR,
         METHOD_DISABLED,
+        INVALID_WEBHOOK_URL,
         TOO_LARGE,
         STORAGE_ERROR,
         CONFIG_ERROR,

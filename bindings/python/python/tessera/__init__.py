@@ -40,6 +40,9 @@ from tessera._tessera import (
     Tessera,
     TotpEnrollment,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
     __version__,
     generate_key,
 )
@@ -72,6 +75,9 @@ __all__ = [
     "OAuthStart",
     "OAuthCallback",
     "Identity",
+    "WebhookEndpoint",
+    "WebhookSecret",
+    "WebhookDelivery",
 ]
 # The exception classes, as `tessera.errors` lists them.
 __all__ += _errors.__all__

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidInput",
     "InvalidEmail",
     "WeakPassword",
+    "InvalidWebhookUrl",
     "TooLarge",
     "Conflict",
     "EmailTaken",
@@ -111,6 +112,13 @@ class WeakPassword(InvalidInput):
     """The password breaks the policy: too short, too long or too guessable."""
 
     default_code = "weak_password"
+
+
+class InvalidWebhookUrl(InvalidInput):
+    """A webhook endpoint URL is refused: not ``https://``, or resolving to a
+    loopback, private or link-local address outside the allow-list."""
+
+    default_code = "invalid_webhook_url"
 
 
 class TooLarge(TesseraError):
@@ -310,6 +318,7 @@ _BY_CODE: Dict[str, Type[TesseraError]] = {
         InvalidInput,
         InvalidEmail,
         WeakPassword,
+        InvalidWebhookUrl,
         TooLarge,
         Conflict,
         EmailTaken,

@@ -9,6 +9,7 @@ use crate::config::RawConfig;
 mod api_keys;
 mod apps;
 mod oauth_providers;
+mod webhooks;
 
 #[derive(Subcommand)]
 pub(crate) enum AdminCommand {
@@ -23,6 +24,11 @@ pub(crate) enum AdminCommand {
         #[command(subcommand)]
         command: oauth_providers::OAuthProvidersCommand,
     },
+    /// Webhook endpoints and their delivery log.
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::WebhooksCommand,
+    },
 }
 
 /// Run an `admin` command.
@@ -32,5 +38,6 @@ pub(crate) async fn run(command: AdminCommand) -> tessera_core::Result<()> {
         AdminCommand::ListApps(raw) => apps::list(raw).await,
         AdminCommand::CreateApiKey(args) => api_keys::create(args).await,
         AdminCommand::OauthProviders { command } => oauth_providers::run(command).await,
+        AdminCommand::Webhooks { command } => webhooks::run(command).await,
     }
 }

@@ -19,8 +19,8 @@ pub async fn api_keys_round_trip_revoke_and_touch(store: Arc<dyn Store>) {
     k1.expires_at = Some(latest());
     let (secret2, mut k2) = api_key("second 😀");
     k2.created_at = at(1);
-    keys.insert_api_key(&k1).await.unwrap();
-    keys.insert_api_key(&k2).await.unwrap();
+    keys.insert_api_key(&k1, &[]).await.unwrap();
+    keys.insert_api_key(&k2, &[]).await.unwrap();
     assert_eq!(
         keys.find_api_key(&TokenHash::of(&secret)).await.unwrap(),
         Some(k1.clone())
@@ -40,10 +40,16 @@ pub async fn api_keys_round_trip_revoke_and_touch(store: Arc<dyn Store>) {
 
     let (_, mut same_hash) = api_key("copy");
     same_hash.hash = k1.hash;
-    assert_err(keys.insert_api_key(&same_hash).await, ErrorKind::Conflict);
+    assert_err(
+        keys.insert_api_key(&same_hash, &[]).await,
+        ErrorKind::Conflict,
+    );
     let (other_secret, mut same_id) = api_key("copy");
     same_id.id = k1.id;
-    assert_err(keys.insert_api_key(&same_id).await, ErrorKind::Conflict);
+    assert_err(
+        keys.insert_api_key(&same_id, &[]).await,
+        ErrorKind::Conflict,
+    );
     assert_eq!(
         keys.find_api_key(&TokenHash::of(&other_secret))
             .await
@@ -56,8 +62,8 @@ pub async fn api_keys_round_trip_revoke_and_touch(store: Arc<dyn Store>) {
     keys.touch_api_key(k2.id, used).await.unwrap();
     k2.last_used_at = Some(used);
     let revoked = at(6) + micro();
-    keys.revoke_api_key(k1.id, revoked).await.unwrap();
-    keys.revoke_api_key(k1.id, at(7)).await.unwrap();
+    keys.revoke_api_key(k1.id, revoked, &[]).await.unwrap();
+    keys.revoke_api_key(k1.id, at(7), &[]).await.unwrap();
     k1.revoked_at = Some(revoked);
     assert_eq!(
         keys.find_api_key(&TokenHash::of(&secret)).await.unwrap(),
@@ -65,7 +71,7 @@ pub async fn api_keys_round_trip_revoke_and_touch(store: Arc<dyn Store>) {
     );
     assert_eq!(keys.list_api_keys().await.unwrap(), vec![k1, k2]);
     assert_err(
-        keys.revoke_api_key(new_id(stamp()), at(8)).await,
+        keys.revoke_api_key(new_id(stamp()), at(8), &[]).await,
         ErrorKind::NotFound,
     );
 }

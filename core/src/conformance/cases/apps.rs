@@ -32,19 +32,19 @@ pub async fn pools_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
     let mut b = pool("beta");
     b.name = ADVERSARIAL[5].to_owned();
     b.created_at = latest();
-    apps.create_pool(&a).await.unwrap();
+    apps.create_pool(&a, &[]).await.unwrap();
     assert_eq!(apps.get_pool(a.id).await.unwrap(), a);
     assert_eq!(
         apps.find_pool_by_slug("alpha").await.unwrap(),
         Some(a.clone())
     );
-    apps.create_pool(&b).await.unwrap();
+    apps.create_pool(&b, &[]).await.unwrap();
     assert_eq!(apps.get_pool(b.id).await.unwrap(), b);
     assert_eq!(apps.list_pools().await.unwrap(), vec![a.clone(), b.clone()]);
 
     let mut dup = pool("alpha");
     dup.name = "another".into();
-    assert_err(apps.create_pool(&dup).await, ErrorKind::Conflict);
+    assert_err(apps.create_pool(&dup, &[]).await, ErrorKind::Conflict);
     assert_err(apps.get_pool(dup.id).await, ErrorKind::NotFound);
     assert_eq!(apps.find_pool_by_slug("gamma").await.unwrap(), None);
     assert_eq!(apps.list_pools().await.unwrap().len(), 2);
@@ -56,8 +56,8 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
     let apps = store.apps();
     let p1 = pool("p1");
     let p2 = pool("p2");
-    apps.create_pool(&p1).await.unwrap();
-    apps.create_pool(&p2).await.unwrap();
+    apps.create_pool(&p1, &[]).await.unwrap();
+    apps.create_pool(&p2, &[]).await.unwrap();
     let mut a1 = app(&p1, "web");
     a1.name = ADVERSARIAL[1].to_owned();
     a1.settings = AppSettings {
@@ -92,7 +92,7 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
     let a2 = app(&p1, "mobile");
     let a3 = app(&p2, "admin");
     for a in [&a1, &a2, &a3] {
-        apps.create_app(a).await.unwrap();
+        apps.create_app(a, &[]).await.unwrap();
         assert_eq!(&apps.get_app(a.id).await.unwrap(), a);
     }
     assert_eq!(
@@ -112,12 +112,12 @@ pub async fn apps_round_trip_and_slugs_are_unique(store: Arc<dyn Store>) {
 
     // Slugs are unique install-wide, not per pool.
     let dup = app(&p2, "web");
-    assert_err(apps.create_app(&dup).await, ErrorKind::Conflict);
+    assert_err(apps.create_app(&dup, &[]).await, ErrorKind::Conflict);
     assert_err(apps.get_app(dup.id).await, ErrorKind::NotFound);
 
     let orphan_pool = pool("ghost");
     let orphan = app(&orphan_pool, "orphan");
-    assert_err(apps.create_app(&orphan).await, ErrorKind::NotFound);
+    assert_err(apps.create_app(&orphan, &[]).await, ErrorKind::NotFound);
     assert_eq!(apps.find_app_by_slug("orphan").await.unwrap(), None);
     assert_eq!(apps.list_apps(None).await.unwrap().len(), 3);
 }
@@ -129,7 +129,7 @@ pub async fn update_app_replaces_fields(store: Arc<dyn Store>) {
     let apps = store.apps();
     let (p, a) = insert_pool_and_app(store.as_ref(), "one").await;
     let other = app(&p, "two");
-    apps.create_app(&other).await.unwrap();
+    apps.create_app(&other, &[]).await.unwrap();
 
     let mut changed = a.clone();
     changed.slug = "renamed".into();
@@ -137,7 +137,7 @@ pub async fn update_app_replaces_fields(store: Arc<dyn Store>) {
     changed.settings.redirect_uris = vec!["https://x.example/\\back".into()];
     changed.settings.refresh_reuse_grace_secs = 3;
     changed.updated_at = latest();
-    apps.update_app(&changed).await.unwrap();
+    apps.update_app(&changed, &[]).await.unwrap();
     assert_eq!(apps.get_app(a.id).await.unwrap(), changed);
     assert_eq!(apps.find_app_by_slug("one").await.unwrap(), None);
     assert_eq!(
@@ -148,13 +148,13 @@ pub async fn update_app_replaces_fields(store: Arc<dyn Store>) {
     let mut clash = changed.clone();
     clash.slug = "two".into();
     clash.name = "clash".into();
-    assert_err(apps.update_app(&clash).await, ErrorKind::Conflict);
+    assert_err(apps.update_app(&clash, &[]).await, ErrorKind::Conflict);
     assert_eq!(apps.get_app(a.id).await.unwrap(), changed);
     assert_eq!(apps.find_app_by_slug("two").await.unwrap(), Some(other));
 
     let mut missing = app(&p, "missing");
     missing.id = new_id(stamp());
-    assert_err(apps.update_app(&missing).await, ErrorKind::NotFound);
+    assert_err(apps.update_app(&missing, &[]).await, ErrorKind::NotFound);
     assert_eq!(apps.find_app_by_slug("missing").await.unwrap(), None);
 }
 
@@ -164,12 +164,12 @@ pub async fn update_app_replaces_fields(store: Arc<dyn Store>) {
 pub async fn delete_app_removes_its_sessions(store: Arc<dyn Store>) {
     let (p, doomed) = insert_pool_and_app(store.as_ref(), "doomed").await;
     let kept = app(&p, "kept");
-    store.apps().create_app(&kept).await.unwrap();
+    store.apps().create_app(&kept, &[]).await.unwrap();
     let u = insert_user(store.as_ref(), &p, "ada@example.com").await;
     let s1 = insert_session(store.as_ref(), &doomed, &u).await;
     let s2 = insert_session(store.as_ref(), &kept, &u).await;
 
-    store.apps().delete_app(doomed.id).await.unwrap();
+    store.apps().delete_app(doomed.id, &[]).await.unwrap();
     assert_err(store.apps().get_app(doomed.id).await, ErrorKind::NotFound);
     assert_eq!(store.apps().find_app_by_slug("doomed").await.unwrap(), None);
     assert_eq!(
@@ -188,7 +188,7 @@ pub async fn delete_app_removes_its_sessions(store: Arc<dyn Store>) {
     let now = at(60);
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&s1.refresh_token, now, 0))
+            .rotate_refresh_token(&rotation(&s1.refresh_token, now, 0), &|_| Vec::new())
             .await
             .unwrap(),
         crate::model::RotationOutcome::NotFound
@@ -203,12 +203,12 @@ pub async fn delete_app_removes_its_sessions(store: Arc<dyn Store>) {
     );
     assert_eq!(store.users().get_user(u.id).await.unwrap(), u);
     assert_err(
-        store.apps().delete_app(doomed.id).await,
+        store.apps().delete_app(doomed.id, &[]).await,
         ErrorKind::NotFound,
     );
     // The slug is free again.
     let again = app(&p, "doomed");
-    store.apps().create_app(&again).await.unwrap();
+    store.apps().create_app(&again, &[]).await.unwrap();
 }
 
 /// The store answers `ping` and names its backend with a short lower-case word.

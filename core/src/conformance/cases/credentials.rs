@@ -35,10 +35,13 @@ pub async fn credentials_round_trip_and_list_by_kind(store: Arc<dyn Store>) {
     );
     pw.created_at = at(4);
     for c in [&passkey, &totp, &rc1, &rc2, &pw] {
-        creds.insert_credential(c).await.unwrap();
+        creds.insert_credential(c, &[]).await.unwrap();
     }
     creds
-        .insert_credential(&credential(&other, CredentialKind::RecoveryCode, "rc-1"))
+        .insert_credential(
+            &credential(&other, CredentialKind::RecoveryCode, "rc-1"),
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -84,7 +87,7 @@ pub async fn insert_credential_rejects_bad_rows(store: Arc<dyn Store>) {
     let ghost = user(&p, "ghost@example.com");
     assert_err(
         creds
-            .insert_credential(&credential(&ghost, CredentialKind::Totp, "s"))
+            .insert_credential(&credential(&ghost, CredentialKind::Totp, "s"), &[])
             .await,
         ErrorKind::NotFound,
     );
@@ -97,12 +100,18 @@ pub async fn insert_credential_rejects_bad_rows(store: Arc<dyn Store>) {
     );
 
     let pw = credential(&u, CredentialKind::Password, "$argon2id$one");
-    creds.insert_credential(&pw).await.unwrap();
+    creds.insert_credential(&pw, &[]).await.unwrap();
     let second = credential(&u, CredentialKind::Password, "$argon2id$two");
-    assert_err(creds.insert_credential(&second).await, ErrorKind::Conflict);
+    assert_err(
+        creds.insert_credential(&second, &[]).await,
+        ErrorKind::Conflict,
+    );
     let mut same_id = credential(&u, CredentialKind::Totp, "s");
     same_id.id = pw.id;
-    assert_err(creds.insert_credential(&same_id).await, ErrorKind::Conflict);
+    assert_err(
+        creds.insert_credential(&same_id, &[]).await,
+        ErrorKind::Conflict,
+    );
     assert_eq!(creds.list_credentials(u.id, None).await.unwrap(), vec![pw]);
 }
 
@@ -113,11 +122,11 @@ pub async fn set_password_replaces_the_password(store: Arc<dyn Store>) {
     let u = insert_user(store.as_ref(), &p, "ada@example.com").await;
     let creds = store.credentials();
     creds
-        .set_password(u.id, "$argon2id$first", at(1))
+        .set_password(u.id, "$argon2id$first", at(1), &[])
         .await
         .unwrap();
     creds
-        .set_password(u.id, "$argon2id$second'\"\\", at(2))
+        .set_password(u.id, "$argon2id$second'\"\\", at(2), &[])
         .await
         .unwrap();
     let pws = creds
@@ -139,7 +148,7 @@ pub async fn set_password_replaces_the_password(store: Arc<dyn Store>) {
     );
     assert_err(
         creds
-            .set_password(new_id(stamp()), "$argon2id$x", at(3))
+            .set_password(new_id(stamp()), "$argon2id$x", at(3), &[])
             .await,
         ErrorKind::NotFound,
     );
@@ -154,12 +163,12 @@ pub async fn update_and_touch_credential(store: Arc<dyn Store>) {
     let mallory = insert_user(store.as_ref(), &p, "mallory@example.com").await;
     let creds = store.credentials();
     let mut c = credential(&u, CredentialKind::Passkey, "pk");
-    creds.insert_credential(&c).await.unwrap();
+    creds.insert_credential(&c, &[]).await.unwrap();
 
     c.secret = ADVERSARIAL[0].into();
     c.data = json!({ "counter": 7, "note": ADVERSARIAL[6] });
     c.name = Some("YubiKey 😀".into());
-    creds.update_credential(&c).await.unwrap();
+    creds.update_credential(&c, &[]).await.unwrap();
     assert_eq!(
         creds.list_credentials(u.id, None).await.unwrap(),
         vec![c.clone()]
@@ -168,10 +177,16 @@ pub async fn update_and_touch_credential(store: Arc<dyn Store>) {
     let mut hijack = c.clone();
     hijack.user_id = mallory.id;
     hijack.secret = "stolen".into();
-    assert_err(creds.update_credential(&hijack).await, ErrorKind::NotFound);
+    assert_err(
+        creds.update_credential(&hijack, &[]).await,
+        ErrorKind::NotFound,
+    );
     let mut missing = credential(&u, CredentialKind::Passkey, "x");
     missing.id = new_id(stamp());
-    assert_err(creds.update_credential(&missing).await, ErrorKind::NotFound);
+    assert_err(
+        creds.update_credential(&missing, &[]).await,
+        ErrorKind::NotFound,
+    );
     assert_eq!(
         creds.list_credentials(u.id, None).await.unwrap(),
         vec![c.clone()]
@@ -199,12 +214,17 @@ pub async fn delete_credential_is_scoped_to_its_user(store: Arc<dyn Store>) {
     let creds = store.credentials();
     let c = credential(&u, CredentialKind::Totp, "t");
     let keep = credential(&u, CredentialKind::Passkey, "k");
-    creds.insert_credential(&c).await.unwrap();
-    creds.insert_credential(&keep).await.unwrap();
-    assert!(!creds.delete_credential(mallory.id, c.id).await.unwrap());
+    creds.insert_credential(&c, &[]).await.unwrap();
+    creds.insert_credential(&keep, &[]).await.unwrap();
+    assert!(
+        !creds
+            .delete_credential(mallory.id, c.id, &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(creds.list_credentials(u.id, None).await.unwrap().len(), 2);
-    assert!(creds.delete_credential(u.id, c.id).await.unwrap());
-    assert!(!creds.delete_credential(u.id, c.id).await.unwrap());
+    assert!(creds.delete_credential(u.id, c.id, &[]).await.unwrap());
+    assert!(!creds.delete_credential(u.id, c.id, &[]).await.unwrap());
     assert_eq!(
         creds.list_credentials(u.id, None).await.unwrap(),
         vec![keep]
@@ -221,28 +241,48 @@ pub async fn consume_credential_spends_once(store: Arc<dyn Store>) {
     let rc = CredentialKind::RecoveryCode;
     let a = credential(&u, rc, "code-a");
     let b = credential(&u, rc, "code-b");
-    creds.insert_credential(&a).await.unwrap();
-    creds.insert_credential(&b).await.unwrap();
-    assert!(!creds.consume_credential(u.id, rc, "code-c").await.unwrap());
+    creds.insert_credential(&a, &[]).await.unwrap();
+    creds.insert_credential(&b, &[]).await.unwrap();
     assert!(
         !creds
-            .consume_credential(mallory.id, rc, "code-a")
+            .consume_credential(u.id, rc, "code-c", &[])
             .await
             .unwrap()
     );
     assert!(
         !creds
-            .consume_credential(u.id, CredentialKind::Totp, "code-a")
+            .consume_credential(mallory.id, rc, "code-a", &[])
             .await
             .unwrap()
     );
-    assert!(!creds.consume_credential(u.id, rc, "CODE-A").await.unwrap());
+    assert!(
+        !creds
+            .consume_credential(u.id, CredentialKind::Totp, "code-a", &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !creds
+            .consume_credential(u.id, rc, "CODE-A", &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         creds.list_credentials(u.id, Some(rc)).await.unwrap().len(),
         2
     );
-    assert!(creds.consume_credential(u.id, rc, "code-a").await.unwrap());
-    assert!(!creds.consume_credential(u.id, rc, "code-a").await.unwrap());
+    assert!(
+        creds
+            .consume_credential(u.id, rc, "code-a", &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !creds
+            .consume_credential(u.id, rc, "code-a", &[])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         creds.list_credentials(u.id, Some(rc)).await.unwrap(),
         vec![b]

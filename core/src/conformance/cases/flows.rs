@@ -314,7 +314,7 @@ pub async fn disabled_user_cannot_sign_in(store: Arc<dyn Store>) {
     let s2 = sign_in(&t, &app, "ada@example.com", STRONG_PASSWORD).await;
     store
         .users()
-        .update_user(s.user.id, &disable, t.clock().now())
+        .update_user(s.user.id, &disable, t.clock().now(), &|_| Vec::new())
         .await
         .unwrap();
     assert_err(

@@ -25,8 +25,8 @@ pub async fn identities_round_trip(store: Arc<dyn Store>) {
     second.created_at = at(1);
     second.email = None;
     second.email_verified = false;
-    ids.insert_identity(&first).await.unwrap();
-    ids.insert_identity(&second).await.unwrap();
+    ids.insert_identity(&first, &[]).await.unwrap();
+    ids.insert_identity(&second, &[]).await.unwrap();
     assert_eq!(
         ids.find_identity(p.id, "google", ADVERSARIAL[0])
             .await
@@ -78,21 +78,24 @@ pub async fn identity_is_unique_per_pool_provider_subject(store: Arc<dyn Store>)
     let ada_q = insert_user(store.as_ref(), &q, "ada@example.com").await;
     let ids = store.identities();
     let first = identity(&ada, "github", "42");
-    ids.insert_identity(&first).await.unwrap();
+    ids.insert_identity(&first, &[]).await.unwrap();
     let again = identity(&bob, "github", "42");
-    assert_err(ids.insert_identity(&again).await, ErrorKind::IdentityTaken);
+    assert_err(
+        ids.insert_identity(&again, &[]).await,
+        ErrorKind::IdentityTaken,
+    );
     let again_same_user = identity(&ada, "github", "42");
     assert_err(
-        ids.insert_identity(&again_same_user).await,
+        ids.insert_identity(&again_same_user, &[]).await,
         ErrorKind::IdentityTaken,
     );
     assert!(ids.list_identities(bob.id).await.unwrap().is_empty());
     let other_pool = identity(&ada_q, "github", "42");
-    ids.insert_identity(&other_pool).await.unwrap();
-    ids.insert_identity(&identity(&bob, "github", "43"))
+    ids.insert_identity(&other_pool, &[]).await.unwrap();
+    ids.insert_identity(&identity(&bob, "github", "43"), &[])
         .await
         .unwrap();
-    ids.insert_identity(&identity(&bob, "gitlab", "42"))
+    ids.insert_identity(&identity(&bob, "gitlab", "42"), &[])
         .await
         .unwrap();
     assert_eq!(
@@ -111,7 +114,7 @@ pub async fn insert_identity_for_missing_user_is_not_found(store: Arc<dyn Store>
     let ghost = user(&p, "ghost@example.com");
     let id = identity(&ghost, "github", "1");
     assert_err(
-        store.identities().insert_identity(&id).await,
+        store.identities().insert_identity(&id, &[]).await,
         ErrorKind::NotFound,
     );
     assert_eq!(
@@ -132,17 +135,17 @@ pub async fn delete_identity_is_scoped_and_frees_the_subject(store: Arc<dyn Stor
     let bob = insert_user(store.as_ref(), &p, "bob@example.com").await;
     let ids = store.identities();
     let linked = identity(&ada, "github", "42");
-    ids.insert_identity(&linked).await.unwrap();
-    assert!(!ids.delete_identity(bob.id, linked.id).await.unwrap());
+    ids.insert_identity(&linked, &[]).await.unwrap();
+    assert!(!ids.delete_identity(bob.id, linked.id, &[]).await.unwrap());
     assert_eq!(
         ids.find_identity(p.id, "github", "42").await.unwrap(),
         Some(linked.clone())
     );
-    assert!(ids.delete_identity(ada.id, linked.id).await.unwrap());
-    assert!(!ids.delete_identity(ada.id, linked.id).await.unwrap());
+    assert!(ids.delete_identity(ada.id, linked.id, &[]).await.unwrap());
+    assert!(!ids.delete_identity(ada.id, linked.id, &[]).await.unwrap());
     assert_eq!(ids.find_identity(p.id, "github", "42").await.unwrap(), None);
     assert!(ids.list_identities(ada.id).await.unwrap().is_empty());
     let relinked = identity(&bob, "github", "42");
-    ids.insert_identity(&relinked).await.unwrap();
+    ids.insert_identity(&relinked, &[]).await.unwrap();
     assert_eq!(ids.list_identities(bob.id).await.unwrap(), vec![relinked]);
 }

@@ -35,7 +35,7 @@ pub async fn rotate_signing_key_retires_the_active_key(store: Arc<dyn Store>) {
     k2.alg = SigningAlg::ES256;
     let now = at(10) + micro();
     let until = latest();
-    keys.rotate_signing_key(&k2, now, until).await.unwrap();
+    keys.rotate_signing_key(&k2, now, until, &[]).await.unwrap();
     let mut retired1 = k1.clone();
     retired1.retired_at = Some(now);
     retired1.publish_until = Some(until);
@@ -52,7 +52,7 @@ pub async fn rotate_signing_key_retires_the_active_key(store: Arc<dyn Store>) {
     );
     let mut k3 = signing_key("kid-3");
     k3.created_at = at(20);
-    keys.rotate_signing_key(&k3, at(20), at(20) + Duration::hours(1))
+    keys.rotate_signing_key(&k3, at(20), at(20) + Duration::hours(1), &[])
         .await
         .unwrap();
     let mut retired2 = k2.clone();
@@ -73,13 +73,15 @@ pub async fn delete_unpublished_keys_honours_the_cutoff(store: Arc<dyn Store>) {
     let k1 = signing_key("gone");
     keys.insert_first_signing_key(&k1).await.unwrap();
     let k2 = signing_key("exactly-at-cutoff");
-    keys.rotate_signing_key(&k2, at(1), cutoff - micro())
+    keys.rotate_signing_key(&k2, at(1), cutoff - micro(), &[])
         .await
         .unwrap();
     let k3 = signing_key("after-cutoff");
-    keys.rotate_signing_key(&k3, at(2), cutoff).await.unwrap();
+    keys.rotate_signing_key(&k3, at(2), cutoff, &[])
+        .await
+        .unwrap();
     let k4 = signing_key("active");
-    keys.rotate_signing_key(&k4, at(3), cutoff + micro())
+    keys.rotate_signing_key(&k4, at(3), cutoff + micro(), &[])
         .await
         .unwrap();
     // k1 published until cutoff - 1µs, k2 until the cutoff, k3 until after it.

@@ -54,7 +54,7 @@ pub async fn mail_enqueue_with_token_is_atomic(store: Arc<dyn Store>) {
     // A token for a missing user: nothing stored either.
     let ghost = insert_user(store.as_ref(), &p, "ghost@example.com").await;
     let (_, orphan) = one_time_token(&p, "password_reset", Some(&ghost), at(3600));
-    store.users().delete_user(ghost.id).await.unwrap();
+    store.users().delete_user(ghost.id, &[]).await.unwrap();
     assert_err(
         outbox.enqueue_mail(&mail(), Some(&orphan), false).await,
         ErrorKind::NotFound,

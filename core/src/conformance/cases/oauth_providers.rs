@@ -35,7 +35,7 @@ pub async fn oauth_providers_round_trip_and_replace(store: Arc<dyn Store>) {
     let s = store.oauth_providers();
     assert_eq!(s.find_oauth_provider(app.id, "okta").await.unwrap(), None);
     let first = provider(&app, "okta");
-    assert_eq!(s.put_oauth_provider(&first).await.unwrap(), first);
+    assert_eq!(s.put_oauth_provider(&first, &[]).await.unwrap(), first);
     assert_eq!(
         s.find_oauth_provider(app.id, "okta").await.unwrap(),
         Some(first.clone())
@@ -48,7 +48,7 @@ pub async fn oauth_providers_round_trip_and_replace(store: Arc<dyn Store>) {
     second.enabled = false;
     second.created_at = at(10);
     second.updated_at = at(10);
-    let stored = s.put_oauth_provider(&second).await.unwrap();
+    let stored = s.put_oauth_provider(&second, &[]).await.unwrap();
     let mut expected = second.clone();
     expected.created_at = first.created_at;
     assert_eq!(stored, expected);
@@ -70,9 +70,13 @@ pub async fn oauth_providers_are_per_app(store: Arc<dyn Store>) {
     let (_, b) = insert_pool_and_app(store.as_ref(), "beta").await;
     let s = store.oauth_providers();
     for name in ["okta", "a-b", "a_b", "github", "z9"] {
-        s.put_oauth_provider(&provider(&a, name)).await.unwrap();
+        s.put_oauth_provider(&provider(&a, name), &[])
+            .await
+            .unwrap();
     }
-    s.put_oauth_provider(&provider(&b, "okta")).await.unwrap();
+    s.put_oauth_provider(&provider(&b, "okta"), &[])
+        .await
+        .unwrap();
     let names: Vec<String> = s
         .list_oauth_providers(a.id)
         .await
@@ -82,13 +86,13 @@ pub async fn oauth_providers_are_per_app(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(names, ["a-b", "a_b", "github", "okta", "z9"]);
     assert_eq!(s.list_oauth_providers(b.id).await.unwrap().len(), 1);
-    assert!(s.delete_oauth_provider(a.id, "okta").await.unwrap());
-    assert!(!s.delete_oauth_provider(a.id, "okta").await.unwrap());
+    assert!(s.delete_oauth_provider(a.id, "okta", &[]).await.unwrap());
+    assert!(!s.delete_oauth_provider(a.id, "okta", &[]).await.unwrap());
     assert!(s.find_oauth_provider(b.id, "okta").await.unwrap().is_some());
     let mut ghost = provider(&a, "x");
     ghost.app_id = crate::new_id(at(0));
-    assert_err(s.put_oauth_provider(&ghost).await, ErrorKind::NotFound);
-    store.apps().delete_app(a.id).await.unwrap();
+    assert_err(s.put_oauth_provider(&ghost, &[]).await, ErrorKind::NotFound);
+    store.apps().delete_app(a.id, &[]).await.unwrap();
     assert!(s.list_oauth_providers(a.id).await.unwrap().is_empty());
     assert!(
         s.find_oauth_provider(a.id, "github")

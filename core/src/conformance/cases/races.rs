@@ -28,7 +28,13 @@ pub async fn refresh_rotation_race_has_one_winner(store: Arc<dyn Store>) {
     let outcomes = race(RACERS, |_| {
         let store = store.clone();
         let r = r.clone();
-        async move { store.sessions().rotate_refresh_token(&r).await.unwrap() }
+        async move {
+            store
+                .sessions()
+                .rotate_refresh_token(&r, &|_| Vec::new())
+                .await
+                .unwrap()
+        }
     })
     .await;
     let rotated = outcomes
@@ -67,7 +73,13 @@ pub async fn refresh_rotation_race_within_grace_repeats(store: Arc<dyn Store>) {
     let outcomes = race(RACERS, |_| {
         let store = store.clone();
         let r = r.clone();
-        async move { store.sessions().rotate_refresh_token(&r).await.unwrap() }
+        async move {
+            store
+                .sessions()
+                .rotate_refresh_token(&r, &|_| Vec::new())
+                .await
+                .unwrap()
+        }
     })
     .await;
     let rotated = outcomes
@@ -95,7 +107,9 @@ pub async fn refresh_rotation_race_within_grace_repeats(store: Arc<dyn Store>) {
     assert!(matches!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&successor(&s.refresh_token), at(61), 10))
+            .rotate_refresh_token(&rotation(&successor(&s.refresh_token), at(61), 10), &|_| {
+                Vec::new()
+            })
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -140,17 +154,21 @@ pub async fn recovery_code_race_has_one_winner(store: Arc<dyn Store>) {
     let spare = credential(&u, rc, "spare");
     store
         .credentials()
-        .insert_credential(&credential(&u, rc, "contested"))
+        .insert_credential(&credential(&u, rc, "contested"), &[])
         .await
         .unwrap();
-    store.credentials().insert_credential(&spare).await.unwrap();
+    store
+        .credentials()
+        .insert_credential(&spare, &[])
+        .await
+        .unwrap();
     let uid = u.id;
     let results = race(RACERS, |_| {
         let store = store.clone();
         async move {
             store
                 .credentials()
-                .consume_credential(uid, rc, "contested")
+                .consume_credential(uid, rc, "contested", &[])
                 .await
                 .unwrap()
         }
@@ -178,10 +196,14 @@ pub async fn last_sign_in_method_race_keeps_one(store: Arc<dyn Store>) {
     let linked = identity(&u, "github", "42");
     store
         .credentials()
-        .insert_credential(&passkey)
+        .insert_credential(&passkey, &[])
         .await
         .unwrap();
-    store.identities().insert_identity(&linked).await.unwrap();
+    store
+        .identities()
+        .insert_identity(&linked, &[])
+        .await
+        .unwrap();
     let uid = u.id;
     let results = race(RACERS, |i| {
         let store = store.clone();
@@ -191,7 +213,11 @@ pub async fn last_sign_in_method_race_keeps_one(store: Arc<dyn Store>) {
             SignInMethodRef::Identity(linked.id)
         };
         async move {
-            match store.users().delete_sign_in_method(uid, target, true).await {
+            match store
+                .users()
+                .delete_sign_in_method(uid, target, true, &[])
+                .await
+            {
                 Ok(deleted) => deleted,
                 Err(e) if *e.kind() == ErrorKind::LastSignInMethod => false,
                 Err(e) => panic!("unexpected error {e:?}"),
@@ -220,20 +246,23 @@ pub async fn last_sign_in_method_race_keeps_one(store: Arc<dyn Store>) {
         None => SignInMethodRef::Credential(passkey.id),
     };
     assert_err(
-        store.users().delete_sign_in_method(uid, last, true).await,
+        store
+            .users()
+            .delete_sign_in_method(uid, last, true, &[])
+            .await,
         ErrorKind::LastSignInMethod,
     );
     assert!(
         store
             .users()
-            .delete_sign_in_method(uid, last, false)
+            .delete_sign_in_method(uid, last, false, &[])
             .await
             .unwrap()
     );
     assert!(
         !store
             .users()
-            .delete_sign_in_method(uid, last, false)
+            .delete_sign_in_method(uid, last, false, &[])
             .await
             .unwrap()
     );
@@ -434,7 +463,7 @@ pub async fn concurrent_user_patches_lose_no_writes(store: Arc<dyn Store>) {
             async move {
                 store
                     .users()
-                    .update_user(uid, &patches[i], now)
+                    .update_user(uid, &patches[i], now, &|_| Vec::new())
                     .await
                     .unwrap()
             }

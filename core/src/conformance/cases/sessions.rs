@@ -52,7 +52,7 @@ pub async fn sessions_round_trip_through_every_lookup(store: Arc<dyn Store>) {
     near.session.revoke_reason = Some(ADVERSARIAL[0].into());
     for s in [&far, &near] {
         sessions
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await
             .unwrap();
         assert_eq!(
@@ -88,7 +88,7 @@ pub async fn sessions_round_trip_through_every_lookup(store: Arc<dyn Store>) {
     };
     let changed = store
         .users()
-        .update_user(u.id, &patch, at(5))
+        .update_user(u.id, &patch, at(5), &|_| Vec::new())
         .await
         .unwrap();
     assert_eq!(
@@ -115,7 +115,7 @@ pub async fn list_user_sessions_newest_first(store: Arc<dyn Store>) {
     expired.session.expires_at = at(-10);
     store
         .sessions()
-        .create_session(&expired.session, &expired.refresh)
+        .create_session(&expired.session, &expired.refresh, &[])
         .await
         .unwrap();
     let s3 = insert_session(store.as_ref(), &a, &u).await;
@@ -124,7 +124,9 @@ pub async fn list_user_sessions_newest_first(store: Arc<dyn Store>) {
     assert!(
         store
             .sessions()
-            .revoke_session(revoked.session.id, Some(u.id), at(1), "sign_out")
+            .revoke_session(revoked.session.id, Some(u.id), at(1), "sign_out", &|_| {
+                Vec::new()
+            })
             .await
             .unwrap()
     );
@@ -143,7 +145,7 @@ pub async fn create_session_for_missing_user_writes_nothing(store: Arc<dyn Store
     assert_err(
         store
             .sessions()
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await,
         ErrorKind::NotFound,
     );
@@ -162,7 +164,7 @@ pub async fn create_session_for_missing_user_writes_nothing(store: Arc<dyn Store
     assert_eq!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&s.refresh_token, at(1), 10))
+            .rotate_refresh_token(&rotation(&s.refresh_token, at(1), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::NotFound
@@ -174,7 +176,7 @@ pub async fn create_session_for_missing_user_writes_nothing(store: Arc<dyn Store
     assert_err(
         store
             .sessions()
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await,
         ErrorKind::NotFound,
     );
@@ -226,7 +228,7 @@ pub async fn touch_session_moves_last_seen(store: Arc<dyn Store>) {
     assert!(matches!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&s.refresh_token, later, 0))
+            .rotate_refresh_token(&rotation(&s.refresh_token, later, 0), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -245,7 +247,9 @@ pub async fn revoke_session_is_idempotent_and_scoped(store: Arc<dyn Store>) {
 
     assert_err(
         sessions
-            .revoke_session(s.session.id, Some(mallory.id), at(1), "evil")
+            .revoke_session(s.session.id, Some(mallory.id), at(1), "evil", &|_| {
+                Vec::new()
+            })
             .await,
         ErrorKind::NotFound,
     );
@@ -261,19 +265,21 @@ pub async fn revoke_session_is_idempotent_and_scoped(store: Arc<dyn Store>) {
     let first = at(2) + micro();
     assert!(
         sessions
-            .revoke_session(s.session.id, Some(ada.id), first, ADVERSARIAL[1])
+            .revoke_session(s.session.id, Some(ada.id), first, ADVERSARIAL[1], &|_| {
+                Vec::new()
+            })
             .await
             .unwrap()
     );
     assert!(
         !sessions
-            .revoke_session(s.session.id, Some(ada.id), at(3), "again")
+            .revoke_session(s.session.id, Some(ada.id), at(3), "again", &|_| Vec::new())
             .await
             .unwrap()
     );
     assert!(
         !sessions
-            .revoke_session(s.session.id, None, at(4), "admin")
+            .revoke_session(s.session.id, None, at(4), "admin", &|_| Vec::new())
             .await
             .unwrap()
     );
@@ -300,13 +306,13 @@ pub async fn revoke_session_is_idempotent_and_scoped(store: Arc<dyn Store>) {
     );
     assert_err(
         sessions
-            .revoke_session(new_id(stamp()), None, at(5), "x")
+            .revoke_session(new_id(stamp()), None, at(5), "x", &|_| Vec::new())
             .await,
         ErrorKind::NotFound,
     );
     assert_err(
         sessions
-            .revoke_session(new_id(stamp()), Some(ada.id), at(5), "x")
+            .revoke_session(new_id(stamp()), Some(ada.id), at(5), "x", &|_| Vec::new())
             .await,
         ErrorKind::NotFound,
     );
@@ -326,12 +332,18 @@ pub async fn revoke_user_sessions_spares_except(store: Arc<dyn Store>) {
     let bobs = insert_session(store.as_ref(), &a, &bob).await;
     let sessions = store.sessions();
     sessions
-        .revoke_session(earlier.session.id, None, at(1), "sign_out")
+        .revoke_session(earlier.session.id, None, at(1), "sign_out", &|_| Vec::new())
         .await
         .unwrap();
 
     let n = sessions
-        .revoke_user_sessions(ada.id, Some(keep.session.id), at(2), "password_changed")
+        .revoke_user_sessions(
+            ada.id,
+            Some(keep.session.id),
+            at(2),
+            "password_changed",
+            &|_| Vec::new(),
+        )
         .await
         .unwrap();
     assert_eq!(n, 2);
@@ -358,7 +370,7 @@ pub async fn revoke_user_sessions_spares_except(store: Arc<dyn Store>) {
 
     assert_eq!(
         sessions
-            .revoke_user_sessions(ada.id, None, at(3), "user_disabled")
+            .revoke_user_sessions(ada.id, None, at(3), "user_disabled", &|_| Vec::new())
             .await
             .unwrap(),
         1
@@ -372,7 +384,7 @@ pub async fn revoke_user_sessions_spares_except(store: Arc<dyn Store>) {
     );
     assert_eq!(
         sessions
-            .revoke_user_sessions(ada.id, None, at(4), "again")
+            .revoke_user_sessions(ada.id, None, at(4), "again", &|_| Vec::new())
             .await
             .unwrap(),
         0
@@ -387,7 +399,7 @@ pub async fn refresh_rotation_hands_over_to_the_successor(store: Arc<dyn Store>)
     let s = insert_session(store.as_ref(), &a, &u).await;
     let sessions = store.sessions();
     let out = sessions
-        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0))
+        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0), &|_| Vec::new())
         .await
         .unwrap();
     let RotationOutcome::Rotated(b) = &out else {
@@ -397,14 +409,14 @@ pub async fn refresh_rotation_hands_over_to_the_successor(store: Arc<dyn Store>)
     assert_eq!(b.1, u);
     let next = successor(&s.refresh_token);
     let out = sessions
-        .rotate_refresh_token(&rotation(&next, at(120), 0))
+        .rotate_refresh_token(&rotation(&next, at(120), 0), &|_| Vec::new())
         .await
         .unwrap();
     assert_eq!(rotated_session(&out).id, s.session.id);
     assert!(matches!(out, RotationOutcome::Rotated(_)));
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation("tsr_never-issued", at(120), 10))
+            .rotate_refresh_token(&rotation("tsr_never-issued", at(120), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::NotFound
@@ -421,14 +433,14 @@ pub async fn refresh_repeat_within_grace_is_repeated(store: Arc<dyn Store>) {
     let spent = at(60) + Duration::microseconds(250_001);
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(&s.refresh_token, spent, 10))
+            .rotate_refresh_token(&rotation(&s.refresh_token, spent, 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
     ));
     for later in [spent, spent + Duration::seconds(5)] {
         let out = sessions
-            .rotate_refresh_token(&rotation(&s.refresh_token, later, 10))
+            .rotate_refresh_token(&rotation(&s.refresh_token, later, 10), &|_| Vec::new())
             .await
             .unwrap();
         let RotationOutcome::Repeated(b, spent_at) = &out else {
@@ -443,11 +455,14 @@ pub async fn refresh_repeat_within_grace_is_repeated(store: Arc<dyn Store>) {
     assert_eq!(got.revoked_at, None);
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(
-                &successor(&s.refresh_token),
-                spent + Duration::seconds(6),
-                10
-            ))
+            .rotate_refresh_token(
+                &rotation(
+                    &successor(&s.refresh_token),
+                    spent + Duration::seconds(6),
+                    10
+                ),
+                &|_| Vec::new()
+            )
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -463,13 +478,13 @@ pub async fn refresh_reuse_after_grace_revokes_the_session(store: Arc<dyn Store>
     let bystander = insert_session(store.as_ref(), &a, &u).await;
     let sessions = store.sessions();
     sessions
-        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 10))
+        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 10), &|_| Vec::new())
         .await
         .unwrap();
     let reuse_at = at(71);
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&s.refresh_token, reuse_at, 10))
+            .rotate_refresh_token(&rotation(&s.refresh_token, reuse_at, 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Reused {
@@ -482,7 +497,9 @@ pub async fn refresh_reuse_after_grace_revokes_the_session(store: Arc<dyn Store>
     // The successor belongs to a revoked session now.
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&successor(&s.refresh_token), at(72), 10))
+            .rotate_refresh_token(&rotation(&successor(&s.refresh_token), at(72), 10), &|_| {
+                Vec::new()
+            })
             .await
             .unwrap(),
         RotationOutcome::Inactive
@@ -490,7 +507,9 @@ pub async fn refresh_reuse_after_grace_revokes_the_session(store: Arc<dyn Store>
     // Other sessions of the user are not affected.
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(&bystander.refresh_token, at(73), 10))
+            .rotate_refresh_token(&rotation(&bystander.refresh_token, at(73), 10), &|_| {
+                Vec::new()
+            })
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -507,19 +526,19 @@ pub async fn refresh_repeat_after_successor_used_is_reuse(store: Arc<dyn Store>)
     let first = s.refresh_token.clone();
     let second = successor(&first);
     sessions
-        .rotate_refresh_token(&rotation(&first, at(60), 10))
+        .rotate_refresh_token(&rotation(&first, at(60), 10), &|_| Vec::new())
         .await
         .unwrap();
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(&second, at(61), 10))
+            .rotate_refresh_token(&rotation(&second, at(61), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
     ));
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&first, at(62), 10))
+            .rotate_refresh_token(&rotation(&first, at(62), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Reused {
@@ -541,14 +560,14 @@ pub async fn refresh_with_zero_grace_never_repeats(store: Arc<dyn Store>) {
     let now = at(60);
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(&s.refresh_token, now, 0))
+            .rotate_refresh_token(&rotation(&s.refresh_token, now, 0), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
     ));
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&s.refresh_token, now, 0))
+            .rotate_refresh_token(&rotation(&s.refresh_token, now, 0), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Reused {
@@ -571,13 +590,13 @@ pub async fn spent_refresh_token_is_reuse_even_after_revocation(store: Arc<dyn S
 
     let s = insert_session(store.as_ref(), &a, &u).await;
     sessions
-        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0))
+        .rotate_refresh_token(&rotation(&s.refresh_token, at(60), 0), &|_| Vec::new())
         .await
         .unwrap();
     for when in [at(61), at(62)] {
         assert_eq!(
             sessions
-                .rotate_refresh_token(&rotation(&s.refresh_token, when, 0))
+                .rotate_refresh_token(&rotation(&s.refresh_token, when, 0), &|_| Vec::new())
                 .await
                 .unwrap(),
             RotationOutcome::Reused {
@@ -602,13 +621,14 @@ pub async fn refresh_of_inactive_session_changes_nothing(store: Arc<dyn Store>) 
     expiring.session.expires_at = at(100);
     expiring.session.idle_timeout_secs = 3600;
     sessions
-        .create_session(&expiring.session, &expiring.refresh)
+        .create_session(&expiring.session, &expiring.refresh, &[])
         .await
         .unwrap();
     for late in [at(100), at(101)] {
         assert_eq!(
             sessions
-                .rotate_refresh_token(&rotation(&expiring.refresh_token, late, 10))
+                .rotate_refresh_token(&rotation(&expiring.refresh_token, late, 10), &|_| Vec::new(
+                ))
                 .await
                 .unwrap(),
             RotationOutcome::Inactive
@@ -618,12 +638,12 @@ pub async fn refresh_of_inactive_session_changes_nothing(store: Arc<dyn Store>) 
     idle.session.last_seen_at = at(0);
     idle.session.idle_timeout_secs = 60;
     sessions
-        .create_session(&idle.session, &idle.refresh)
+        .create_session(&idle.session, &idle.refresh, &[])
         .await
         .unwrap();
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&idle.refresh_token, at(60), 10))
+            .rotate_refresh_token(&rotation(&idle.refresh_token, at(60), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Inactive
@@ -632,7 +652,7 @@ pub async fn refresh_of_inactive_session_changes_nothing(store: Arc<dyn Store>) 
     for s in [&expiring, &idle] {
         assert!(matches!(
             sessions
-                .rotate_refresh_token(&rotation(&s.refresh_token, at(30), 10))
+                .rotate_refresh_token(&rotation(&s.refresh_token, at(30), 10), &|_| Vec::new())
                 .await
                 .unwrap(),
             RotationOutcome::Rotated(_)
@@ -643,12 +663,13 @@ pub async fn refresh_of_inactive_session_changes_nothing(store: Arc<dyn Store>) 
 
     let revoked = insert_session(store.as_ref(), &a, &u).await;
     sessions
-        .revoke_session(revoked.session.id, None, at(1), "sign_out")
+        .revoke_session(revoked.session.id, None, at(1), "sign_out", &|_| Vec::new())
         .await
         .unwrap();
     assert_eq!(
         sessions
-            .rotate_refresh_token(&rotation(&revoked.refresh_token, at(2), 10))
+            .rotate_refresh_token(&rotation(&revoked.refresh_token, at(2), 10), &|_| Vec::new(
+            ))
             .await
             .unwrap(),
         RotationOutcome::Inactive

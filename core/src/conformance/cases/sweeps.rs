@@ -50,16 +50,22 @@ pub async fn delete_ended_sessions_honours_the_cutoff(store: Arc<dyn Store>) {
     ];
     for s in all {
         sessions
-            .create_session(&s.session, &s.refresh)
+            .create_session(&s.session, &s.refresh, &[])
             .await
             .unwrap();
     }
     sessions
-        .revoke_session(revoked_before.session.id, None, cutoff - micro(), "x")
+        .revoke_session(
+            revoked_before.session.id,
+            None,
+            cutoff - micro(),
+            "x",
+            &|_| Vec::new(),
+        )
         .await
         .unwrap();
     sessions
-        .revoke_session(revoked_at.session.id, None, cutoff, "x")
+        .revoke_session(revoked_at.session.id, None, cutoff, "x", &|_| Vec::new())
         .await
         .unwrap();
 
@@ -75,7 +81,7 @@ pub async fn delete_ended_sessions_honours_the_cutoff(store: Arc<dyn Store>) {
         );
         assert_eq!(
             sessions
-                .rotate_refresh_token(&rotation(&s.refresh_token, at(1), 10))
+                .rotate_refresh_token(&rotation(&s.refresh_token, at(1), 10), &|_| Vec::new())
                 .await
                 .unwrap(),
             RotationOutcome::NotFound
@@ -89,7 +95,7 @@ pub async fn delete_ended_sessions_honours_the_cutoff(store: Arc<dyn Store>) {
     }
     assert!(matches!(
         sessions
-            .rotate_refresh_token(&rotation(&live.refresh_token, at(1), 10))
+            .rotate_refresh_token(&rotation(&live.refresh_token, at(1), 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -303,7 +309,8 @@ pub async fn sweep_deletes_only_what_has_ended(store: Arc<dyn Store>) {
             tokens: 3,
             throttles: 3,
             limits: 1,
-            keys: 1
+            keys: 1,
+            webhook_deliveries: 0
         }
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::super::fixtures::*;
 use crate::ErrorKind;
 use crate::crypto::TokenHash;
-use crate::model::{CredentialKind, RotationOutcome, User, UserPatch, UserQuery};
+use crate::model::{CredentialKind, FirstSignIn, RotationOutcome, User, UserPatch, UserQuery};
 use crate::new_id;
 use crate::store::Store;
 
@@ -63,7 +63,11 @@ pub async fn user_fields_round_trip_exactly(store: Arc<dyn Store>) {
     pw.data = json!({ "params": ADVERSARIAL[9], "v": 19 });
     pw.created_at = earliest();
     pw.last_used_at = Some(latest());
-    store.users().create_user(&u, Some(&pw)).await.unwrap();
+    store
+        .users()
+        .create_user(&u, Some(FirstSignIn::Password(&pw)), &[])
+        .await
+        .unwrap();
     assert_user_everywhere(store.as_ref(), &u).await;
     let (_, found_pw) = store
         .users()
@@ -90,7 +94,7 @@ pub async fn user_fields_round_trip_exactly(store: Arc<dyn Store>) {
         }
         v.metadata = json!({ *s: s, "i": i });
         v.updated_at = v.created_at + chrono::Duration::microseconds(123_457);
-        store.users().create_user(&v, None).await.unwrap();
+        store.users().create_user(&v, None, &[]).await.unwrap();
         assert_user_everywhere(store.as_ref(), &v).await;
         let (_, none) = store
             .users()
@@ -110,7 +114,7 @@ pub async fn email_is_unique_per_pool(store: Arc<dyn Store>) {
     let first = insert_user(store.as_ref(), &a, "ada@example.com").await;
     let clash = user(&a, "ada@example.com");
     assert_err(
-        store.users().create_user(&clash, None).await,
+        store.users().create_user(&clash, None, &[]).await,
         ErrorKind::EmailTaken,
     );
     assert_err(store.users().get_user(clash.id).await, ErrorKind::NotFound);
@@ -175,7 +179,10 @@ pub async fn create_user_in_missing_pool_is_not_found(store: Arc<dyn Store>) {
     let u = user(&ghost, "ada@example.com");
     let pw = credential(&u, CredentialKind::Password, "$argon2id$x");
     assert_err(
-        store.users().create_user(&u, Some(&pw)).await,
+        store
+            .users()
+            .create_user(&u, Some(FirstSignIn::Password(&pw)), &[])
+            .await,
         ErrorKind::NotFound,
     );
     assert_err(store.users().get_user(u.id).await, ErrorKind::NotFound);
@@ -197,13 +204,16 @@ pub async fn create_user_with_taken_email_writes_nothing(store: Arc<dyn Store>) 
     let first_pw = credential(&first, CredentialKind::Password, "$argon2id$first");
     store
         .users()
-        .create_user(&first, Some(&first_pw))
+        .create_user(&first, Some(FirstSignIn::Password(&first_pw)), &[])
         .await
         .unwrap();
     let second = user(&p, "ada@example.com");
     let second_pw = credential(&second, CredentialKind::Password, "$argon2id$second");
     assert_err(
-        store.users().create_user(&second, Some(&second_pw)).await,
+        store
+            .users()
+            .create_user(&second, Some(FirstSignIn::Password(&second_pw)), &[])
+            .await,
         ErrorKind::EmailTaken,
     );
     assert_err(store.users().get_user(second.id).await, ErrorKind::NotFound);
@@ -249,7 +259,10 @@ pub async fn update_user_applies_patch(store: Arc<dyn Store>) {
         disabled: Some(true),
     };
     let now = at(10) + chrono::Duration::microseconds(999_999);
-    let updated = users.update_user(u.id, &patch, now).await.unwrap();
+    let updated = users
+        .update_user(u.id, &patch, now, &|_| Vec::new())
+        .await
+        .unwrap();
     patch.apply(&mut u, now);
     assert_eq!(updated, u);
     assert_user_everywhere(store.as_ref(), &u).await;
@@ -275,7 +288,10 @@ pub async fn update_user_applies_patch(store: Arc<dyn Store>) {
         ..Default::default()
     };
     let now = latest();
-    let updated = users.update_user(u.id, &patch, now).await.unwrap();
+    let updated = users
+        .update_user(u.id, &patch, now, &|_| Vec::new())
+        .await
+        .unwrap();
     patch.apply(&mut u, now);
     assert_eq!(updated, u);
     assert_eq!(updated.name, None);
@@ -284,7 +300,9 @@ pub async fn update_user_applies_patch(store: Arc<dyn Store>) {
 
     assert_err(
         users
-            .update_user(new_id(stamp()), &UserPatch::default(), at(20))
+            .update_user(new_id(stamp()), &UserPatch::default(), at(20), &|_| {
+                Vec::new()
+            })
             .await,
         ErrorKind::NotFound,
     );
@@ -306,7 +324,10 @@ pub async fn update_user_to_taken_email_changes_nothing(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_err(
-        store.users().update_user(bob.id, &patch, at(5)).await,
+        store
+            .users()
+            .update_user(bob.id, &patch, at(5), &|_| Vec::new())
+            .await,
         ErrorKind::EmailTaken,
     );
     assert_user_everywhere(store.as_ref(), &bob).await;
@@ -318,7 +339,7 @@ pub async fn update_user_to_taken_email_changes_nothing(store: Arc<dyn Store>) {
     };
     let moved = store
         .users()
-        .update_user(bob.id, &patch, at(6))
+        .update_user(bob.id, &patch, at(6), &|_| Vec::new())
         .await
         .unwrap();
     assert_eq!(moved.email, "carol@example.com");
@@ -334,7 +355,7 @@ pub async fn update_user_to_taken_email_changes_nothing(store: Arc<dyn Store>) {
     };
     let again = store
         .users()
-        .update_user(ada.id, &same, at(7))
+        .update_user(ada.id, &same, at(7), &|_| Vec::new())
         .await
         .unwrap();
     assert_eq!(again.email, "ada@example.com");
@@ -424,15 +445,23 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
     for u in [&doomed, &other] {
         store
             .credentials()
-            .set_password(u.id, "$argon2id$pw", at(1))
+            .set_password(u.id, "$argon2id$pw", at(1), &[])
             .await
             .unwrap();
         let totp = credential(u, CredentialKind::Totp, "sealed");
-        store.credentials().insert_credential(&totp).await.unwrap();
+        store
+            .credentials()
+            .insert_credential(&totp, &[])
+            .await
+            .unwrap();
         let rc = credential(u, CredentialKind::RecoveryCode, "rc-1");
-        store.credentials().insert_credential(&rc).await.unwrap();
+        store
+            .credentials()
+            .insert_credential(&rc, &[])
+            .await
+            .unwrap();
         let id = identity(u, "github", &format!("gh-{}", u.email));
-        store.identities().insert_identity(&id).await.unwrap();
+        store.identities().insert_identity(&id, &[]).await.unwrap();
         let s1 = insert_session(store.as_ref(), &a, u).await;
         let s2 = insert_session(store.as_ref(), &a, u).await;
         let (secret, tok) = one_time_token(&p, "password_reset", Some(u), at(3600));
@@ -442,7 +471,7 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
         store.audit().append_event(&ev).await.unwrap();
         rows.push((id, s1, s2, secret, tok, ev));
     }
-    store.users().delete_user(doomed.id).await.unwrap();
+    store.users().delete_user(doomed.id, &[]).await.unwrap();
 
     let now = at(60);
     // The deleted user's rows are gone.
@@ -467,7 +496,7 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
     assert!(
         !store
             .credentials()
-            .consume_credential(doomed.id, CredentialKind::RecoveryCode, "rc-1")
+            .consume_credential(doomed.id, CredentialKind::RecoveryCode, "rc-1", &[])
             .await
             .unwrap()
     );
@@ -503,7 +532,7 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
         assert_eq!(
             store
                 .sessions()
-                .rotate_refresh_token(&rotation(&s.refresh_token, now, 10))
+                .rotate_refresh_token(&rotation(&s.refresh_token, now, 10), &|_| Vec::new())
                 .await
                 .unwrap(),
             RotationOutcome::NotFound
@@ -563,7 +592,7 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
     assert!(matches!(
         store
             .sessions()
-            .rotate_refresh_token(&rotation(&s1.refresh_token, now, 10))
+            .rotate_refresh_token(&rotation(&s1.refresh_token, now, 10), &|_| Vec::new())
             .await
             .unwrap(),
         RotationOutcome::Rotated(_)
@@ -580,7 +609,7 @@ pub async fn delete_user_removes_everything_keyed_to_them(store: Arc<dyn Store>)
     // The email is free again; deleting twice is NotFound.
     insert_user(store.as_ref(), &p, "doomed@example.com").await;
     assert_err(
-        store.users().delete_user(doomed.id).await,
+        store.users().delete_user(doomed.id, &[]).await,
         ErrorKind::NotFound,
     );
 }
@@ -605,6 +634,6 @@ pub async fn list_users_cursor_survives_deleting_its_row(store: Arc<dyn Store>) 
     };
     let first = page(None).await;
     assert_eq!(first, all[..4]);
-    store.users().delete_user(first[3].id).await.unwrap();
+    store.users().delete_user(first[3].id, &[]).await.unwrap();
     assert_eq!(page(Some(first[3].id)).await, all[4..8]);
 }

@@ -229,6 +229,9 @@ class ApiCode(str, Enum):
     METHOD_DISABLED = "method_disabled"
     """The sign-in method is not enabled for this app."""
 
+    INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    """A webhook endpoint URL is not https:// or reaches a non-public address."""
+
     TOO_LARGE = "too_large"
     """The value is larger than allowed."""
 
