@@ -7,6 +7,7 @@
 #   bench/run.sh scale       SQLite scale, 1,000,000 and 10,000 users (issue 3)
 #   bench/run.sh scale-pg    Postgres scale under pg_virtualenv (issue 3)
 #   bench/run.sh http        HTTP load on memory, SQLite, Postgres (issue 4)
+#   bench/run.sh webhooks    outbox events/s and event-write cost, SQLite and Postgres (issue 16)
 #   bench/run.sh all
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,12 +66,24 @@ http() {
     "
 }
 
+webhooks() {
+    cargo build --release -p tessera-bench --bin webhooks
+    local db
+    db=$(mktemp -d)/webhooks.db
+    target/release/webhooks --url "sqlite://$db" | tee "$out/webhooks-sqlite.md"
+    pg_virtualenv bash -c "
+        set -e
+        target/release/webhooks --url \"\$(pg_url)?schema=webhooks\" | tee $out/webhooks-postgres.md
+    "
+}
+
 case "${1:-all}" in
     core) core ;;
     overhead) overhead ;;
     scale) scale ;;
     scale-pg) scale_pg ;;
     http) http ;;
-    all) core; overhead; scale; scale_pg; http ;;
-    *) echo "usage: $0 [core|overhead|scale|scale-pg|http|all]" >&2; exit 2 ;;
+    webhooks) webhooks ;;
+    all) core; overhead; scale; scale_pg; http; webhooks ;;
+    *) echo "usage: $0 [core|overhead|scale|scale-pg|http|webhooks|all]" >&2; exit 2 ;;
 esac
