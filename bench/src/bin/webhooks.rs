@@ -2,7 +2,7 @@
 //! paths that emit events (issue 16).
 //!
 //! 1. **Events per second through the outbox** on one store (SQLite or
-//!    Postgres): sign-ups queue `user.signed_up` deliveries for one endpoint;
+//!    Postgres): sign-ups queue `user.created` deliveries for one endpoint;
 //!    then `W` workers (`Webhooks::deliver_pending`, what `tessera serve`
 //!    runs) drain them to a local HTTP receiver: claim under a lease, sign,
 //!    POST, record the attempt. Measured beside a raw baseline in the same
@@ -158,9 +158,9 @@ async fn raw_posts(url: &str, n: u64) -> Result<Duration, Box<dyn std::error::Er
         .build()?;
     let secret = tessera_core::webhooks::generate_secret();
     let body = serde_json::json!({
-        "type": "user.signed_up",
+        "type": "user.created",
         "timestamp": chrono::Utc::now(),
-        "data": {"user": {"id": uuid::Uuid::new_v4(), "email": "u1@bench.example", "email_verified": false}},
+        "data": {"id": uuid::Uuid::new_v4(), "email": "u1@bench.example", "email_verified": false},
     })
     .to_string();
     let start = Instant::now();
@@ -281,7 +281,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let mut next = 0;
     for &w in &args.workers {
-        // Each sign-up records two events (`user.signed_up`, and
+        // Each sign-up records two events (`user.created`, and
         // `session.created` for the session it starts): both are queued.
         sign_ups(&t, &with, next, args.events / 2).await?;
         next += args.events / 2;
