@@ -70,9 +70,12 @@ fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The OpenAPI 3.1 document of every route the router serves.
+/// The OpenAPI 3.1 document of every route the router serves, with the
+/// webhook event catalogue (`webhooks`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    openapi::complete(routes().1)
+    let mut doc = openapi::complete(routes().1);
+    doc.extensions = Some(webhooks::openapi_extensions());
+    doc
 }
 
 /// The full router with default options.

@@ -73,3 +73,33 @@ fn every_operation_documents_the_errors_of_its_kind() {
     let sign_up = &paths["/sign-up"]["post"]["responses"]["422"]["content"];
     assert!(sign_up.get("text/html").is_some(), "{sign_up}");
 }
+
+#[test]
+fn the_webhooks_map_names_every_event_tessera_sends() {
+    let doc = serde_json::to_value(tessera_http::openapi()).unwrap();
+    let webhooks = doc["webhooks"]
+        .as_object()
+        .expect("a top-level webhooks map");
+    for t in tessera_core::EventType::ALL {
+        let entry = webhooks.get(t.as_str());
+        assert_eq!(entry.is_some(), t.is_emitted(), "{}", t.as_str());
+        if let Some(entry) = entry {
+            let schema = &entry["post"]["requestBody"]["content"]["application/json"]["schema"];
+            assert_eq!(schema["properties"]["type"]["const"], t.as_str());
+            let headers: Vec<&str> = entry["post"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                headers,
+                ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            );
+        }
+    }
+    assert_eq!(
+        doc["x-tessera-event-catalogue-version"],
+        tessera_core::CATALOGUE_VERSION
+    );
+}
