@@ -406,6 +406,50 @@ async fn after_a_rotation_both_secrets_sign_until_the_old_one_expires() {
     assert!(v1a_verifies_independently(&pk, &g));
 }
 
+/// Answers 204 only once two requests are in flight together (503 after
+/// 5 s alone): a worker that made a batch's attempts one at a time would
+/// leave the first one waiting, and it would fail.
+async fn together(State(meeting): State<Arc<tokio::sync::Barrier>>) -> StatusCode {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), meeting.wait()).await {
+        Ok(_) => StatusCode::NO_CONTENT,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_delivered_concurrently_so_a_slow_receiver_holds_up_no_one() {
+    let e = env().await;
+    let app = axum::Router::new()
+        .route("/together", post(together))
+        .with_state(Arc::new(tokio::sync::Barrier::new(2)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut tests = Vec::new();
+    for n in 1..=2 {
+        let created =
+            e.t.webhooks()
+                .create(&NewWebhookEndpoint {
+                    app_id: None,
+                    url: format!("http://{addr}/together?receiver={n}"),
+                    events: vec![],
+                    description: None,
+                    asymmetric: false,
+                })
+                .await
+                .unwrap();
+        tests.push(e.t.webhooks().send_test(created.endpoint.id).await.unwrap());
+    }
+    // One round claims both: each answer waits for the other request.
+    let round = e.t.webhooks().deliver_pending().await.unwrap();
+    assert_eq!((round.attempted, round.succeeded), (2, 2));
+    for d in &tests {
+        let done = e.delivery(d).await;
+        assert_eq!(done.status, DeliveryStatus::Succeeded);
+        assert_eq!(done.response_code, Some(204));
+    }
+}
+
 #[tokio::test]
 async fn redirects_are_not_followed() {
     let e = env().await;

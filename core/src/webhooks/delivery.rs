@@ -6,7 +6,8 @@
 //! this worker only drains it. Any number of instances run it at once: a
 //! claim leases deliveries for [`LEASE`] (renewed while the batch is worked
 //! on), and an attempt is recorded only under the claim that made it, so
-//! each attempt is made once. The `webhook-id` header is the event id on
+//! each attempt is made once. The attempts of one claimed batch run
+//! concurrently, so a slow receiver does not delay the others. The `webhook-id` header is the event id on
 //! every retry, for receivers to dedupe. Failures are retried after
 //! [`RETRY_SCHEDULE_SECS`] (or later when the answer says `Retry-After`),
 //! then the delivery is `failed`; 410 disables the endpoint; an endpoint
@@ -271,11 +272,16 @@ impl Webhooks<'_> {
         if claimed.is_empty() {
             return Ok(DeliveryRound::default());
         }
+        // The batch's attempts run concurrently: one slow or unreachable
+        // receiver (up to TIMEOUT) does not hold up the others' deliveries.
         let work = async {
+            let outcomes =
+                futures_util::future::join_all(claimed.iter().map(|c| self.attempt(c, lease_id)))
+                    .await;
             let mut round = DeliveryRound::default();
-            for c in &claimed {
+            for (c, outcome) in claimed.iter().zip(outcomes) {
                 round.attempted += 1;
-                match self.attempt(c, lease_id).await {
+                match outcome {
                     Ok(true) => round.succeeded += 1,
                     Ok(false) => {}
                     Err(e) => {
