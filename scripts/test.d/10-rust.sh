@@ -10,8 +10,11 @@ run() {
   cargo test --workspace --locked --no-fail-fast
   cargo run --locked -q -p tessera-core --example embed_memory
   # The cargo-fuzz targets (fuzz/, their own workspace, nightly to run):
-  # checked to compile on stable, not built. A target dir of their own.
-  cargo check --locked --manifest-path fuzz/Cargo.toml --bins \
+  # checked to compile on stable, not built. A target dir of their own. Their
+  # lock file is the root's (copied, not kept in git, so it cannot drift);
+  # cargo only adds the fuzzing crates to it.
+  cp Cargo.lock fuzz/Cargo.lock
+  cargo check --manifest-path fuzz/Cargo.toml --bins \
     --target-dir "${CARGO_TARGET_DIR:-target}/fuzz-check"
 }
 if [ -n "${TESSERA_TEST_DATABASE_URL:-}" ] || ! command -v pg_virtualenv >/dev/null; then
