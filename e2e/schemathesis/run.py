@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from serve import start_server  # noqa: E402 (e2e/serve.py, beside this folder)
+
 ADMIN_KEY = "tsk_SchemathesisSchemathesisSchemathesisSchema1"
 PASSWORD = "correct horse battery staple 42"
 CHECKS = ",".join(
@@ -44,11 +46,6 @@ CHECKS = ",".join(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -60,37 +57,6 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
     finally:
         conn.close()
 
-
-def start_server(workdir: Path) -> tuple[subprocess.Popen, int]:
-    binary = os.environ.get("TESSERA_BIN")
-    if not binary:
-        sys.exit("TESSERA_BIN must point at the tessera binary (scripts/test-all.sh sets it)")
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "TESSERA_DATABASE_URL": f"sqlite://{workdir / 'schemathesis.db'}",
-        "TESSERA_LISTEN": f"127.0.0.1:{port}",
-        # A host name, not an IP: passkeys need a domain as RP id.
-        "TESSERA_BASE_URL": f"http://localhost:{port}",
-        "TESSERA_ADMIN_API_KEY": ADMIN_KEY,
-        "TESSERA_RATE_LIMITS": "off",
-        "TESSERA_DEV": "1",
-        "RUST_LOG": "warn",
-    }
-    log = open(workdir / "server.log", "w")
-    proc = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            sys.exit(f"tessera serve exited: {(workdir / 'server.log').read_text()}")
-        time.sleep(0.1)
-    proc.terminate()
-    sys.exit("tessera serve did not become healthy")
 
 
 def schemathesis(port: int, who: str, token: str, workdir: Path, seed: int) -> int:
@@ -138,7 +104,7 @@ def main() -> int:
     seed = int(os.environ.get("SCHEMATHESIS_SEED") or random.randrange(1, 2**31))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        proc, port = start_server(workdir)
+        proc, port = start_server(workdir, "schemathesis.db", ADMIN_KEY, {"RUST_LOG": "warn"})
         try:
             status, body = request(port, "POST", "/v1/sign-up", {"email": "fuzz@example.com", "password": PASSWORD})
             assert status == 201, (status, body)

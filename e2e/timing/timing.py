@@ -27,22 +27,18 @@ import http.client
 import json
 import math
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from serve import start_server  # noqa: E402 (e2e/serve.py, beside this folder)
+
 ADMIN_KEY = "tsk_TimingTimingTimingTimingTimingTimingTiming1"
 PASSWORD = "correct horse battery staple 42"
 WRONG = "not the password at all 42"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:
@@ -110,37 +106,6 @@ def median(v: list[float]) -> float:
     return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen, int]:
-    binary = os.environ.get("TESSERA_BIN")
-    if not binary:
-        sys.exit("TESSERA_BIN must point at the tessera binary (scripts/test-all.sh sets it)")
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "TESSERA_DATABASE_URL": f"sqlite://{workdir / 'timing.db'}",
-        "TESSERA_LISTEN": f"127.0.0.1:{port}",
-        # A host name, not an IP: passkeys need a domain as RP id.
-        "TESSERA_BASE_URL": f"http://localhost:{port}",
-        "TESSERA_ADMIN_API_KEY": ADMIN_KEY,
-        "TESSERA_RATE_LIMITS": "off",
-        "TESSERA_DEV": "1",
-    }
-    log = open(workdir / "server.log", "w")
-    proc = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
-    client = Client(port)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if client.request("GET", "/healthz")[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            sys.exit(f"tessera serve exited: {(workdir / 'server.log').read_text()}")
-        time.sleep(0.1)
-    proc.terminate()
-    sys.exit("tessera serve did not become healthy")
-
 
 def main() -> int:
     samples = int(os.environ.get("TIMING_SAMPLES", "200"))
@@ -149,7 +114,7 @@ def main() -> int:
     max_load = float(os.environ.get("TIMING_MAX_LOAD", "0.5"))
     began = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port = start_server(Path(tmp))
+        proc, port = start_server(Path(tmp), "timing.db", ADMIN_KEY)
         try:
             rows = measure(Client(port), samples)
         finally:
